@@ -1,0 +1,98 @@
+/**
+ * The shared pieces binarizers are made of: a sign that maps 0 to +1 (the deploy convention),
+ * straight-through gradient shapes, detached scales. Formulas: ../shared/reference/binarizers.md.
+ */
+import { tf } from "../tf.ts";
+
+type Tensor = tf.Tensor;
+
+/** sign(v) = +1 if v >= 0 else -1 (zero maps to +1, as the bit-packed kernels do). */
+export function sign(x: Tensor): Tensor {
+  return tf.tidy(() => tf.sub(1, tf.mul(2, tf.step(tf.neg(x)))));
+}
+
+/**
+ * `forward(x)` with a hand-given derivative: d/dx := derivative(x) (elementwise), i.e. the
+ * backward pass is dy * derivative(x). This is how every STE variant is expressed.
+ */
+export function withGradient(
+  x: Tensor,
+  forward: (x: Tensor) => Tensor,
+  derivative: (x: Tensor) => Tensor,
+): Tensor {
+  const f = tf.customGrad((input, save) => {
+    const v = input as Tensor;
+    (save as tf.GradSaveFunc)([v]);
+    return {
+      value: forward(v),
+      gradFunc: (dy, saved) => tf.mul(dy, derivative((saved as Tensor[])[0])),
+    };
+  });
+  return f(x);
+}
+
+/** Stops gradients: the value of x, with zero gradient ("detached" in the reference). */
+export function detach(x: Tensor): Tensor {
+  const f = tf.customGrad((input) => ({
+    value: tf.clone(input as Tensor),
+    gradFunc: (dy) => tf.zerosLike(dy),
+  }));
+  return f(x);
+}
+
+/** clipSTE: 1 where |x| <= 1, else 0. */
+export function clipSte(x: Tensor): Tensor {
+  return tf.tidy(() => tf.cast(tf.lessEqual(tf.abs(x), 1), "float32"));
+}
+
+/** ApproxSign (Bi-Real): 2 + 2x on [-1, 0), 2 - 2x on [0, 1), 0 elsewhere = max(0, 2 - 2|x|). */
+export function approxSign(x: Tensor): Tensor {
+  return tf.tidy(() => tf.relu(tf.sub(2, tf.mul(2, tf.abs(x)))));
+}
+
+/** Identity derivative (plain STE). */
+export function identity(x: Tensor): Tensor {
+  return tf.onesLike(x);
+}
+
+/**
+ * FDA's Fourier-series gradient: (4 omega / pi) * sum_{i=0..n} cos((2i+1) omega x), zeroed where
+ * |x| > 1; omega = 0.1.
+ */
+export function fourier(n: number, omega = 0.1): (x: Tensor) => Tensor {
+  return (x) =>
+    tf.tidy(() => {
+      let sum: Tensor = tf.zerosLike(x);
+      for (let i = 0; i <= n; i++) sum = tf.add(sum, tf.cos(tf.mul(x, (2 * i + 1) * omega)));
+      const inside = tf.cast(tf.lessEqual(tf.abs(x), 1), "float32");
+      return tf.mul(tf.mul(sum, (4 * omega) / Math.PI), inside);
+    });
+}
+
+/** Axes of everything but the output-channel (last) axis of a HWIO / [in, out] weight. */
+export function channelAxes(w: Tensor): number[] {
+  return [...Array(w.rank - 1).keys()];
+}
+
+/** Axes of everything but the batch (first) axis: per-sample statistics. */
+export function sampleAxes(x: Tensor): number[] {
+  return [...Array(x.rank).keys()].slice(1);
+}
+
+/** mean_c|w|: one value per output channel, detached, broadcastable against w. */
+export function channelMeanAbs(w: Tensor): Tensor {
+  return detach(tf.mean(tf.abs(w), channelAxes(w), true));
+}
+
+/** sign(w) * mean_c|w| (scale detached) with clipSTE on the whole: the reference's pattern. */
+export function scaledSignWeights(w: Tensor): Tensor {
+  const scale = channelMeanAbs(w);
+  return withGradient(w, (v) => tf.mul(sign(v), scale), clipSte);
+}
+
+/** Unbiased variance over `axes` (torch's default `var`), keeping dims. */
+export function unbiasedVar(x: Tensor, axes: number[]): Tensor {
+  const n = axes.reduce((acc, a) => acc * x.shape[a], 1);
+  const { variance } = tf.moments(x, axes, true);
+  return tf.mul(variance, n / Math.max(1, n - 1));
+}

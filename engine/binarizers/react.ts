@@ -1,0 +1,23 @@
+/**
+ * ReActNet's RSign (Liu et al. 2020): a learnable per-input-channel threshold before sign, with
+ * the ApproxSign gradient. At deploy time the threshold folds into the previous layer.
+ */
+import { tf } from "../tf.ts";
+import { approxSign, scaledSignWeights, sign, withGradient } from "./ops.ts";
+import { registerBinarizer } from "./registry.ts";
+
+export default registerBinarizer({
+  name: "react",
+  summary: "sign(x + t[c_in]) with learnable threshold and ApproxSign gradient, sign(w)*mean_c|w|",
+  binary: true,
+  deploy: {
+    weightScale: true,
+    runtimeActivationScale: false,
+    channelOutputScale: false,
+    spatialOutputScale: false,
+    inputThreshold: true,
+  },
+  params: (layer, _rng, makeVar) => ({ t: makeVar("t", tf.zeros([layer.inChannels])) }),
+  weights: (w) => scaledSignWeights(w),
+  activations: (x, p) => withGradient(tf.add(x, p.t), sign, approxSign),
+});

@@ -1,0 +1,59 @@
+/**
+ * ReCU (Xu et al. 2021): standardised, clamped ("revived") latent weights and a learnable output
+ * scale; activations normalised by their per-sample std while training. Formulas and the tau
+ * schedule: ../shared/reference/binarizers.md. Variances are unbiased, as torch's `var` is.
+ */
+import { tf } from "../tf.ts";
+import {
+  approxSign,
+  channelAxes,
+  detach,
+  identity,
+  sampleAxes,
+  sign,
+  unbiasedVar,
+  withGradient,
+} from "./ops.ts";
+import { registerBinarizer } from "./registry.ts";
+
+/** tau rises from 0.85 to 0.99: tau = A * e^(epoch/epochs) + B. */
+export function recuTau(epoch: number, epochs: number): number {
+  const A = (0.99 - 0.85) / (Math.E - 1);
+  const B = 0.85 - A;
+  return A * Math.exp(epoch / epochs) + B;
+}
+
+export default registerBinarizer({
+  name: "recu",
+  summary: "sign(x/std(x)) in training, revived standardised clamped weights, learnable alpha[c]",
+  binary: true,
+  deploy: {
+    weightScale: false,
+    runtimeActivationScale: false,
+    channelOutputScale: true,
+    spatialOutputScale: false,
+    inputThreshold: false,
+  },
+  params: (layer, rng, makeVar) => {
+    const a = new Float32Array(layer.outChannels);
+    for (let i = 0; i < a.length; i++) a[i] = rng.next();
+    return { alpha: makeVar("alpha", tf.tensor1d(a)) };
+  },
+  schedule: (epoch, epochs) => ({ tau: recuTau(epoch, epochs) }),
+  weights: (w, _p, ctx) => {
+    const axes = channelAxes(w);
+    const w0 = tf.sub(w, tf.mean(w, axes, true));
+    const w1 = tf.div(tf.mul(w0, 2 * Math.SQRT2), tf.sqrt(tf.add(unbiasedVar(w0, axes), 1e-5)));
+    const tau = ctx.state.tau ?? recuTau(0, 1);
+    const q = detach(tf.mul(tf.neg(tf.mean(tf.abs(w1))), Math.log(2 - 2 * tau)));
+    const w2 = tf.minimum(tf.maximum(w1, tf.neg(q)), q);
+    return withGradient(w2, sign, identity);
+  },
+  activations: (x, _p, ctx) => {
+    const a0 = ctx.training
+      ? tf.div(x, tf.sqrt(tf.add(unbiasedVar(x, sampleAxes(x)), 1e-5)))
+      : x;
+    return withGradient(a0, sign, approxSign);
+  },
+  output: (y, p) => tf.mul(y, p.alpha),
+});

@@ -1,0 +1,44 @@
+/**
+ * The dataset registry: the one entry point the CLI and tracks use to get data by name, so a new
+ * dataset is one line here and an unknown name is a clear user error rather than a crash.
+ */
+
+import { UserError } from "../errors.ts";
+import type { Dataset, LoadOptions } from "./dataset.ts";
+import { loadFashionMnist } from "./fashion_mnist.ts";
+import { loadMnist } from "./mnist.ts";
+
+export type { Dataset, FileDigest, LoadOptions, Split } from "./dataset.ts";
+export { clearDatasetCache, limitSplit, subset, trainValSplit } from "./dataset.ts";
+
+const LOADERS = {
+  "mnist": loadMnist,
+  "fashion-mnist": loadFashionMnist,
+} as const satisfies Record<string, (opts: LoadOptions) => Promise<Dataset>>;
+
+/** A known dataset name. */
+export type DatasetName = keyof typeof LOADERS;
+
+/** The known dataset names, in a stable order. */
+export const DATASET_NAMES: readonly DatasetName[] = Object.keys(LOADERS) as DatasetName[];
+
+/** True when `name` is a known dataset name. */
+export function isDatasetName(name: string): name is DatasetName {
+  return Object.hasOwn(LOADERS, name);
+}
+
+/**
+ * Loads the dataset called `name` ("mnist" or "fashion-mnist"). Takes any string, as it comes
+ * from a command line or a config file: an unknown name is a {@link UserError} listing the known
+ * ones.
+ */
+export function loadDataset(name: DatasetName | string, opts: LoadOptions = {}): Promise<Dataset> {
+  if (!isDatasetName(name)) {
+    return Promise.reject(
+      new UserError(
+        `unknown dataset ${JSON.stringify(name)}: expected one of ${DATASET_NAMES.join(", ")}`,
+      ),
+    );
+  }
+  return LOADERS[name](opts);
+}

@@ -1,0 +1,39 @@
+/**
+ * The summary shared by accuracy tracks (learning task, architecture): cells of test accuracy
+ * over seeds, ratios to fp32 per column, and the quadratic-mean OM over columns.
+ */
+import type { RunResult } from "../engine/run.ts";
+import { accuracyRatio, mean, omAccuracy, std } from "../engine/stats.ts";
+import type { Cell, TrackTable } from "./track.ts";
+
+/** Groups results by (binarizer, column) and aggregates them; `column` names a result's column. */
+export function accuracyTable(
+  meta: Pick<TrackTable, "track" | "title" | "omName">,
+  results: RunResult[],
+  column: (r: RunResult) => string,
+  order: { binarizers: string[]; columns: string[] },
+): TrackTable {
+  const acc = new Map<string, number[]>();
+  const key = (b: string, c: string) => `${b}\u0000${c}`;
+  for (const r of results) {
+    const k = key(r.spec.binarizer, column(r));
+    if (!acc.has(k)) acc.set(k, []);
+    acc.get(k)!.push(r.metrics.testAccuracy);
+  }
+  const columns = order.columns.filter((c) =>
+    results.some((r) => column(r) === c)
+  );
+  const binarizers = order.binarizers.filter((b) => results.some((r) => r.spec.binarizer === b));
+  const rows = binarizers.map((b) => {
+    const cells: (Cell | null)[] = columns.map((c) => {
+      const xs = acc.get(key(b, c));
+      if (!xs) return null;
+      const fp = acc.get(key("fp32", c));
+      return { mean: mean(xs), std: std(xs), n: xs.length, ratio: fp ? accuracyRatio(xs, fp) : NaN };
+    });
+    const ratios = cells.map((c) => c?.ratio ?? NaN);
+    const om = ratios.some((r) => Number.isNaN(r)) ? NaN : omAccuracy(ratios);
+    return { binarizer: b, cells, om };
+  });
+  return { ...meta, metric: "test accuracy", columns, rows };
+}

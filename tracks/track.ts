@@ -1,0 +1,50 @@
+/**
+ * What a track is: a grid of runs it declares, and how its metric is computed from their
+ * results. The engine runs grids; tracks never run anything themselves, and nothing downstream
+ * of a track's summary reaches back into runs.
+ */
+import type { RunResult, RunSpec } from "../engine/run.ts";
+
+/** Run-size profiles. */
+export const PROFILES = ["smoke", "quick", "full"] as const;
+export type Profile = typeof PROFILES[number];
+
+/** What the user chose that shapes a grid. */
+export interface GridOptions {
+  profile: Profile;
+  /** Binarizers to run, fp32 included when ratios are wanted. */
+  binarizers: string[];
+  /** Override of the profile's number of seeds. */
+  seeds?: number;
+}
+
+/** One aggregated cell: a metric over seeds, and its ratio to the fp32 cell of its column. */
+export interface Cell {
+  mean: number;
+  std: number;
+  n: number;
+  /** mean / fp32 mean of the same column (NaN when fp32 is missing). */
+  ratio: number;
+}
+
+/** A track's summary: a row per binarizer, a column per task / architecture / setting. */
+export interface TrackTable {
+  track: string;
+  title: string;
+  /** What the cells hold, e.g. "test accuracy". */
+  metric: string;
+  /** Name of the overall metric, e.g. "OM_task". */
+  omName: string;
+  columns: string[];
+  rows: { binarizer: string; cells: (Cell | null)[]; om: number }[];
+}
+
+/** A benchmark track. */
+export interface Track {
+  name: string;
+  title: string;
+  /** The runs this track needs for a profile. */
+  grid(opts: GridOptions): RunSpec[];
+  /** Aggregates finished runs (of this track) into its table. */
+  summarize(results: RunResult[]): TrackTable;
+}
