@@ -3,7 +3,7 @@
  * prints each track's table. Bad input is one line on stderr and exit status 2.
  */
 import { parseArgs } from "node:util";
-import { BACKENDS, type BackendName, initBackend } from "./tf.ts";
+import { type BackendName, BACKENDS, initBackend } from "./tf.ts";
 import { UserError } from "./errors.ts";
 import { BASELINE_BINARIZERS, binarizerNames } from "./binarizers/mod.ts";
 import { runGrid } from "./runner.ts";
@@ -110,7 +110,11 @@ export async function bench(args: BenchArgs): Promise<string[]> {
   const tables: string[] = [];
   for (const name of args.tracks) {
     const track = getTrack(name);
-    const specs = track.grid({ profile: args.profile, binarizers: args.binarizers, seeds: args.seeds });
+    const specs = track.grid({
+      profile: args.profile,
+      binarizers: args.binarizers,
+      seeds: args.seeds,
+    });
     const results = await runGrid(specs, { out: args.out, env: { dataDir: args.dataDir } });
     tables.push(renderTable(track.summarize(results)));
   }

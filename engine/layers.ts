@@ -81,9 +81,13 @@ export class Conv2D implements Layer {
       outChannels: cout,
       outSpatial,
     };
-    this.kernel = store.add(`${opts.name}/kernel`, kernelInit(rng, [k, k, cin, cout], k * k * cin), {
-      decay: true,
-    });
+    this.kernel = store.add(
+      `${opts.name}/kernel`,
+      kernelInit(rng, [k, k, cin, cout], k * k * cin),
+      {
+        decay: true,
+      },
+    );
     if (opts.bias) this.bias = store.add(`${opts.name}/bias`, tf.zeros([cout]));
     this.extra = makeExtra(this.binarizer, this.shape, opts.name, store, rng);
   }

@@ -76,31 +76,41 @@ class BuildKit {
     stride?: number;
     kernel?: number;
   } = {}): Conv2D {
-    return new Conv2D({
-      name: this.#name("conv"),
-      inChannels: cin,
-      outChannels: cout,
-      kernel: o.kernel ?? 3,
-      stride: o.stride ?? 1,
-      inSpatial: spatial,
-      binarizer: o.fp ? "fp32" : this.binarizer,
-    }, this.store, this.rng);
+    return new Conv2D(
+      {
+        name: this.#name("conv"),
+        inChannels: cin,
+        outChannels: cout,
+        kernel: o.kernel ?? 3,
+        stride: o.stride ?? 1,
+        inSpatial: spatial,
+        binarizer: o.fp ? "fp32" : this.binarizer,
+      },
+      this.store,
+      this.rng,
+    );
   }
   bn(c: number): BatchNorm {
     return new BatchNorm(this.#name("bn"), c, this.store);
   }
   dense(i: number, o: number, fp = false): Dense {
-    return new Dense({
-      name: this.#name("dense"),
-      inFeatures: i,
-      outFeatures: o,
-      binarizer: fp ? "fp32" : this.binarizer,
-    }, this.store, this.rng);
+    return new Dense(
+      {
+        name: this.#name("dense"),
+        inFeatures: i,
+        outFeatures: o,
+        binarizer: fp ? "fp32" : this.binarizer,
+      },
+      this.store,
+      this.rng,
+    );
   }
 }
 
 const ch = (base: number, width = 1) => Math.max(1, Math.round(base * width));
-const half = (s: [number, number]): [number, number] => [Math.floor(s[0] / 2), Math.floor(s[1] / 2)];
+const half = (
+  s: [number, number],
+): [number, number] => [Math.floor(s[0] / 2), Math.floor(s[1] / 2)];
 
 /** MLP: fp 784->256, two binarized 256->256, fp head. */
 const mlp: Builder = (k, { inputShape, numClasses, width }) => {

@@ -38,7 +38,7 @@ export function learningRate(cfg: OptimConfig, t: number, total: number): number
 
 /** Applies one update to `vars` given `grads` (same order). */
 export interface Optimizer {
-  step(vars: tf.Variable[], grads: tf.Tensor[], lr: number, decay: boolean[]): void;
+  step(vars: tf.Variable[], grads: (tf.Tensor | null)[], lr: number, decay: boolean[]): void;
   dispose(): void;
 }
 
@@ -46,10 +46,11 @@ export interface Optimizer {
 class Sgd implements Optimizer {
   #buf: tf.Variable[] = [];
   constructor(readonly momentum: number, readonly wd: number) {}
-  step(vars: tf.Variable[], grads: tf.Tensor[], lr: number, decay: boolean[]): void {
+  step(vars: tf.Variable[], grads: (tf.Tensor | null)[], lr: number, decay: boolean[]): void {
     tf.tidy(() => {
       vars.forEach((v, i) => {
         let g = grads[i];
+        if (!g) return; // unused this step (torch skips parameters whose grad is None)
         if (decay[i] && this.wd > 0) g = tf.add(g, tf.mul(v, this.wd));
         if (this.momentum > 0) {
           this.#buf[i] ??= tf.variable(tf.zerosLike(v), false);
@@ -71,13 +72,14 @@ class Adam implements Optimizer {
   #v: tf.Variable[] = [];
   #t = 0;
   constructor(readonly wd: number, readonly b1 = 0.9, readonly b2 = 0.999, readonly eps = 1e-8) {}
-  step(vars: tf.Variable[], grads: tf.Tensor[], lr: number, decay: boolean[]): void {
+  step(vars: tf.Variable[], grads: (tf.Tensor | null)[], lr: number, decay: boolean[]): void {
     this.#t++;
     const c1 = 1 - this.b1 ** this.#t;
     const c2 = 1 - this.b2 ** this.#t;
     tf.tidy(() => {
       vars.forEach((w, i) => {
         let g = grads[i];
+        if (!g) return; // unused this step (torch skips parameters whose grad is None)
         if (decay[i] && this.wd > 0) g = tf.add(g, tf.mul(w, this.wd));
         this.#m[i] ??= tf.variable(tf.zerosLike(w), false);
         this.#v[i] ??= tf.variable(tf.zerosLike(w), false);

@@ -19,10 +19,15 @@ export function renderTable(t: TrackTable): string {
   ]);
   const rows = [header, ...body];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
-  const seeds = [...new Set(t.rows.flatMap((r) => r.cells.map((c) => c?.n ?? 0)))].filter((n) => n > 0);
+  const line = (r: string[]) =>
+    r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
+  const seeds = [...new Set(t.rows.flatMap((r) => r.cells.map((c) => c?.n ?? 0)))].filter((n) =>
+    n > 0
+  );
   return [
-    `${t.title} track — ${t.metric}, mean ± std over ${seeds.join("/")} seed(s); ${t.omName} = quadratic mean of ratios`,
+    `${t.title} track — ${t.metric}, mean ± std over ${
+      seeds.join("/")
+    } seed(s); ${t.omName} = quadratic mean of ratios`,
     line(header),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...body.map(line),

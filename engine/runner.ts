@@ -49,11 +49,15 @@ function unitsOf(spec: RunSpec, trainSize?: number): number {
 
 /** Runs every spec not already finished in `out`; returns all results in spec order. */
 export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<RunResult[]> {
-  const results: (RunResult | null)[] = await Promise.all(specs.map((s) => readResult(opts.out, s)));
+  const results: (RunResult | null)[] = await Promise.all(
+    specs.map((s) => readResult(opts.out, s)),
+  );
   const todo = specs.filter((_, i) => results[i] === null);
   const progress = new Progress(specs.length, todo.reduce((a, s) => a + unitsOf(s), 0), opts.quiet);
   const skipped = specs.length - todo.length;
-  if (skipped > 0) progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
+  if (skipped > 0) {
+    progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
+  }
   let done = skipped;
   for (let i = 0; i < specs.length; i++) {
     if (results[i] !== null) continue;
@@ -74,7 +78,9 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
         if (!progress.tty) {
           progress.log(
             `${label} epoch ${e.epoch + 1}/${spec.train.epochs} loss ${e.trainLoss.toFixed(3)} ` +
-              `train ${(100 * e.trainAccuracy).toFixed(1)}% val ${(100 * e.valAccuracy).toFixed(1)}% ` +
+              `train ${(100 * e.trainAccuracy).toFixed(1)}% val ${
+                (100 * e.valAccuracy).toFixed(1)
+              }% ` +
               `(${e.seconds.toFixed(1)}s) ETA ${formatDuration(progress.eta())}`,
           );
         }

@@ -76,7 +76,9 @@ function batchOf(
 }
 
 function countCorrect(logits: tf.Tensor, labels: Uint8Array): number {
-  const pred = tf.tidy(() => tf.argMax(logits, -1)).dataSync();
+  const t = tf.argMax(logits, -1);
+  const pred = t.dataSync();
+  t.dispose();
   let c = 0;
   for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) c++;
   return c;
@@ -167,14 +169,14 @@ export function train(
           logits = tf.keep(out);
           return tf.losses.softmaxCrossEntropy(y, out) as tf.Scalar;
         }, vars);
-        opt.step(vars, vars.map((v) => grads[v.name]), lr, decay);
+        opt.step(vars, vars.map((v) => grads[v.name] ?? null), lr, decay);
         for (const u of ctx.bnUpdates) {
           u.layer.update(u.mean, u.variance, u.count);
           tf.dispose([u.mean, u.variance]);
         }
         const loss = value.dataSync()[0];
         const c = countCorrect(logits!, labels);
-        tf.dispose([x, y, value, logits!, ...Object.values(grads)]);
+        tf.dispose([x, y, value, logits!, ...Object.values(grads).filter((g) => g)]);
         lossSum += loss * labels.length;
         correct += c;
         seen += labels.length;

@@ -20,16 +20,19 @@ export function accuracyTable(
     if (!acc.has(k)) acc.set(k, []);
     acc.get(k)!.push(r.metrics.testAccuracy);
   }
-  const columns = order.columns.filter((c) =>
-    results.some((r) => column(r) === c)
-  );
+  const columns = order.columns.filter((c) => results.some((r) => column(r) === c));
   const binarizers = order.binarizers.filter((b) => results.some((r) => r.spec.binarizer === b));
   const rows = binarizers.map((b) => {
     const cells: (Cell | null)[] = columns.map((c) => {
       const xs = acc.get(key(b, c));
       if (!xs) return null;
       const fp = acc.get(key("fp32", c));
-      return { mean: mean(xs), std: std(xs), n: xs.length, ratio: fp ? accuracyRatio(xs, fp) : NaN };
+      return {
+        mean: mean(xs),
+        std: std(xs),
+        n: xs.length,
+        ratio: fp ? accuracyRatio(xs, fp) : NaN,
+      };
     });
     const ratios = cells.map((c) => c?.ratio ?? NaN);
     const om = ratios.some((r) => Number.isNaN(r)) ? NaN : omAccuracy(ratios);

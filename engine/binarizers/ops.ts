@@ -40,6 +40,26 @@ export function detach(x: Tensor): Tensor {
   return f(x);
 }
 
+/**
+ * clamp(x, -q, q) for a scalar bound q that gets no gradient; x gets the clamp's own gradient
+ * (1 inside [-q, q], 0 outside). (tfjs's Minimum/Maximum gradients do not reduce broadcast
+ * shapes, hence a custom gradient.)
+ */
+export function clampSymmetric(x: Tensor, q: Tensor): Tensor {
+  const f = tf.customGrad((a, b, save) => {
+    const [v, bound] = [a as Tensor, b as Tensor];
+    (save as tf.GradSaveFunc)([v, bound]);
+    return {
+      value: tf.minimum(tf.maximum(v, tf.neg(bound)), bound),
+      gradFunc: (dy, saved) => {
+        const [sv, sb] = saved as Tensor[];
+        return [tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(sv), sb), "float32")), tf.zerosLike(sb)];
+      },
+    };
+  });
+  return f(x, q);
+}
+
 /** clipSTE: 1 where |x| <= 1, else 0. */
 export function clipSte(x: Tensor): Tensor {
   return tf.tidy(() => tf.cast(tf.lessEqual(tf.abs(x), 1), "float32"));

@@ -7,7 +7,7 @@ import { tf } from "../tf.ts";
 import {
   approxSign,
   channelAxes,
-  detach,
+  clampSymmetric,
   identity,
   sampleAxes,
   sign,
@@ -45,14 +45,12 @@ export default registerBinarizer({
     const w0 = tf.sub(w, tf.mean(w, axes, true));
     const w1 = tf.div(tf.mul(w0, 2 * Math.SQRT2), tf.sqrt(tf.add(unbiasedVar(w0, axes), 1e-5)));
     const tau = ctx.state.tau ?? recuTau(0, 1);
-    const q = detach(tf.mul(tf.neg(tf.mean(tf.abs(w1))), Math.log(2 - 2 * tau)));
-    const w2 = tf.minimum(tf.maximum(w1, tf.neg(q)), q);
+    const q = tf.mul(tf.neg(tf.mean(tf.abs(w1))), Math.log(2 - 2 * tau));
+    const w2 = clampSymmetric(w1, q);
     return withGradient(w2, sign, identity);
   },
   activations: (x, _p, ctx) => {
-    const a0 = ctx.training
-      ? tf.div(x, tf.sqrt(tf.add(unbiasedVar(x, sampleAxes(x)), 1e-5)))
-      : x;
+    const a0 = ctx.training ? tf.div(x, tf.sqrt(tf.add(unbiasedVar(x, sampleAxes(x)), 1e-5))) : x;
     return withGradient(a0, sign, approxSign);
   },
   output: (y, p) => tf.mul(y, p.alpha),

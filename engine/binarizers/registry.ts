@@ -53,7 +53,11 @@ export interface Binarizer {
   binary: boolean;
   deploy: DeployInfo;
   /** Creates this binarizer's learnable parameters for one layer (names are local). */
-  params?(layer: LayerShape, rng: Rng, makeVar: (name: string, init: tf.Tensor) => tf.Variable): Params;
+  params?(
+    layer: LayerShape,
+    rng: Rng,
+    makeVar: (name: string, init: tf.Tensor) => tf.Variable,
+  ): Params;
   /** Binarized (and scaled) weights, differentiable w.r.t. the latent weights. */
   weights(w: Tensor, p: Params, ctx: BinarizerContext, layer: LayerShape): Tensor;
   /** Binarized activations, differentiable w.r.t. the input. */

@@ -179,7 +179,9 @@ export function packHWIO(
   const ohwi = new Float32Array(o * kh * kw * c);
   for (let t = 0; t < kh * kw; t++) {
     for (let i = 0; i < c; i++) {
-      for (let oc = 0; oc < o; oc++) ohwi[(oc * kh * kw + t) * c + i] = values[(t * c + i) * o + oc];
+      for (let oc = 0; oc < o; oc++) {
+        ohwi[(oc * kh * kw + t) * c + i] = values[(t * c + i) * o + oc];
+      }
     }
   }
   return packOHWI(ohwi, o, kh, kw, c, align);

@@ -44,7 +44,13 @@ export function tapSums(w: PackedOHWI): Int32Array {
 }
 
 /** In-bounds tap range `[lo, hi)` for output coordinate `q` along one axis. */
-function tapRange(q: number, stride: number, pad: number, size: number, k: number): [number, number] {
+function tapRange(
+  q: number,
+  stride: number,
+  pad: number,
+  size: number,
+  k: number,
+): [number, number] {
   const start = q * stride - pad;
   return [Math.max(0, -start), Math.min(k, size - start)];
 }

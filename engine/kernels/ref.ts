@@ -6,7 +6,7 @@
  * Zero padding in `conv2d` is handled the direct way: out-of-bounds taps are skipped, so they add
  * 0 (the WebAssembly kernels instead read them as +1 and subtract a correction, see padding.ts).
  */
-import { type ConvOptions, convGeometry } from "./geometry.ts";
+import { convGeometry, type ConvOptions } from "./geometry.ts";
 import { type PackedNHWC, type PackedOHWI, type PackedRows, wordsFor } from "./pack.ts";
 import { affine, affineSignBit } from "./transform.ts";
 

@@ -1,0 +1,685 @@
+/**
+ * TypeScript side of the WebAssembly binary kernels (binary.wat): loads binary.wasm, owns its
+ * memory through a bump allocator, lays weights out once ("prepare"), and exposes typed wrappers
+ * that copy typed arrays in and results out.
+ *
+ * Hot loops can avoid the copies: `residentRows` / `residentNHWC` / `resident*` allocate arrays
+ * that live in wasm memory (inputs used in place, outputs written in place via `opts.out`).
+ * Growing the memory detaches every view on it, so after an allocation that grows it, re-obtain
+ * views with `refresh` (the kernels keep working with the old objects: they go by address), or
+ * call `reserve` up front so it never grows.
+ *
+ * Two kernel families compute identical results (see binary.wat): "lut" (nibble tables with
+ * i8x16.relaxed_swizzle, the fast default) and "popcnt" (xor + i8x16.popcnt).
+ */
+import { type ConvGeometry, convGeometry, type ConvOptions } from "./geometry.ts";
+import {
+  type PackedNHWC,
+  type PackedOHWI,
+  type PackedRows,
+  realignRows,
+  wordsFor,
+} from "./pack.ts";
+import { type PaddingCorrection, paddingCorrection, tapSums } from "./padding.ts";
+import { signThresholds } from "./transform.ts";
+
+/** Which WebAssembly formulation computes the dots. */
+export type KernelFamily = "lut" | "popcnt";
+
+/** Options of every wrapped kernel call. */
+export interface KernelOptions {
+  /** Formulation (default "lut"). */
+  kernel?: KernelFamily;
+}
+
+/** Options of calls returning int32 dots. */
+export interface IntOutOptions extends KernelOptions {
+  /** A resident array (from `residentI32`) to write into instead of returning a copy. */
+  out?: Int32Array;
+}
+
+/** Options of calls returning float32. */
+export interface FloatOutOptions extends KernelOptions {
+  /** A resident array (from `residentF32`) to write into instead of returning a copy. */
+  out?: Float32Array;
+}
+
+/** Options of calls returning packed signs. */
+export interface SignOutOptions extends KernelOptions {
+  /** Row alignment in words of a packed GEMM output (1 = tight; 4 = ready for a next GEMM). */
+  align?: number;
+  /** A resident Uint32Array of the right size to write into. */
+  out?: Uint32Array;
+}
+
+/** Dense weights laid out for both kernel families (resident in wasm memory). */
+export interface PreparedDense {
+  readonly kind: "dense";
+  /** Output features (rows of B). */
+  readonly n: number;
+  /** Input features. */
+  readonly k: number;
+  readonly pcPtr: number;
+  readonly pcStride: number;
+  readonly lutPtr: number;
+}
+
+/** Conv weights laid out for both kernel families, with their zero-padding tap sums. */
+export interface PreparedConv {
+  readonly kind: "conv";
+  readonly o: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly c: number;
+  readonly cWords: number;
+  readonly pcPtr: number;
+  readonly pcStride: number;
+  readonly lutPtr: number;
+  readonly sums: Int32Array;
+  /** Padding corrections per geometry (host copies; uploaded per call, a few KB). */
+  readonly corr: Map<string, PaddingCorrection>;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  pc_gemm(...args: number[]): void;
+  pc_im2col(...args: number[]): void;
+  lut_image(...args: number[]): void;
+  lut_conv(...args: number[]): void;
+  epilogue(...args: number[]): void;
+}
+
+/** Location of the committed module. */
+export const WASM_URL: URL = new URL("./binary.wasm", import.meta.url);
+
+const PAGE = 65536;
+/** Output pixels / GEMM rows per band: keeps the raw tile and LUT tables in cache. */
+const BAND = 64;
+/** u16 lane sums of the lut kernels hold up to 4 * steps. */
+const MAX_LUT_STEPS = 16383;
+
+type Mode = { mode: 0 } | { mode: 1; scale: ArrayLike<number>; bias: ArrayLike<number> } | {
+  mode: 2;
+  scale: ArrayLike<number>;
+  bias: ArrayLike<number>;
+  outWords: number;
+};
+
+type Typed = Uint8Array | Uint32Array | Int32Array | Float32Array;
+
+/** Where and how the epilogue writes (addresses in wasm memory; 0 = unused). */
+interface OutSetup {
+  mode: 0 | 1 | 2;
+  /** 16-channel groups of the lut kernels. */
+  groups: number;
+  /** Bytes per raw row (channels padded to 32). */
+  ldr: number;
+  /** Bytes per output row. */
+  ldo: number;
+  outPtr: number;
+  scale: number;
+  bias: number;
+  thr: number;
+  flip: number;
+}
+
+/** The loaded kernels with their memory and allocator. */
+export class BinaryKernels {
+  readonly memory: WebAssembly.Memory;
+  readonly #ex: Exports;
+  #top: number;
+  /** Address and length of every resident array (views stay keys even once detached). */
+  readonly #resident = new WeakMap<Typed, { ptr: number; length: number }>();
+
+  private constructor(instance: WebAssembly.Instance) {
+    this.#ex = instance.exports as unknown as Exports;
+    this.memory = this.#ex.memory;
+    this.#top = 1024; // keep address 0 unused
+  }
+
+  /** Instantiates binary.wasm (or the given bytes). Needs read permission for the default. */
+  static async load(bytes?: Uint8Array): Promise<BinaryKernels> {
+    const b = bytes ?? await Deno.readFile(WASM_URL);
+    const { instance } = await WebAssembly.instantiate(b as BufferSource);
+    return new BinaryKernels(instance);
+  }
+
+  // ---------------------------------------------------------------------------------- memory
+
+  /** Allocates `bytes` (16-byte aligned) at the top of the bump allocator, growing memory. */
+  alloc(bytes: number): number {
+    const ptr = (this.#top + 15) & ~15;
+    this.#top = ptr + Math.max(0, Math.ceil(bytes));
+    this.#ensure(this.#top);
+    return ptr;
+  }
+
+  /** Current allocator top, to `release` back to later. */
+  mark(): number {
+    return this.#top;
+  }
+
+  /** Frees everything allocated after `mark` (bump allocator: last in, first out). */
+  release(mark: number): void {
+    if (mark > this.#top) throw new RangeError("release above the allocator top");
+    this.#top = mark;
+  }
+
+  /** Grows the memory so that `bytes` more can be allocated without growing later. */
+  reserve(bytes: number): void {
+    this.#ensure(this.#top + bytes + 16);
+  }
+
+  #ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+  }
+
+  /** A resident Uint32Array of `length` words (zeroed), used in place by the kernels. */
+  residentU32(length: number): Uint32Array {
+    return this.#residentView(Uint32Array, length);
+  }
+
+  /** A resident Int32Array (an `out` for int32 results). */
+  residentI32(length: number): Int32Array {
+    return this.#residentView(Int32Array, length);
+  }
+
+  /** A resident Float32Array (an `out` for float results). */
+  residentF32(length: number): Float32Array {
+    return this.#residentView(Float32Array, length);
+  }
+
+  #residentView<T extends Typed>(
+    ctor: { new (b: ArrayBuffer, o: number, l: number): T },
+    length: number,
+  ): T {
+    const ptr = this.alloc(length * 4);
+    new Uint8Array(this.memory.buffer, ptr, length * 4).fill(0);
+    const v = new ctor(this.memory.buffer as ArrayBuffer, ptr, length);
+    this.#resident.set(v, { ptr, length });
+    return v;
+  }
+
+  /** Resident packed rows (zeroed): fill `data` in place, then pass to the kernels copy-free. */
+  residentRows(rows: number, k: number, align = 4): PackedRows {
+    const strideWords = wordsFor(k, align);
+    return { rows, k, strideWords, data: this.residentU32(rows * strideWords) };
+  }
+
+  /** Resident packed NHWC activations (zeroed), e.g. to receive a `conv2dSign` output. */
+  residentNHWC(n: number, h: number, w: number, c: number): PackedNHWC {
+    const cWords = wordsFor(c);
+    return { n, h, w, c, cWords, data: this.residentU32(n * h * w * cWords) };
+  }
+
+  /** A fresh view of a resident array (needed after the memory grew). */
+  refresh<T extends Typed>(arr: T): T {
+    const r = this.#resident.get(arr);
+    if (r === undefined) throw new Error("refresh: not a resident array");
+    const ctor = arr.constructor as { new (b: ArrayBuffer, o: number, l: number): T };
+    const v = new ctor(this.memory.buffer as ArrayBuffer, r.ptr, r.length);
+    this.#resident.set(v, r);
+    return v;
+  }
+
+  /** Address of a resident array in wasm memory, or undefined. */
+  addressOf(arr: Typed): number | undefined {
+    return this.#resident.get(arr)?.ptr;
+  }
+
+  /** Copies `arr` into (temporary) wasm memory unless it is resident; returns its address. */
+  #input(arr: Typed): number {
+    const r = this.#resident.get(arr);
+    if (r !== undefined) return r.ptr;
+    const ptr = this.alloc(arr.byteLength);
+    new Uint8Array(this.memory.buffer, ptr, arr.byteLength).set(
+      new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength),
+    );
+    return ptr;
+  }
+
+  #upload(arr: Typed): number {
+    const ptr = this.alloc(arr.byteLength);
+    new Uint8Array(this.memory.buffer, ptr, arr.byteLength).set(
+      new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength),
+    );
+    return ptr;
+  }
+
+  /** Where a result of `bytes` goes: the resident `out` (checked) or a temporary. */
+  #output(out: Typed | undefined, bytes: number): number {
+    if (out === undefined) return this.alloc(bytes);
+    const r = this.#resident.get(out);
+    if (r === undefined) throw new Error("opts.out must be a resident array (resident*())");
+    if (r.length * 4 < bytes) {
+      throw new RangeError(`opts.out too small: need ${bytes / 4} elements`);
+    }
+    return r.ptr;
+  }
+
+  // ---------------------------------------------------------------------------------- prepare
+
+  /** Lays dense weights (B, `n x k`, one row per output feature) out for both families. */
+  prepareDense(w: PackedRows): PreparedDense {
+    const a4 = realignRows(w, 4);
+    const pcPtr = this.#upload(a4.data);
+    const lutPtr = this.#upload(
+      lutWeights(w.data, w.rows, w.strideWords, 1, Math.ceil(w.k / 4), 0),
+    );
+    return { kind: "dense", n: w.rows, k: w.k, pcPtr, pcStride: a4.strideWords * 4, lutPtr };
+  }
+
+  /** Lays conv weights out for both families (OHWI rows must be 4-word aligned). */
+  prepareConv(w: PackedOHWI): PreparedConv {
+    if (w.strideWords % 4 !== 0) throw new RangeError("prepareConv: pack OHWI with align 4");
+    const pcPtr = this.#upload(w.data);
+    const cq = Math.ceil(w.c / 4);
+    const lutPtr = this.#upload(lutWeights(w.data, w.o, w.strideWords, w.kh * w.kw, cq, w.cWords));
+    return {
+      kind: "conv",
+      o: w.o,
+      kh: w.kh,
+      kw: w.kw,
+      c: w.c,
+      cWords: w.cWords,
+      pcPtr,
+      pcStride: w.strideWords * 4,
+      lutPtr,
+      sums: tapSums(w),
+      corr: new Map(),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------- GEMM
+
+  /** Binary GEMM: `C[M, N] = A[M, K] . B[N, K]^T` over +/-1 (int32, row-major). */
+  gemm(a: PackedRows, b: PackedRows | PreparedDense, opts: IntOutOptions = {}): Int32Array {
+    return this.#gemm(a, b, { mode: 0 }, opts) as Int32Array;
+  }
+
+  /** Binary dense layer: `gemm` with the batch as M and output features as N. */
+  dense(x: PackedRows, w: PackedRows | PreparedDense, opts: IntOutOptions = {}): Int32Array {
+    return this.gemm(x, w, opts);
+  }
+
+  /** GEMM fused with `y = dot * scale[j] + bias[j]` (float32). */
+  gemmAffine(
+    a: PackedRows,
+    b: PackedRows | PreparedDense,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    opts: FloatOutOptions = {},
+  ): Float32Array {
+    return this.#gemm(a, b, { mode: 1, scale, bias }, opts) as Float32Array;
+  }
+
+  /** GEMM fused with packing the signs of `dot * scale[j] + bias[j]` (bit set = negative). */
+  gemmSign(
+    a: PackedRows,
+    b: PackedRows | PreparedDense,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    opts: SignOutOptions = {},
+  ): PackedRows {
+    const n = "kind" in b ? b.n : b.rows;
+    const outWords = wordsFor(n, opts.align ?? 1);
+    const data = this.#gemm(a, b, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
+    return { rows: a.rows, k: n, strideWords: outWords, data };
+  }
+
+  #gemm(
+    a: PackedRows,
+    bIn: PackedRows | PreparedDense,
+    mode: Mode,
+    opts: KernelOptions & { out?: Typed },
+  ): Typed {
+    const m0 = this.mark();
+    const isPrepared = "kind" in bIn;
+    const b = isPrepared ? bIn : this.prepareDense(bIn);
+    try {
+      if (a.k !== b.k) throw new RangeError(`gemm: K differs (${a.k} vs ${b.k})`);
+      const M = a.rows, N = b.n, K = a.k;
+      const ex = this.#ex;
+      const io = this.#setupOut(mode, M, N, K, opts.out);
+      const sc = this.alloc(256);
+      const zero = this.alloc(io.ldr + 16); // correction row of zeros, class index 0
+      new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
+      if ((opts.kernel ?? "lut") === "lut") {
+        const S = Math.ceil(K / 4);
+        if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: K = ${K} too large`);
+        const aPtr = this.#input(a.data);
+        const tables = this.alloc(BAND * S * 16);
+        const raw = this.alloc((BAND + 1) * io.ldr);
+        for (let r0 = 0; r0 < M; r0 += BAND) {
+          const cnt = Math.min(BAND, M - r0);
+          ex.lut_image(
+            aPtr + r0 * a.strideWords * 4,
+            1,
+            cnt,
+            a.strideWords,
+            S,
+            0,
+            0,
+            1,
+            cnt,
+            tables,
+          );
+          ex.lut_conv(
+            tables,
+            cnt,
+            S * 16,
+            1,
+            S,
+            1,
+            1,
+            cnt,
+            0,
+            cnt,
+            b.lutPtr,
+            io.groups,
+            raw,
+            io.ldr,
+            sc,
+          );
+          this.#epi(io, raw, cnt, N, K - 8 * S, 2, zero, zero, 0, r0);
+        }
+      } else {
+        const a4 = a.strideWords % 4 === 0 ? a : realignRows(a, 4);
+        const aPtr = this.#input(a4.data);
+        const lda = a4.strideWords * 4;
+        const raw = this.alloc((BAND + 3) * io.ldr);
+        for (let r0 = 0; r0 < M; r0 += BAND) {
+          const cnt = Math.min(BAND, M - r0);
+          ex.pc_gemm(
+            aPtr + r0 * lda,
+            lda,
+            cnt,
+            b.pcPtr,
+            b.pcStride,
+            N,
+            b.pcStride / 16,
+            raw,
+            io.ldr,
+            sc,
+          );
+          this.#epi(io, raw, cnt, N, K, -2, zero, zero, 0, r0);
+        }
+      }
+      return this.#result(io, M, opts.out);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- conv
+
+  /**
+   * Binary conv2d with zero padding: packed NHWC input, packed OHWI (or prepared) weights; returns
+   * the integer dots, NHWC `[n, oh, ow, o]`, equal to a float conv of the +/-1 tensors.
+   */
+  conv2d(
+    x: PackedNHWC,
+    w: PackedOHWI | PreparedConv,
+    conv: ConvOptions = {},
+    opts: IntOutOptions = {},
+  ): Int32Array {
+    return this.#conv(x, w, conv, { mode: 0 }, opts) as Int32Array;
+  }
+
+  /** conv2d fused with `y = dot * scale[o] + bias[o]` (float32 NHWC). */
+  conv2dAffine(
+    x: PackedNHWC,
+    w: PackedOHWI | PreparedConv,
+    conv: ConvOptions,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    opts: FloatOutOptions = {},
+  ): Float32Array {
+    return this.#conv(x, w, conv, { mode: 1, scale, bias }, opts) as Float32Array;
+  }
+
+  /** conv2d fused with packing the signs of `dot * scale + bias`: the next binary layer's input. */
+  conv2dSign(
+    x: PackedNHWC,
+    w: PackedOHWI | PreparedConv,
+    conv: ConvOptions,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    opts: SignOutOptions = {},
+  ): PackedNHWC {
+    const o = w.o;
+    const outWords = wordsFor(o);
+    const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
+    const data = this.#conv(x, w, conv, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
+    return { n: x.n, h: g.oh, w: g.ow, c: o, cWords: outWords, data };
+  }
+
+  #conv(
+    x: PackedNHWC,
+    wIn: PackedOHWI | PreparedConv,
+    conv: ConvOptions,
+    mode: Mode,
+    opts: KernelOptions & { out?: Typed },
+  ): Typed {
+    const m0 = this.mark();
+    const w = "kind" in wIn ? wIn : this.prepareConv(wIn);
+    try {
+      if (x.c !== w.c) throw new RangeError(`conv2d: input has ${x.c} channels, weights ${w.c}`);
+      const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
+      const npix = g.oh * g.ow;
+      const K = w.kh * w.kw * w.c;
+      const ex = this.#ex;
+      const io = this.#setupOut(mode, x.n * npix, w.o, K, opts.out);
+      const corr = this.#correction(w, g, io.ldr / 4);
+      const sc = this.alloc(256);
+      const xPtr = this.#input(x.data);
+      const imgBytes = x.h * x.w * x.cWords * 4;
+      if ((opts.kernel ?? "lut") === "lut") {
+        const cq = Math.ceil(w.c / 4);
+        const S = w.kh * w.kw * cq;
+        if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: ${S} steps too many`);
+        const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
+        const img = this.alloc(hp * wp * cq * 16);
+        const raw = this.alloc((BAND + 1) * io.ldr);
+        for (let b = 0; b < x.n; b++) {
+          ex.lut_image(
+            xPtr + b * imgBytes,
+            x.h,
+            x.w,
+            x.cWords,
+            cq,
+            g.padTop,
+            g.padLeft,
+            hp,
+            wp,
+            img,
+          );
+          for (let p0 = 0; p0 < npix; p0 += BAND) {
+            const cnt = Math.min(BAND, npix - p0);
+            ex.lut_conv(
+              img,
+              wp,
+              cq * 16,
+              w.kh,
+              w.kw * cq,
+              g.sy,
+              g.sx,
+              g.ow,
+              p0,
+              cnt,
+              w.lutPtr,
+              io.groups,
+              raw,
+              io.ldr,
+              sc,
+            );
+            this.#epi(
+              io,
+              raw,
+              cnt,
+              w.o,
+              K - 8 * S,
+              2,
+              corr.table,
+              corr.cls + p0 * 4,
+              4,
+              b * npix + p0,
+            );
+          }
+        }
+      } else {
+        const ldd = w.pcStride;
+        const col = this.alloc(BAND * ldd);
+        const raw = this.alloc((BAND + 3) * io.ldr);
+        for (let b = 0; b < x.n; b++) {
+          for (let p0 = 0; p0 < npix; p0 += BAND) {
+            const cnt = Math.min(BAND, npix - p0);
+            ex.pc_im2col(
+              xPtr + b * imgBytes,
+              x.h,
+              x.w,
+              x.cWords,
+              w.kh,
+              w.kw,
+              g.sy,
+              g.sx,
+              g.padTop,
+              g.padLeft,
+              g.ow,
+              p0,
+              cnt,
+              col,
+              ldd,
+            );
+            ex.pc_gemm(col, ldd, cnt, w.pcPtr, w.pcStride, w.o, ldd / 16, raw, io.ldr, sc);
+            this.#epi(io, raw, cnt, w.o, K, -2, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
+          }
+        }
+      }
+      return this.#result(io, x.n * npix, opts.out);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /** The geometry's padding correction (cached per weights), uploaded as a temporary. */
+  #correction(w: PreparedConv, g: ConvGeometry, cols: number): { table: number; cls: number } {
+    const key = `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}/${cols}`;
+    let c = w.corr.get(key);
+    if (c === undefined) {
+      c = paddingCorrection(g, w.sums, w.o, cols);
+      w.corr.set(key, c);
+    }
+    return { table: this.#upload(c.table), cls: this.#upload(c.cls) };
+  }
+
+  // ---------------------------------------------------------------------------------- epilogue
+
+  #setupOut(
+    mode: Mode,
+    rows: number,
+    n: number,
+    maxDot: number,
+    out: Typed | undefined,
+  ): OutSetup {
+    const groups = Math.ceil(n / 16);
+    const colsPad = Math.ceil(n / 32) * 32;
+    const ldr = colsPad * 4;
+    const ldo = mode.mode === 2 ? mode.outWords * 4 : n * 4;
+    const outPtr = this.#output(out, rows * ldo);
+    let scale = 0, bias = 0, thr = 0, flip = 0;
+    if (mode.mode !== 0) {
+      if (mode.scale.length !== n || mode.bias.length !== n) {
+        throw new RangeError(`scale and bias need ${n} values`);
+      }
+    }
+    if (mode.mode === 1) {
+      scale = this.#upload(Float32Array.from(mode.scale));
+      bias = this.#upload(Float32Array.from(mode.bias));
+    } else if (mode.mode === 2) {
+      const t = signThresholds(mode.scale, mode.bias, maxDot, colsPad);
+      thr = this.#upload(t.thr);
+      flip = this.#upload(t.flip);
+    }
+    return { mode: mode.mode, groups, ldr, ldo, outPtr, scale, bias, thr, flip };
+  }
+
+  #epi(
+    io: OutSetup,
+    raw: number,
+    rows: number,
+    n: number,
+    alpha: number,
+    beta: number,
+    corr: number,
+    cls: number,
+    clsStep: number,
+    row0: number,
+  ): void {
+    this.#ex.epilogue(
+      raw,
+      io.ldr,
+      rows,
+      n,
+      alpha,
+      beta,
+      corr,
+      cls,
+      clsStep,
+      io.mode,
+      io.outPtr + row0 * io.ldo,
+      io.ldo,
+      io.scale,
+      io.bias,
+      io.thr,
+      io.flip,
+    );
+  }
+
+  #result(io: OutSetup, rows: number, out: Typed | undefined): Typed {
+    if (out !== undefined) return out;
+    const words = (rows * io.ldo) / 4;
+    const buf = this.memory.buffer;
+    if (io.mode === 0) return new Int32Array(buf, io.outPtr, words).slice();
+    if (io.mode === 1) return new Float32Array(buf, io.outPtr, words).slice();
+    return new Uint32Array(buf, io.outPtr, words).slice();
+  }
+}
+
+/**
+ * Weights in the lut layout: for `rows` output channels with `taps` taps of `cq` channel nibbles
+ * each (tap t's bits start at word t * tapWords of the row; for GEMM taps = 1), blocks of 4, then
+ * 2, then 1 groups of 16 channels, each block `[step][group][lane]` with one nibble per byte.
+ */
+function lutWeights(
+  data: Uint32Array,
+  rows: number,
+  strideWords: number,
+  taps: number,
+  cq: number,
+  tapWords: number,
+): Uint8Array {
+  const S = taps * cq;
+  const groups = Math.ceil(rows / 16);
+  const out = new Uint8Array(groups * 16 * S);
+  let off = 0;
+  let g0 = 0;
+  while (g0 < groups) {
+    const left = groups - g0;
+    const G = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    for (let s = 0; s < S; s++) {
+      const t = Math.floor(s / cq), q = s % cq;
+      const wi = t * tapWords + (q >>> 3), sh = (q & 7) * 4;
+      for (let g = 0; g < G; g++) {
+        for (let lane = 0; lane < 16; lane++) {
+          const o = (g0 + g) * 16 + lane;
+          if (o < rows) out[off] = (data[o * strideWords + wi] >>> sh) & 15;
+          off++;
+        }
+      }
+    }
+    g0 += G;
+  }
+  return out;
+}
