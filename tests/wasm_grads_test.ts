@@ -64,7 +64,15 @@ function randomCase(rng: Rng, depthwise: boolean): Case {
   const wShape: Shape4 = [kh, kw, cin, depthwise ? 1 + rng.int(3) : 1 + rng.int(8)];
   const strides: [number, number] = [1 + rng.int(2), 1 + rng.int(2)];
   const pad = randomPad(rng);
-  const info = tf.backend_util.computeConv2DInfo(xShape, wShape, strides, 1, pad, undefined, depthwise);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    wShape,
+    strides,
+    1,
+    pad,
+    undefined,
+    depthwise,
+  );
   return {
     depthwise,
     xShape,
@@ -166,7 +174,15 @@ Deno.test("conv gradients leak no tensors or wasm buffers", async () => {
     const xShape: Shape4 = [2, 10, 9, 4];
     const wShape: Shape4 = [kh, kw, 4, depthwise ? 2 : 5];
     for (const pad of ["same", "valid"] as const) {
-      const info = tf.backend_util.computeConv2DInfo(xShape, wShape, 2, 1, pad, undefined, depthwise);
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape,
+        wShape,
+        2,
+        1,
+        pad,
+        undefined,
+        depthwise,
+      );
       cases.push({
         depthwise,
         xShape,

@@ -228,6 +228,11 @@ export class BinaryKernels {
     return this.#resident.get(arr)?.ptr;
   }
 
+  /** Element count of an array, also for a resident one whose view was detached by growth. */
+  #length(arr: Typed): number {
+    return this.#resident.get(arr)?.length ?? arr.length;
+  }
+
   /** Copies `arr` into (temporary) wasm memory unless it is resident; returns its address. */
   #input(arr: Typed): number {
     const r = this.#resident.get(arr);
@@ -340,9 +345,13 @@ export class BinaryKernels {
     try {
       if (a.k !== b.k) throw new RangeError(`gemm: K differs (${a.k} vs ${b.k})`);
       const M = a.rows, N = b.n, K = a.k;
+      if (!(K >= 1 && M >= 1 && N >= 1)) throw new RangeError(`gemm: empty shape ${M}x${N}x${K}`);
+      if (this.#length(a.data) < M * a.strideWords || a.strideWords * 32 < K) {
+        throw new RangeError("gemm: A data does not match rows x strideWords");
+      }
       const ex = this.#ex;
       const io = this.#setupOut(mode, M, N, K, opts.out);
-      const sc = this.alloc(256);
+      const sc = this.alloc(512);
       const zero = this.alloc(io.ldr + 16); // correction row of zeros, class index 0
       new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
       if ((opts.kernel ?? "lut") === "lut") {
@@ -350,9 +359,11 @@ export class BinaryKernels {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: K = ${K} too large`);
         const aPtr = this.#input(a.data);
         const tables = this.alloc(BAND * S * 16);
-        const raw = this.alloc((BAND + 1) * io.ldr);
+        const direct = io.mode === 0 && io.ldr === io.ldo; // dots straight into the output
+        const raw = direct ? 0 : this.alloc(BAND * io.ldr);
         for (let r0 = 0; r0 < M; r0 += BAND) {
           const cnt = Math.min(BAND, M - r0);
+          const dst = direct ? io.outPtr + r0 * io.ldo : raw;
           ex.lut_image(
             aPtr + r0 * a.strideWords * 4,
             1,
@@ -378,11 +389,12 @@ export class BinaryKernels {
             cnt,
             b.lutPtr,
             io.groups,
-            raw,
+            K - 8 * S,
+            dst,
             io.ldr,
             sc,
           );
-          this.#epi(io, raw, cnt, N, K - 8 * S, 2, zero, zero, 0, r0);
+          if (!direct) this.#epi(io, raw, cnt, N, zero, zero, 0, r0);
         }
       } else {
         const a4 = a.strideWords % 4 === 0 ? a : realignRows(a, 4);
@@ -399,11 +411,12 @@ export class BinaryKernels {
             b.pcStride,
             N,
             b.pcStride / 16,
+            K,
             raw,
             io.ldr,
             sc,
           );
-          this.#epi(io, raw, cnt, N, K, -2, zero, zero, 0, r0);
+          this.#epi(io, raw, cnt, N, zero, zero, 0, r0);
         }
       }
       return this.#result(io, M, opts.out);
@@ -466,13 +479,17 @@ export class BinaryKernels {
     const w = "kind" in wIn ? wIn : this.prepareConv(wIn);
     try {
       if (x.c !== w.c) throw new RangeError(`conv2d: input has ${x.c} channels, weights ${w.c}`);
+      if (!(x.n >= 1 && x.c >= 1 && w.o >= 1)) throw new RangeError("conv2d: empty shape");
+      if (this.#length(x.data) < x.n * x.h * x.w * x.cWords) {
+        throw new RangeError("conv2d: input data does not match n x h x w x cWords");
+      }
       const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
       const npix = g.oh * g.ow;
       const K = w.kh * w.kw * w.c;
       const ex = this.#ex;
       const io = this.#setupOut(mode, x.n * npix, w.o, K, opts.out);
       const corr = this.#correction(w, g, io.ldr / 4);
-      const sc = this.alloc(256);
+      const sc = this.alloc(512);
       const xPtr = this.#input(x.data);
       const imgBytes = x.h * x.w * x.cWords * 4;
       if ((opts.kernel ?? "lut") === "lut") {
@@ -481,7 +498,8 @@ export class BinaryKernels {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: ${S} steps too many`);
         const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
         const img = this.alloc(hp * wp * cq * 16);
-        const raw = this.alloc((BAND + 1) * io.ldr);
+        const direct = io.mode === 0 && io.ldr === io.ldo; // dots straight into the output
+        const raw = direct ? 0 : this.alloc(BAND * io.ldr);
         for (let b = 0; b < x.n; b++) {
           ex.lut_image(
             xPtr + b * imgBytes,
@@ -497,6 +515,7 @@ export class BinaryKernels {
           );
           for (let p0 = 0; p0 < npix; p0 += BAND) {
             const cnt = Math.min(BAND, npix - p0);
+            const dst = direct ? io.outPtr + (b * npix + p0) * io.ldo : raw;
             ex.lut_conv(
               img,
               wp,
@@ -510,22 +529,15 @@ export class BinaryKernels {
               cnt,
               w.lutPtr,
               io.groups,
-              raw,
+              K - 8 * S,
+              dst,
               io.ldr,
               sc,
             );
-            this.#epi(
-              io,
-              raw,
-              cnt,
-              w.o,
-              K - 8 * S,
-              2,
-              corr.table,
-              corr.cls + p0 * 4,
-              4,
-              b * npix + p0,
-            );
+            // In place, the epilogue only touches border pixels (it skips class 0).
+            if (!direct || corr.classes > 1) {
+              this.#epi(io, dst, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
+            }
           }
         }
       } else {
@@ -552,8 +564,8 @@ export class BinaryKernels {
               col,
               ldd,
             );
-            ex.pc_gemm(col, ldd, cnt, w.pcPtr, w.pcStride, w.o, ldd / 16, raw, io.ldr, sc);
-            this.#epi(io, raw, cnt, w.o, K, -2, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
+            ex.pc_gemm(col, ldd, cnt, w.pcPtr, w.pcStride, w.o, ldd / 16, K, raw, io.ldr, sc);
+            this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
           }
         }
       }
@@ -564,14 +576,18 @@ export class BinaryKernels {
   }
 
   /** The geometry's padding correction (cached per weights), uploaded as a temporary. */
-  #correction(w: PreparedConv, g: ConvGeometry, cols: number): { table: number; cls: number } {
+  #correction(
+    w: PreparedConv,
+    g: ConvGeometry,
+    cols: number,
+  ): { table: number; cls: number; classes: number } {
     const key = `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}/${cols}`;
     let c = w.corr.get(key);
     if (c === undefined) {
       c = paddingCorrection(g, w.sums, w.o, cols);
       w.corr.set(key, c);
     }
-    return { table: this.#upload(c.table), cls: this.#upload(c.cls) };
+    return { table: this.#upload(c.table), cls: this.#upload(c.cls), classes: c.classes };
   }
 
   // ---------------------------------------------------------------------------------- epilogue
@@ -610,8 +626,6 @@ export class BinaryKernels {
     raw: number,
     rows: number,
     n: number,
-    alpha: number,
-    beta: number,
     corr: number,
     cls: number,
     clsStep: number,
@@ -622,8 +636,6 @@ export class BinaryKernels {
       io.ldr,
       rows,
       n,
-      alpha,
-      beta,
       corr,
       cls,
       clsStep,
