@@ -7,6 +7,7 @@ import { type BackendName, BACKENDS, initBackend } from "./tf.ts";
 import { UserError } from "./errors.ts";
 import { BASELINE_BINARIZERS, binarizerNames } from "./binarizers/mod.ts";
 import { runGrid } from "./runner.ts";
+import { loadDataset } from "./data/mod.ts";
 import { renderTable } from "./report.ts";
 import { getTrack, type Profile, PROFILES, trackNames } from "../tracks/mod.ts";
 

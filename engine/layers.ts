@@ -193,10 +193,17 @@ export class BatchNorm implements Layer {
     return batchNormTrain(x, mean, variance, this.gamma, this.beta, this.epsilon);
   }
 
-  /** Folds one batch's statistics into the moving averages (unbiased variance, as torch). */
+  #updates = 0;
+
+  /**
+   * Folds one batch's statistics into the moving averages (unbiased variance, as torch). The
+   * first updates use a cumulative average (momentum min(m, t / (t + 1))), so the initial 0 / 1
+   * do not linger in short runs: with momentum 0.9 they would still weigh 3% after 32 steps.
+   */
   update(mean: Tensor, variance: Tensor, count: number): void {
+    const m = Math.min(this.momentum, this.#updates / (this.#updates + 1));
+    this.#updates++;
     tf.tidy(() => {
-      const m = this.momentum;
       const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
       this.movingMean.assign(tf.add(tf.mul(this.movingMean, m), tf.mul(mean, 1 - m)));
       this.movingVar.assign(tf.add(tf.mul(this.movingVar, m), tf.mul(unbiased, 1 - m)));

@@ -29,11 +29,11 @@ interface Size {
 const SIZES: Record<Profile, Size> = {
   smoke: {
     seeds: 1,
-    epochs: 1,
+    epochs: 2,
     batchSize: 32,
     limit: {
-      mnist: { train: 256, val: 64, test: 256 },
-      fashion: { train: 256, val: 64, test: 256 },
+      mnist: { train: 512, val: 128, test: 512 },
+      fashion: { train: 512, val: 128, test: 512 },
     },
   },
   quick: {

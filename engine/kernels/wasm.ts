@@ -28,7 +28,7 @@ export type KernelFamily = "lut" | "popcnt";
 
 /** Options of every wrapped kernel call. */
 export interface KernelOptions {
-  /** Formulation (default "lut"). */
+  /** Formulation (default "lut"; "popcnt" when K > 65532, where lut's u16 sums could overflow). */
   kernel?: KernelFamily;
 }
 
@@ -354,8 +354,8 @@ export class BinaryKernels {
       const sc = this.alloc(512);
       const zero = this.alloc(io.ldr + 16); // correction row of zeros, class index 0
       new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
-      if ((opts.kernel ?? "lut") === "lut") {
-        const S = Math.ceil(K / 4);
+      const S = Math.ceil(K / 4);
+      if ((opts.kernel ?? (S <= MAX_LUT_STEPS ? "lut" : "popcnt")) === "lut") {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: K = ${K} too large`);
         const aPtr = this.#input(a.data);
         const tables = this.alloc(BAND * S * 16);
@@ -492,9 +492,9 @@ export class BinaryKernels {
       const sc = this.alloc(512);
       const xPtr = this.#input(x.data);
       const imgBytes = x.h * x.w * x.cWords * 4;
-      if ((opts.kernel ?? "lut") === "lut") {
-        const cq = Math.ceil(w.c / 4);
-        const S = w.kh * w.kw * cq;
+      const cq = Math.ceil(w.c / 4);
+      const S = w.kh * w.kw * cq;
+      if ((opts.kernel ?? (S <= MAX_LUT_STEPS ? "lut" : "popcnt")) === "lut") {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: ${S} steps too many`);
         const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
         const img = this.alloc(hp * wp * cq * 16);
