@@ -116,6 +116,10 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       binarizers: args.binarizers,
       seeds: args.seeds,
     });
+    // Fail on a missing or corrupt dataset before any training starts.
+    for (const name of new Set(specs.map((s) => s.dataset))) {
+      await loadDataset(name, { dir: name === "mnist" ? undefined : args.dataDir });
+    }
     const results = await runGrid(specs, { out: args.out, env: { dataDir: args.dataDir } });
     tables.push(renderTable(track.summarize(results)));
   }
