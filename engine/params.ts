@@ -4,6 +4,9 @@
  */
 import { tf } from "./tf.ts";
 
+/** Every parameter of a model by name, as plain arrays (saved weights). */
+export type WeightSnapshot = Record<string, { shape: number[]; data: Float32Array }>;
+
 /** How a parameter is trained: `decay` parameters get weight decay (conv / dense kernels). */
 export interface ParamEntry {
   variable: tf.Variable;
@@ -38,8 +41,8 @@ export class ParamStore {
   }
 
   /** Copies every parameter out as plain arrays (for saving; deterministic order). */
-  snapshot(): Record<string, { shape: number[]; data: Float32Array }> {
-    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  snapshot(): WeightSnapshot {
+    const out: WeightSnapshot = {};
     for (const [name, e] of this.entries) {
       out[name] = { shape: e.variable.shape, data: e.variable.dataSync() as Float32Array };
     }
@@ -47,7 +50,7 @@ export class ParamStore {
   }
 
   /** Restores parameters saved by `snapshot`; names and shapes must match exactly. */
-  restore(saved: Record<string, { shape: number[]; data: Float32Array }>): void {
+  restore(saved: WeightSnapshot): void {
     for (const [name, e] of this.entries) {
       const s = saved[name];
       if (!s) throw new Error(`saved weights lack parameter "${name}"`);

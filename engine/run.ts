@@ -2,6 +2,10 @@
  * One run: a fully specified (track, task, model, binarizer, seed, hyperparameters) cell of a grid,
  * and what executing it produced. `RunSpec` is all the input; the engine needs nothing else, so a
  * result can be reproduced from its spec alone.
+ *
+ * A spec's `kind` names the executor that runs it: "train" (train and test a network) is built
+ * in; tracks that measure something else (deployment latency, operation counts, corrupted test
+ * sets) register their own executor with `registerExecutor`.
  */
 import { backendInfo } from "./tf.ts";
 import { deriveSeed } from "./rng.ts";
@@ -9,6 +13,8 @@ import { type FileDigest, loadDataset } from "./data/mod.ts";
 import { buildModel } from "./models.ts";
 import { type EpochRecord, evaluate, train, type TrainHooks } from "./train.ts";
 import type { OptimConfig } from "./optim.ts";
+import { UserError } from "./errors.ts";
+import type { WeightSnapshot } from "./params.ts";
 
 /** Training hyperparameters of a run (the seed lives on the spec). */
 export interface TrainSettings extends OptimConfig {
@@ -20,6 +26,8 @@ export interface TrainSettings extends OptimConfig {
 export interface RunSpec {
   /** Unique within a grid, path-like: "task/mnist/vgg-small/bnn/seed0". */
   id: string;
+  /** Executor that runs this spec ("train" unless a track registered another). */
+  kind: string;
   track: string;
   /** Task name within the track (e.g. "mnist"). */
   task: string;
@@ -30,29 +38,65 @@ export interface RunSpec {
   binarizer: string;
   seed: number;
   profile: string;
-  train: TrainSettings;
+  /** Training settings (runs that train a network). */
+  train?: TrainSettings;
   /** Sample limits per split (small profiles); absent = the whole split. */
   limit?: { train?: number; val?: number; test?: number };
+  /** Executor-specific settings (JSON values only). */
+  options?: Record<string, unknown>;
 }
 
 /** What a run produced. Timings are the only fields that differ between identical runs. */
 export interface RunResult {
   spec: RunSpec;
-  metrics: {
-    testAccuracy: number;
-    valAccuracy: number;
-    finalTrainLoss: number;
-    params: number;
-  };
+  /**
+   * Named numbers. "train" runs report testAccuracy, valAccuracy, finalTrainLoss, params; other
+   * executors document their own keys.
+   */
+  metrics: Record<string, number>;
+  /** Per-epoch records of training runs ([] for runs that do not train). */
   curves: EpochRecord[];
-  dataset: {
+  dataset?: {
     name: string;
     source: string;
     digests: FileDigest[];
     sizes: { train: number; val: number; test: number };
   };
-  timings: { loadSeconds: number; trainSeconds: number; evalSeconds: number };
+  /** Wall-clock seconds by phase; the only numbers that differ between identical runs. */
+  timings: Record<string, number>;
   backend: { backend: string; tfjs: string; simd: boolean };
+}
+
+/** What an executor returns: the result, and the trained weights when it trained a network. */
+export interface RunOutput {
+  result: RunResult;
+  weights?: WeightSnapshot;
+}
+
+/** Runs one spec of its kind. */
+export type Executor = (spec: RunSpec, env: RunEnv, hooks: TrainHooks) => Promise<RunOutput>;
+
+const executors = new Map<string, Executor>();
+
+/** Registers the executor for a run kind (tracks call this for their own kinds). */
+export function registerExecutor(kind: string, executor: Executor): void {
+  if (executors.has(kind)) throw new Error(`executor "${kind}" is already registered`);
+  executors.set(kind, executor);
+}
+
+/** Runs a spec with the executor of its kind. */
+export function executeRun(
+  spec: RunSpec,
+  env: RunEnv = {},
+  hooks: TrainHooks = {},
+): Promise<RunOutput> {
+  const ex = executors.get(spec.kind);
+  if (!ex) {
+    throw new UserError(
+      `no executor for run kind "${spec.kind}" (known: ${[...executors.keys()].join(", ")})`,
+    );
+  }
+  return ex(spec, env, hooks);
 }
 
 /** Where datasets are read from (user options that are not part of a run's identity). */
@@ -65,12 +109,13 @@ export function runId(s: Pick<RunSpec, "track" | "task" | "model" | "binarizer" 
   return `${s.track}/${s.task}/${s.model}/${s.binarizer}/seed${s.seed}`;
 }
 
-/** Loads data, builds and trains the model, and scores it on the test split. */
-export async function executeRun(
+/** The "train" executor: loads data, builds and trains the model, scores it on the test split. */
+export async function trainAndTest(
   spec: RunSpec,
   env: RunEnv = {},
   hooks: TrainHooks = {},
-): Promise<RunResult> {
+): Promise<RunOutput> {
+  if (!spec.train) throw new UserError(`run ${spec.id} has no training settings`);
   const t0 = performance.now();
   const data = await loadDataset(spec.dataset, {
     dir: spec.dataset === "mnist" ? undefined : env.dataDir,
@@ -91,7 +136,7 @@ export async function executeRun(
     const testAccuracy = evaluate(model, data.test, trained.state);
     const evalSeconds = (performance.now() - t1) / 1000;
     const last = trained.epochs[trained.epochs.length - 1];
-    return {
+    const result: RunResult = {
       spec,
       metrics: {
         testAccuracy,
@@ -109,7 +154,10 @@ export async function executeRun(
       timings: { loadSeconds, trainSeconds: trained.trainSeconds, evalSeconds },
       backend: backendInfo(),
     };
+    return { result, weights: model.store.snapshot() };
   } finally {
     model.store.dispose();
   }
 }
+
+registerExecutor("train", trainAndTest);

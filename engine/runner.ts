@@ -7,11 +7,17 @@ import canonicalize from "canonicalize";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 import { executeRun, type RunEnv, type RunResult, type RunSpec } from "./run.ts";
+import { encodeWeights } from "./weights.ts";
 import { formatDuration, Progress } from "./progress.ts";
 
 /** Path of a run's result file under an output directory. */
 export function resultPath(out: string, spec: RunSpec): string {
   return join(out, "runs", `${spec.id}.json`);
+}
+
+/** Path of a run's trained weights (written before its result, which marks the run done). */
+export function weightsPath(out: string, spec: RunSpec): string {
+  return join(out, "runs", `${spec.id}.weights.bin`);
 }
 
 function sameSpec(a: RunSpec, b: RunSpec): boolean {
@@ -43,6 +49,7 @@ export interface GridRunOptions {
 
 /** Batches a run will train (for progress units). */
 function unitsOf(spec: RunSpec, trainSize?: number): number {
+  if (!spec.train) return 1;
   const n = trainSize ?? spec.limit?.train ?? 10_000;
   return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
 }
@@ -65,7 +72,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     const label = `[run ${done + 1}/${specs.length}] ${spec.id}`;
     progress.log(`${label} ...`);
     let counted = 0;
-    const r = await executeRun(spec, opts.env, {
+    const { result: r, weights } = await executeRun(spec, opts.env, {
       onBatch: (b) => {
         progress.advance(1);
         counted++;
@@ -77,7 +84,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
       onEpochEnd: (e) => {
         if (!progress.tty) {
           progress.log(
-            `${label} epoch ${e.epoch + 1}/${spec.train.epochs} loss ${e.trainLoss.toFixed(3)} ` +
+            `${label} epoch ${e.epoch + 1}/${spec.train?.epochs} loss ${e.trainLoss.toFixed(3)} ` +
               `train ${(100 * e.trainAccuracy).toFixed(1)}% val ${
                 (100 * e.valAccuracy).toFixed(1)
               }% ` +
@@ -86,13 +93,15 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
         }
       },
     });
-    progress.advance(Math.max(0, unitsOf(spec, r.dataset.sizes.train) - counted));
+    progress.advance(Math.max(0, unitsOf(spec, r.dataset?.sizes.train) - counted));
+    if (weights) await writeFileAtomic(weightsPath(opts.out, spec), encodeWeights(weights));
     await writeFileAtomic(resultPath(opts.out, spec), JSON.stringify(r, null, 1) + "\n");
     results[i] = r;
     done++;
+    const acc = r.metrics.testAccuracy;
     progress.log(
-      `${label} test ${(100 * r.metrics.testAccuracy).toFixed(2)}% ` +
-        `(${r.timings.trainSeconds.toFixed(1)}s train)`,
+      `${label} done` + (acc === undefined ? "" : ` test ${(100 * acc).toFixed(2)}%`) +
+        ` (${Object.values(r.timings).reduce((a, b) => a + b, 0).toFixed(1)}s)`,
     );
   }
   return results as RunResult[];

@@ -125,6 +125,11 @@ export function predict(
   return out;
 }
 
+/** The binarizer schedule state in force after training (what evaluation of a saved net uses). */
+export function finalState(binarizer: string, epochs: number): Record<string, number> {
+  return getBinarizer(binarizer).schedule?.(epochs - 1, epochs) ?? {};
+}
+
 /** Trains `model` in place on `train`, validating on `val` after every epoch. */
 export function train(
   model: Model,

@@ -8,12 +8,18 @@ import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
 import { registerBinarizer } from "../engine/binarizers/mod.ts";
 import { clipSte, sign, withGradient } from "../engine/binarizers/ops.ts";
 import { taskTrack } from "../tracks/task.ts";
+import { decodeWeights, encodeWeights } from "../engine/weights.ts";
+import { buildModel } from "../engine/models.ts";
+import { deriveSeed } from "../engine/rng.ts";
+import { loadDataset } from "../engine/data/mod.ts";
+import { evaluate, finalState } from "../engine/train.ts";
 
 await initBackend("wasm");
 
 function tinySpec(binarizer: string, seed = 0, model = "vgg-small"): RunSpec {
   return {
     id: `test/mnist/${model}/${binarizer}/seed${seed}`,
+    kind: "train",
     track: "test",
     task: "mnist",
     dataset: "mnist",
@@ -46,10 +52,10 @@ function numbers(r: RunResult) {
 
 Deno.test("the same seed gives bit-identical metrics and curves; another seed differs", async () => {
   for (const b of ["fp32", "react", "fda"]) {
-    const a = await executeRun(tinySpec(b, 3));
-    const c = await executeRun(tinySpec(b, 3));
+    const { result: a } = await executeRun(tinySpec(b, 3));
+    const { result: c } = await executeRun(tinySpec(b, 3));
     assert.deepEqual(numbers(a), numbers(c), `${b} is not deterministic`);
-    const d = await executeRun(tinySpec(b, 4));
+    const { result: d } = await executeRun(tinySpec(b, 4));
     assert.notDeepEqual(numbers(a).curves, numbers(d).curves, `${b}: seed has no effect`);
   }
 });
@@ -88,10 +94,36 @@ Deno.test("a toy binarizer registered here runs through the engine unchanged", a
     .map((s) => ({ ...s, limit: { train: 64, val: 32, test: 64 } }));
   assert.equal(specs.length, 2);
   const results = [];
-  for (const s of specs) results.push(await executeRun(s));
+  for (const s of specs) results.push((await executeRun(s)).result);
   const table = taskTrack.summarize(results);
   assert.deepEqual(table.rows.map((r) => r.binarizer), ["fp32", "toy-deadzone"]);
   const toy = table.rows[1].cells[0]!;
   assert.ok(toy.mean >= 0 && toy.mean <= 1 && Number.isFinite(toy.ratio));
   assert.ok(Number.isFinite(table.rows[1].om));
+});
+
+Deno.test("saved weights round-trip and reproduce the run's test accuracy without retraining", async () => {
+  for (const b of ["recu", "xnorpp"]) {
+    const spec = tinySpec(b, 5);
+    const { result, weights } = await executeRun(spec);
+    const bytes = encodeWeights(weights!);
+    const back = decodeWeights(bytes);
+    assert.deepEqual(Object.keys(back), Object.keys(weights!));
+    const data = await loadDataset("mnist", { seed: spec.seed, limit: spec.limit });
+    const model = buildModel(spec.model, {
+      inputShape: data.shape,
+      numClasses: data.numClasses,
+      binarizer: b,
+      seed: deriveSeed(99, "other init"),
+      width: spec.width,
+    });
+    model.store.restore(back);
+    const acc = evaluate(model, data.test, finalState(b, spec.train!.epochs));
+    model.store.dispose();
+    assert.equal(acc, result.metrics.testAccuracy);
+  }
+  assert.throws(
+    () => decodeWeights(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), "w.bin"),
+    /corrupt weights file w.bin: bad magic/,
+  );
 });

@@ -74,6 +74,7 @@ export const taskTrack: Track = {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
           specs.push({
             id: runId(base),
+            kind: "train",
             ...base,
             dataset: t.dataset,
             width: 1,
