@@ -152,6 +152,26 @@ const vggSmall: Builder = (k, { inputShape, numClasses, width }) => {
 };
 
 /**
+ * The task-track CNN: VGG-small's pattern moved to 14x14 right after an fp stem with
+ * max-pooling, so no binarized layer runs at full 28x28 resolution (the wasm step time is
+ * dominated by per-element work at 28x28), 32-32-64-64 binarized channels, fp head.
+ */
+const cnn: Builder = (k, { inputShape, numClasses, width }) => {
+  let s: [number, number] = [inputShape[0], inputShape[1]];
+  const [c0, c1, c2] = [ch(16, width), ch(32, width), ch(64, width)];
+  const layers: Layer[] = [...k.convBlock(inputShape[2], c0, s, { fp: true, pool: true })];
+  s = half(s);
+  layers.push(...k.convBlock(c0, c1, s));
+  layers.push(...k.convBlock(c1, c1, s, { pool: true }));
+  s = half(s);
+  layers.push(...k.convBlock(c1, c2, s));
+  layers.push(...k.convBlock(c2, c2, s, { pool: true }));
+  s = half(s);
+  layers.push(new Flatten(), k.dense(s[0] * s[1] * c2, numClasses, true));
+  return new Sequential(layers);
+};
+
+/**
  * ResNet-20 layout (3 stages x 3 basic blocks, stride-2 stage entries) with narrow channels
  * 8-16-32; fp stem, fp 1x1 downsample shortcuts, global average pooling and an fp head.
  */
@@ -178,7 +198,7 @@ const resnet20: Builder = (k, { inputShape, numClasses, width }) => {
   return new Sequential(layers);
 };
 
-const builders: Record<string, Builder> = { mlp, "vgg-small": vggSmall, resnet20 };
+const builders: Record<string, Builder> = { mlp, cnn, "vgg-small": vggSmall, resnet20 };
 
 /** Names of the available models. */
 export function modelNames(): string[] {

@@ -62,7 +62,7 @@ class Sgd implements Optimizer {
     });
   }
   dispose(): void {
-    this.#buf.forEach((b) => b.dispose());
+    this.#buf.forEach((b) => b?.dispose());
   }
 }
 
@@ -92,7 +92,7 @@ class Adam implements Optimizer {
     });
   }
   dispose(): void {
-    [...this.#m, ...this.#v].forEach((b) => b.dispose());
+    [...this.#m, ...this.#v].forEach((b) => b?.dispose());
   }
 }
 
