@@ -28,7 +28,8 @@ export interface Model {
   binarizer: string;
   root: Layer;
   store: ParamStore;
-  inputShape: [number, number, number];
+  /** Shape of one sample ([h, w, c] for images; other tasks use their own rank). */
+  inputShape: number[];
   numClasses: number;
   /** Logits for a batch NHWC. */
   apply(x: tf.Tensor, ctx: Ctx): tf.Tensor;
@@ -36,7 +37,7 @@ export interface Model {
 
 /** What a model builder is given. */
 export interface ModelInput {
-  inputShape: [number, number, number];
+  inputShape: number[];
   numClasses: number;
   binarizer: string;
   seed: number;
@@ -44,10 +45,11 @@ export interface ModelInput {
   width?: number;
 }
 
-type Builder = (b: BuildKit, input: ModelInput) => Layer;
+/** Builds a model's layer tree with the kit's helpers. */
+export type Builder = (b: BuildKit, input: ModelInput) => Layer;
 
 /** Helpers that name layers uniquely and thread the parameter store and RNG through. */
-class BuildKit {
+export class BuildKit {
   readonly store = new ParamStore();
   #n = 0;
   constructor(readonly rng: Rng, readonly binarizer: string) {}
@@ -55,7 +57,8 @@ class BuildKit {
   get act(): Activation {
     return new Activation(getBinarizer(this.binarizer).binary ? "hardtanh" : "relu");
   }
-  #name(kind: string): string {
+  /** A unique layer name ("conv3"), for parameter paths. */
+  uniqueName(kind: string): string {
     return `${kind}${this.#n++}`;
   }
   /** conv [+ maxpool] + BN + act; binarized unless `fp`. */
@@ -78,7 +81,7 @@ class BuildKit {
   } = {}): Conv2D {
     return new Conv2D(
       {
-        name: this.#name("conv"),
+        name: this.uniqueName("conv"),
         inChannels: cin,
         outChannels: cout,
         kernel: o.kernel ?? 3,
@@ -91,12 +94,12 @@ class BuildKit {
     );
   }
   bn(c: number): BatchNorm {
-    return new BatchNorm(this.#name("bn"), c, this.store);
+    return new BatchNorm(this.uniqueName("bn"), c, this.store);
   }
   dense(i: number, o: number, fp = false): Dense {
     return new Dense(
       {
-        name: this.#name("dense"),
+        name: this.uniqueName("dense"),
         inFeatures: i,
         outFeatures: o,
         binarizer: fp ? "fp32" : this.binarizer,
@@ -199,6 +202,12 @@ const resnet20: Builder = (k, { inputShape, numClasses, width }) => {
 };
 
 const builders: Record<string, Builder> = { mlp, cnn, "vgg-small": vggSmall, resnet20 };
+
+/** Registers a model builder (models defined in their own modules call this). */
+export function registerModel(name: string, build: Builder): void {
+  if (builders[name]) throw new Error(`model "${name}" is already registered`);
+  builders[name] = build;
+}
 
 /** Names of the available models. */
 export function modelNames(): string[] {

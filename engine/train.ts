@@ -60,8 +60,8 @@ function batchOf(
   idx: ArrayLike<number>,
   from: number,
   to: number,
-): { x: tf.Tensor4D; y: tf.Tensor2D; labels: Uint8Array } {
-  const per = shape[0] * shape[1] * shape[2];
+): { x: tf.Tensor; y: tf.Tensor2D; labels: Uint8Array } {
+  const per = shape.reduce((a, b) => a * b, 1);
   const n = to - from;
   const xs = new Float32Array(n * per);
   const labels = new Uint8Array(n);
@@ -70,7 +70,7 @@ function batchOf(
     xs.set(split.x.subarray(j * per, (j + 1) * per), i * per);
     labels[i] = split.y[j];
   }
-  const x = tf.tensor4d(xs, [n, shape[0], shape[1], shape[2]]);
+  const x = tf.tensor(xs, [n, ...shape]);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), numClasses) as tf.Tensor2D);
   return { x, y, labels };
 }
