@@ -102,6 +102,8 @@ export function executeRun(
 /** Where datasets are read from (user options that are not part of a run's identity). */
 export interface RunEnv {
   dataDir?: string;
+  /** The grid's output directory (executors that reuse another run's saved weights read it). */
+  out?: string;
 }
 
 /** Builds the run id from the fields that identify it within a track. */
