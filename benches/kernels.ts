@@ -21,6 +21,12 @@ import { packNHWC, packOHWI, packRows } from "../engine/kernels/pack.ts";
 import * as ref from "../engine/kernels/ref.ts";
 import { BinaryKernels } from "../engine/kernels/wasm.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { buildModel } from "../engine/models.ts";
+import { finalState } from "../engine/train.ts";
+import { exportModel } from "../engine/deploy/export.ts";
+import { DeployRuntime } from "../engine/deploy/runtime.ts";
+import { sizeBreakdown } from "../engine/deploy/format.ts";
+import { TASKS } from "../tracks/task.ts";
 
 const quick = Deno.args.includes("--quick");
 
@@ -165,11 +171,15 @@ interface ConvShape {
   c: number;
   o: number;
 }
+// The headline 56x56x64->64 shape, then the binarized layers of the task track's CNN at batch 64
+// (engine/models.ts "cnn": 14x14 16->32, 32->32; 7x7 32->64, 64->64).
 const shapes: ConvShape[] = [
   { n: 1, hw: 56, c: 64, o: 64 },
   { n: 8, hw: 56, c: 64, o: 64 },
-  { n: 1, hw: 28, c: 32, o: 32 },
-  { n: 1, hw: 14, c: 64, o: 64 },
+  { n: 64, hw: 14, c: 16, o: 32 },
+  { n: 64, hw: 14, c: 32, o: 32 },
+  { n: 64, hw: 7, c: 32, o: 64 },
+  { n: 64, hw: 7, c: 64, o: 64 },
 ];
 const convResults: Record<string, number | string>[] = [];
 for (const s of shapes) {
@@ -240,6 +250,68 @@ for (const s of shapes) {
   });
 }
 
+// ------------------------------------------------------------------------------------ end to end
+// The task track's CNN (engine/models.ts) deployed: a binarized network (fused-threshold path,
+// MODEL_BINARIZER) on the bit-packed kernels vs the same architecture in full precision on
+// tfjs-wasm (BatchNorm folded, fused conv + bias + relu), both from the deployed-model files the
+// hardware-inference track uses. Latency does not depend on the weight values, so the networks
+// keep their seeded initial weights.
+const MODEL = TASKS[0].model;
+const MODEL_BINARIZER = "bireal";
+const deployed = (binarizer: string) => {
+  const m = buildModel(MODEL, {
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+    binarizer,
+    seed: 1,
+    width: 1,
+  });
+  try {
+    return exportModel(m, { state: finalState(binarizer, 1) });
+  } finally {
+    m.store.dispose();
+  }
+};
+const biBytes = deployed(MODEL_BINARIZER), fpBytes = deployed("fp32");
+const biRt = await DeployRuntime.load(biBytes, { kernels });
+const fpRt = await DeployRuntime.load(fpBytes, { kernels });
+const modelPairs: Record<number, ReturnType<typeof measurePair>> = {};
+for (const nb of [1, 64]) {
+  const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
+  modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
+  const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
+  const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
+  for (
+    const [key, label] of [
+      ["a", `deployed ${MODEL_BINARIZER} (kernels + tfjs stem/head)`],
+      ["b", "fp32 deployed on tfjs-wasm"],
+    ] as const
+  ) {
+    const t = modelPairs[nb][key];
+    rows.push([
+      mname,
+      label,
+      fmt(t.median, 3),
+      fmt(t.min, 3),
+      fmt(t.cpu, 3),
+      fmt(macsModel / t.median / 1e6, 1),
+      fmt(macsModel / t.cpu / 1e6, 1),
+      fmt(modelPairs[nb].b.median / t.median, 1),
+      fmt(modelPairs[nb].b.cpu / t.cpu, 1),
+    ]);
+  }
+}
+const xProf = randomValues(rng, 64 * 784).map((v) => (v + 1) / 2);
+const profRuns: Record<string, number[]> = {};
+for (let i = 0; i < (quick ? 5 : 15); i++) {
+  biRt.run(xProf, 64, { profile: true });
+  for (const [k, v] of Object.entries(biRt.lastProfile)) (profRuns[k] ??= []).push(v);
+}
+const modelProfile = Object.fromEntries(
+  Object.entries(profRuns).map(([k, v]) => [k, +fmt(median(v), 3)]),
+);
+const biSize = sizeBreakdown(biBytes), fpSize = sizeBreakdown(fpBytes);
+
 // ----------------------------------------------------------------------------------------- report
 const header = [
   "case",
@@ -267,6 +339,47 @@ console.log(
     "cores: above ~1 other processes share this core, wall-clock numbers drop and the cpu-time " +
     "columns are the fairer comparison",
 );
+const modelSpeedup = modelPairs[64].ratio;
+const gemmRate = gbmacs(gemm.lut);
+const checks: [string, number, number, string][] = [
+  ["binary GEMM G binary-MAC/s", gemmRate, 200, "G/s"],
+  ["binary GEMM vs tfjs-wasm f32 matMul", gemmPair.ratio, 20, "x"],
+  ...convResults.map((c): [string, number, number, string] => [
+    `${c.shape} vs tfjs-wasm conv2d`,
+    c.speedup as number,
+    15,
+    "x",
+  ]),
+  [`deployed ${MODEL}/${MODEL_BINARIZER} vs fp32 on tfjs-wasm, batch 64`, modelSpeedup, 8, "x"],
+  [`model file fp32 / binarized`, fpBytes.length / biBytes.length, 20, "x"],
+];
+console.log("goals (measured in this run, wall-clock medians; machine load noted below):");
+for (const [name, v, goal, unit] of checks) {
+  console.log(
+    `  ${v >= goal ? "met    " : "NOT met"}  ${name}: ${fmt(v, 1)}${unit} (goal >= ${goal}${unit})`,
+  );
+}
+const modelSizeRatio = fpBytes.length / biBytes.length;
+console.log(
+  `end to end (${MODEL}, ${MODEL_BINARIZER}, batch 64): ${fmt(modelSpeedup, 2)}x faster ` +
+    `(median of paired ratios; cpu time ${
+      fmt(modelPairs[64].b.cpu / modelPairs[64].a.cpu, 2)
+    }x), model file ${fpBytes.length} -> ${biBytes.length} bytes = ${
+      fmt(modelSizeRatio, 2)
+    }x smaller`,
+);
+console.log(
+  `  where the batch-64 time goes (ms, median): ${
+    Object.entries(modelProfile).map(([k, v]) => `${k} ${v}`).join(", ")
+  }`,
+);
+console.log(
+  `  where the bytes go: binarized weights ${biSize.binaryWeights} B (1 bit each), fp stem/head ` +
+    `${biSize.floatWeights} B (float32), folded per-channel vectors ${biSize.channelVectors} B, ` +
+    `header ${biSize.header} B; the fp32 file is ${fpSize.floatWeights} B of weights + ` +
+    `${fpSize.header + fpSize.channelVectors} B. The fp head alone caps the ratio at ` +
+    `${fmt(fpBytes.length / biSize.floatWeights, 1)}x.`,
+);
 console.log(JSON.stringify({
   gemm_shape: [M, N, K],
   gemm_gbmacs: +fmt(gbmacs(gemm.lut), 1),
@@ -278,6 +391,16 @@ console.log(JSON.stringify({
   gemm_gbmacs_cpu: +fmt(macs / gemm.lut.cpu / 1e6, 1),
   gemm_speedup_cpu: +fmt(gemm.tfjs.cpu / gemm.lut.cpu, 2),
   conv_speedup_cpu: convResults[0].speedup_cpu,
+  model_speedup: +fmt(modelSpeedup, 2),
+  model_size_ratio: +fmt(modelSizeRatio, 2),
+  model: `${MODEL}/${MODEL_BINARIZER}`,
+  model_speedup_b1: +fmt(modelPairs[1].ratio, 2),
+  model_speedup_cpu: +fmt(modelPairs[64].b.cpu / modelPairs[64].a.cpu, 2),
+  model_ms_b64: +fmt(modelPairs[64].a.median, 3),
+  model_fp_ms_b64: +fmt(modelPairs[64].b.median, 3),
+  model_bytes: biBytes.length,
+  model_fp_bytes: fpBytes.length,
+  model_profile_b64_ms: modelProfile,
   conv: convResults,
   loadavg: [+loadBefore[0].toFixed(2), +loadAfter[0].toFixed(2)],
 }));

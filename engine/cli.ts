@@ -1,14 +1,21 @@
 /**
- * `deno task bench`: expands the chosen tracks' grids, runs them (resuming finished runs), and
- * prints each track's table. Bad input is one line on stderr and exit status 2.
+ * `deno task bench`: expands the chosen tracks' grids, runs them (resuming finished runs), writes
+ * one signed result bundle per run, and prints each track's table.
+ *
+ * Exit status: 0 all runs done, 1 some runs failed (a worker died), 2 usage error (one line on
+ * stderr, no stack trace).
  */
 import { parseArgs } from "node:util";
 import { type BackendName, BACKENDS, initBackend } from "./tf.ts";
-import { UserError } from "./errors.ts";
+import { RunFailure, UserError } from "./errors.ts";
 import { BASELINE_BINARIZERS, binarizerNames } from "./binarizers/mod.ts";
-import { runGrid } from "./runner.ts";
+import { readResult, runGrid } from "./runner.ts";
 import { loadDataset } from "./data/mod.ts";
-import { renderTable } from "./report.ts";
+import { renderTables } from "./tables.ts";
+import { parseShard, type Shard, shardOf } from "./shard.ts";
+import { runWithWorkers } from "./workers.ts";
+import { DEFAULT_TRUSTED_FILE, keyDir, loadSigningKey, loadTrustedKeys } from "./bundle/keys.ts";
+import type { RunResult } from "./run.ts";
 import { getTrack, type Profile, PROFILES, trackNames } from "../tracks/mod.ts";
 
 export const HELP = `Usage: deno task bench [options]
@@ -27,7 +34,14 @@ Options:
   --backend wasm|cpu          tfjs backend (default wasm)
   --data-dir DIR              directory holding Fashion-MNIST IDX files
                               (default /usr/share/datasets/fashion-mnist)
+  --shard I/N                 run only shard I of N (0-based: every N-th run of the grid from
+                              run I); merge the shards' --out directories with deno task merge
+  --workers N                 run pending runs in N local processes (default 1)
   -h, --help                  show this help
+
+Every run is written as a result bundle (OUT/runs/<id>.json, weights beside it), signed with
+the key made by deno task keygen when there is one; check bundles with deno task verify.
+Exit status: 0 done, 1 some runs failed, 2 usage error.
 `;
 
 /** Parsed and validated command line. */
@@ -39,6 +53,8 @@ export interface BenchArgs {
   out: string;
   backend: BackendName;
   dataDir?: string;
+  shard?: Shard;
+  workers: number;
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -59,6 +75,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         out: { type: "string" },
         backend: { type: "string", default: "wasm" },
         "data-dir": { type: "string" },
+        shard: { type: "string" },
+        workers: { type: "string", default: "1" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -94,6 +112,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       throw new UserError(`--seeds must be an integer from 1 to 100, got "${v.seeds}"`);
     }
   }
+  const workers = Number(v.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new UserError(`--workers must be an integer from 1 to 64, got "${v.workers}"`);
+  }
   return {
     profile,
     tracks,
@@ -102,31 +124,85 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     out: v.out ?? `results/${profile}`,
     backend,
     dataDir: v["data-dir"],
+    shard: v.shard === undefined ? undefined : parseShard(v.shard),
+    workers,
   };
+}
+
+/** Says on stderr whether bundles will be signed, and with which key. */
+async function announceSigning(): Promise<void> {
+  const key = await loadSigningKey();
+  if (!key) {
+    let dir = "the config directory";
+    try {
+      dir = keyDir();
+    } catch { /* keep the generic name */ }
+    console.error(
+      `bench: no signing key in ${dir}: writing UNSIGNED bundles (verify rejects them); ` +
+        `create a key with: deno task keygen`,
+    );
+    return;
+  }
+  let trusted = false;
+  try {
+    trusted = (await loadTrustedKeys()).keys.has(key.keyId);
+  } catch { /* an unreadable trusted-keys file is verify's business */ }
+  console.error(
+    `bench: signing bundles with key ${key.keyId} (${key.owner})` +
+      (trusted ? "" : `; it is not in ${DEFAULT_TRUSTED_FILE}: add it (keygen --trust) or ` +
+        `verify with --trusted FILE`),
+  );
 }
 
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
 export async function bench(args: BenchArgs): Promise<string[]> {
-  await initBackend(args.backend);
-  const tables: string[] = [];
-  for (const name of args.tracks) {
-    const track = getTrack(name);
-    const specs = track.grid({
-      profile: args.profile,
-      binarizers: args.binarizers,
-      seeds: args.seeds,
-    });
-    // Fail on a missing or corrupt dataset before any training starts.
-    for (const name of new Set(specs.map((s) => s.dataset))) {
-      await loadDataset(name, { dir: name === "mnist" ? undefined : args.dataDir });
-    }
-    const results = await runGrid(specs, { out: args.out, env: { dataDir: args.dataDir } });
-    tables.push(renderTable(track.summarize(results)));
+  const grid = args.tracks.flatMap((name) =>
+    getTrack(name).grid({ profile: args.profile, binarizers: args.binarizers, seeds: args.seeds })
+  );
+  const specs = shardOf(grid, args.shard);
+  // Fail on a missing or corrupt dataset before any training starts.
+  for (const name of new Set(specs.map((s) => s.dataset))) {
+    await loadDataset(name, { dir: name === "mnist" ? undefined : args.dataDir });
   }
-  return tables;
+  await announceSigning();
+  if (args.shard) {
+    console.error(
+      `bench: shard ${args.shard.index}/${args.shard.count}: ${specs.length} of ${grid.length} ` +
+        `runs; merge the shards' output directories with deno task merge for the full tables`,
+    );
+  }
+  let results: RunResult[];
+  if (args.workers > 1) {
+    const failed = await runWithWorkers(specs, {
+      out: args.out,
+      workers: args.workers,
+      backend: args.backend,
+      dataDir: args.dataDir,
+    });
+    if (failed.length > 0) {
+      throw new RunFailure(
+        `${failed.length} run(s) failed: ${failed.map((f) => `${f.id} (${f.reason})`).join("; ")}` +
+          `; finished runs are kept in ${args.out}: run the same command again to resume`,
+      );
+    }
+    results = [];
+    for (const s of specs) {
+      const r = await readResult(args.out, s);
+      if (!r) throw new RunFailure(`run ${s.id} has no valid bundle in ${args.out} after the run`);
+      results.push(r);
+    }
+  } else {
+    await initBackend(args.backend);
+    results = await runGrid(specs, {
+      out: args.out,
+      env: { dataDir: args.dataDir },
+      signer: await loadSigningKey(),
+    });
+  }
+  return renderTables(results, args.tracks).tables;
 }
 
-/** Entry point: exit 0 on success, 2 on a user error (one line, no stack trace). */
+/** Entry point: exit 0 on success, 1 when runs failed, 2 on a user error (one line each). */
 export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseBenchArgs(argv);
@@ -140,6 +216,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UserError) {
       console.error(`bench: ${e.message}`);
       return 2;
+    }
+    if (e instanceof RunFailure) {
+      console.error(`bench: ${e.message}`);
+      return 1;
     }
     throw e;
   }

@@ -8,3 +8,14 @@ export class UserError extends Error {
     this.name = "UserError";
   }
 }
+
+/**
+ * Runs that failed (a worker crashed, a run threw): the CLI prints the message and exits 1. The
+ * runs that did finish are kept on disk, so running the same command again resumes.
+ */
+export class RunFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunFailure";
+  }
+}

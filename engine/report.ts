@@ -1,5 +1,6 @@
 /** Text rendering of track tables for the terminal: the view `bench` and `merge` print. */
 import type { Cell, TrackTable } from "../tracks/track.ts";
+import { getTrack, trackNames } from "../tracks/mod.ts";
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
@@ -11,6 +12,9 @@ function cellText(c: Cell | null): string {
 
 /** Renders a track table as aligned text: accuracy % mean ± std (ratio to fp32), then OM. */
 export function renderTable(t: TrackTable): string {
+  // Tracks whose numbers are not accuracies bring their own view (Track.render).
+  const view = trackNames().includes(t.track) ? getTrack(t.track).render : undefined;
+  if (view) return view(t);
   const header = ["binarizer", ...t.columns.map((c) => `${c} ${t.metric} % (÷fp32)`), t.omName];
   const body = t.rows.map((r) => [
     r.binarizer,

@@ -11,46 +11,27 @@ import { backendInfo } from "./tf.ts";
 import { deriveSeed } from "./rng.ts";
 import { type FileDigest, loadDataset } from "./data/mod.ts";
 import { buildModel } from "./models.ts";
-import { type EpochRecord, evaluate, train, type TrainHooks } from "./train.ts";
-import type { OptimConfig } from "./optim.ts";
+import { type EpochRecord, evaluate, predict, train, type TrainHooks } from "./train.ts";
+import { requestedMetrics, scorePredictions } from "./pred_metrics.ts";
+import type { BundleConfig } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./params.ts";
 
-/** Training hyperparameters of a run (the seed lives on the spec). */
-export interface TrainSettings extends OptimConfig {
-  epochs: number;
-  batchSize: number;
-}
+/**
+ * Everything that determines a run. The type is derived from the result-bundle schema
+ * (engine/bundle/schema.ts, `config`), where each field is documented: the shape is written once.
+ */
+export type RunSpec = BundleConfig;
 
-/** Everything that determines a run. */
-export interface RunSpec {
-  /** Unique within a grid, path-like: "task/mnist/vgg-small/bnn/seed0". */
-  id: string;
-  /** Executor that runs this spec ("train" unless a track registered another). */
-  kind: string;
-  track: string;
-  /** Task name within the track (e.g. "mnist"). */
-  task: string;
-  dataset: string;
-  model: string;
-  /** Channel multiplier of the model (1 = documented width). */
-  width: number;
-  binarizer: string;
-  seed: number;
-  profile: string;
-  /** Training settings (runs that train a network). */
-  train?: TrainSettings;
-  /** Sample limits per split (small profiles); absent = the whole split. */
-  limit?: { train?: number; val?: number; test?: number };
-  /** Executor-specific settings (JSON values only). */
-  options?: Record<string, unknown>;
-}
+/** Training hyperparameters of a run (the seed lives on the spec). */
+export type TrainSettings = NonNullable<RunSpec["train"]>;
 
 /** What a run produced. Timings are the only fields that differ between identical runs. */
 export interface RunResult {
   spec: RunSpec;
   /**
-   * Named numbers. "train" runs report testAccuracy, valAccuracy, finalTrainLoss, params; other
+   * Named numbers. "train" runs report testAccuracy, valAccuracy, finalTrainLoss, params, and the
+   * test metrics their spec asks for in options.metrics (engine/pred_metrics.ts); other
    * executors document their own keys.
    */
   metrics: Record<string, number>;
@@ -65,6 +46,11 @@ export interface RunResult {
   /** Wall-clock seconds by phase; the only numbers that differ between identical runs. */
   timings: Record<string, number>;
   backend: { backend: string; tfjs: string; simd: boolean };
+  /**
+   * Seeds the executor derived beyond the engine's own (run, init, shuffle, splits), by purpose;
+   * recorded in the bundle so it lists every seed a run used.
+   */
+  seeds?: Record<string, number>;
 }
 
 /** What an executor returns: the result, and the trained weights when it trained a network. */
@@ -118,6 +104,8 @@ export async function trainAndTest(
   hooks: TrainHooks = {},
 ): Promise<RunOutput> {
   if (!spec.train) throw new UserError(`run ${spec.id} has no training settings`);
+  // Extra test metrics (spec.options.metrics, e.g. ["f1"]): checked before any training.
+  const extraMetrics = requestedMetrics(spec.options);
   const t0 = performance.now();
   const data = await loadDataset(spec.dataset, {
     dir: spec.dataset === "mnist" ? undefined : env.dataDir,
@@ -136,6 +124,12 @@ export async function trainAndTest(
     const trained = train(model, data, { ...spec.train, seed: spec.seed }, hooks);
     const t1 = performance.now();
     const testAccuracy = evaluate(model, data.test, trained.state);
+    const extra = extraMetrics.length === 0 ? {} : scorePredictions(
+      extraMetrics,
+      predict(model, data.test, trained.state),
+      data.test.y,
+      data.numClasses,
+    );
     const evalSeconds = (performance.now() - t1) / 1000;
     const last = trained.epochs[trained.epochs.length - 1];
     const result: RunResult = {
@@ -145,6 +139,7 @@ export async function trainAndTest(
         valAccuracy: last.valAccuracy,
         finalTrainLoss: last.trainLoss,
         params: model.store.count(),
+        ...extra,
       },
       curves: trained.epochs,
       dataset: {

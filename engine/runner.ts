@@ -1,22 +1,30 @@
 /**
- * Runs a grid: one result file per run, written atomically; runs whose result file already holds
- * the same spec are skipped, so a killed benchmark resumes where it stopped and ends with the
- * same tables.
+ * Runs a grid: one signed result bundle per run (OUT/runs/<id>.json, see engine/bundle/), with
+ * the trained weights beside it (OUT/runs/<id>.weights.bin, recorded by SHA-256 in the bundle),
+ * both written atomically. Runs whose bundle is intact and holds the same configuration are
+ * skipped, so a killed benchmark resumes where it stopped and ends with the same tables.
  */
 import canonicalize from "canonicalize";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 import { executeRun, type RunEnv, type RunResult, type RunSpec } from "./run.ts";
 import { encodeWeights } from "./weights.ts";
 import { formatDuration, Progress } from "./progress.ts";
+import { bundleToResult, makeBundle } from "./bundle/make.ts";
+import { collectEngine, collectEnvironment } from "./bundle/fingerprint.ts";
+import { checkSignature, signBundle } from "./bundle/sign.ts";
+import type { SigningKey } from "./bundle/keys.ts";
+import type { Bundle, Environment } from "./bundle/schema.ts";
+import { checkIntegrity } from "./bundle/verify.ts";
+import { checkShape } from "./bundle/validate.ts";
 
-/** Path of a run's result file under an output directory. */
-export function resultPath(out: string, spec: RunSpec): string {
+/** Path of a run's bundle under an output directory. */
+export function resultPath(out: string, spec: Pick<RunSpec, "id">): string {
   return join(out, "runs", `${spec.id}.json`);
 }
 
-/** Path of a run's trained weights (written before its result, which marks the run done). */
-export function weightsPath(out: string, spec: RunSpec): string {
+/** Path of a run's trained weights (written before its bundle, which marks the run done). */
+export function weightsPath(out: string, spec: Pick<RunSpec, "id">): string {
   return join(out, "runs", `${spec.id}.weights.bin`);
 }
 
@@ -24,27 +32,54 @@ function sameSpec(a: RunSpec, b: RunSpec): boolean {
   return canonicalize(a) === canonicalize(b);
 }
 
-/** Reads a finished result if the file exists, parses, and was made from the same spec. */
-export async function readResult(out: string, spec: RunSpec): Promise<RunResult | null> {
-  let text: string;
+/**
+ * Reads a finished run's bundle if the file exists, is intact (schema, content id) and was made
+ * from the same spec; null otherwise (the run is then run again and the file replaced).
+ */
+export async function readBundle(out: string, spec: RunSpec): Promise<Bundle | null> {
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(resultPath(out, spec));
+    bytes = await Deno.readFile(resultPath(out, spec));
   } catch {
     return null;
   }
-  try {
-    const r = JSON.parse(text) as RunResult;
-    return r?.spec && sameSpec(r.spec, spec) ? r : null;
-  } catch {
-    return null;
+  const checked = await checkIntegrity(bytes);
+  if (!checked.ok || !sameSpec(checked.value.config, spec)) return null;
+  // A signed bundle whose signature no longer matches is not kept, whoever signed it.
+  if (checked.value.signature) {
+    const sig = await checkSignature(checked.value, { path: "", keys: new Map() });
+    if (!sig.ok && !sig.reason.startsWith("valid signature by untrusted")) return null;
   }
+  return checked.value;
 }
+
+/** The finished result of `spec` in `out`, or null (see {@link readBundle}). */
+export async function readResult(out: string, spec: RunSpec): Promise<RunResult | null> {
+  const b = await readBundle(out, spec);
+  return b ? bundleToResult(b) : null;
+}
+
+/** What happens during a grid, for callers that report progress their own way (workers). */
+export type GridEvent =
+  | { type: "start"; id: string }
+  | {
+    type: "epoch";
+    id: string;
+    epoch: number;
+    epochs: number;
+    trainLoss: number;
+    valAccuracy: number;
+  }
+  | { type: "done"; id: string; testAccuracy?: number; seconds: number };
 
 /** Options of `runGrid`. */
 export interface GridRunOptions {
   out: string;
   env?: RunEnv;
   quiet?: boolean;
+  /** Key that signs every bundle written; null or absent writes unsigned bundles. */
+  signer?: SigningKey | null;
+  onEvent?: (e: GridEvent) => void;
 }
 
 /** Batches a run will train (for progress units). */
@@ -52,6 +87,43 @@ function unitsOf(spec: RunSpec, trainSize?: number): number {
   if (!spec.train) return 1;
   const n = trainSize ?? spec.limit?.train ?? 10_000;
   return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
+}
+
+let environment: Promise<Environment> | undefined;
+
+/**
+ * Turns a finished run into its bundle and writes it with its weights: weights first, then the
+ * bundle (whose presence marks the run done).
+ */
+export async function writeRun(
+  out: string,
+  output: { result: RunResult; weights?: Parameters<typeof encodeWeights>[0] },
+  signer?: SigningKey | null,
+): Promise<Bundle> {
+  const { result } = output;
+  const spec = result.spec;
+  const wbytes = output.weights ? encodeWeights(output.weights) : undefined;
+  if (wbytes) await writeFileAtomic(weightsPath(out, spec), wbytes);
+  environment ??= collectEnvironment(result.backend);
+  const env = await environment;
+  const unsigned = await makeBundle(result, {
+    engine: await collectEngine(),
+    environment: {
+      ...env,
+      backend: result.backend.backend,
+      tfjs: result.backend.tfjs,
+      simd: result.backend.simd,
+    },
+    ...(wbytes ? { weights: { file: basename(weightsPath(out, spec)), bytes: wbytes } } : {}),
+  });
+  // Refuse to write what verify would reject (e.g. a NaN metric, written by JSON as null).
+  const shape = checkShape(unsigned);
+  if (!shape.ok) {
+    throw new Error(`run ${spec.id}: its result does not fit the bundle schema: ${shape.reason}`);
+  }
+  const bundle: Bundle = signer ? await signBundle(unsigned, signer) : unsigned;
+  await writeFileAtomic(resultPath(out, spec), JSON.stringify(bundle, null, 1) + "\n");
+  return bundle;
 }
 
 /** Runs every spec not already finished in `out`; returns all results in spec order. */
@@ -71,8 +143,9 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     const spec = specs[i];
     const label = `[run ${done + 1}/${specs.length}] ${spec.id}`;
     progress.log(`${label} ...`);
+    opts.onEvent?.({ type: "start", id: spec.id });
     let counted = 0;
-    const { result: r, weights } = await executeRun(spec, opts.env, {
+    const output = await executeRun(spec, opts.env, {
       onBatch: (b) => {
         progress.advance(1);
         counted++;
@@ -82,6 +155,14 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
         );
       },
       onEpochEnd: (e) => {
+        opts.onEvent?.({
+          type: "epoch",
+          id: spec.id,
+          epoch: e.epoch,
+          epochs: spec.train?.epochs ?? 1,
+          trainLoss: e.trainLoss,
+          valAccuracy: e.valAccuracy,
+        });
         if (!progress.tty) {
           progress.log(
             `${label} epoch ${e.epoch + 1}/${spec.train?.epochs} loss ${e.trainLoss.toFixed(3)} ` +
@@ -93,15 +174,17 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
         }
       },
     });
+    const r = output.result;
     progress.advance(Math.max(0, unitsOf(spec, r.dataset?.sizes.train) - counted));
-    if (weights) await writeFileAtomic(weightsPath(opts.out, spec), encodeWeights(weights));
-    await writeFileAtomic(resultPath(opts.out, spec), JSON.stringify(r, null, 1) + "\n");
+    await writeRun(opts.out, output, opts.signer);
     results[i] = r;
     done++;
     const acc = r.metrics.testAccuracy;
+    const seconds = Object.values(r.timings).reduce((a, b) => a + b, 0);
+    opts.onEvent?.({ type: "done", id: spec.id, testAccuracy: acc, seconds });
     progress.log(
       `${label} done` + (acc === undefined ? "" : ` test ${(100 * acc).toFixed(2)}%`) +
-        ` (${Object.values(r.timings).reduce((a, b) => a + b, 0).toFixed(1)}s)`,
+        ` (${seconds.toFixed(1)}s)`,
     );
   }
   return results as RunResult[];

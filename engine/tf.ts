@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./wasm_grads.ts";
+import { registerFastMatMulGradient } from "./wasm_matmul.ts";
 
 export { tf };
 
@@ -35,6 +36,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
       // Local files only: the benchmark must run with no network.
       setWasmPaths(wasmDir());
       registerWasmGradients();
+      registerFastMatMulGradient();
       wasmPathsSet = true;
     }
   }

@@ -35,6 +35,9 @@ for (
     [["--backend", "webgl"], /unknown backend "webgl"/],
     [["--seeds", "0"], /--seeds must be an integer from 1 to 100/],
     [["--bogus"], /Unknown option '--bogus'/],
+    [["--shard", "2/2"], /--shard must be I\/N with 0 <= I < N/],
+    [["--shard", "x"], /--shard must be I\/N/],
+    [["--workers", "0"], /--workers must be an integer from 1 to 64/],
   ] as const
 ) {
   Deno.test(`bench ${args.join(" ")}: one-line error, exit 2`, async () => {
@@ -51,7 +54,17 @@ Deno.test("bench --help documents every option", async () => {
   const r = await bench(["--help"]);
   assert.equal(r.code, 0);
   for (
-    const opt of ["--profile", "--track", "--algo", "--seeds", "--out", "--backend", "--data-dir"]
+    const opt of [
+      "--profile",
+      "--track",
+      "--algo",
+      "--seeds",
+      "--out",
+      "--backend",
+      "--data-dir",
+      "--shard",
+      "--workers",
+    ]
   ) {
     assert.ok(r.stdout.includes(opt), `--help lacks ${opt}`);
   }

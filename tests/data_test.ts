@@ -426,10 +426,10 @@ Deno.test("MNIST fixture: corrupt and missing files", async () => {
 // ---------- registry ----------
 
 Deno.test("registry: unknown dataset names list the known ones", async () => {
-  assert.deepEqual([...DATASET_NAMES], ["mnist", "fashion-mnist"]);
+  assert.deepEqual([...DATASET_NAMES], ["mnist", "fashion-mnist", "spam", "pointcloud", "kws"]);
   await assertUserError(
     () => loadDataset("cifar10"),
-    /^unknown dataset "cifar10": expected one of mnist, fashion-mnist$/,
+    /^unknown dataset "cifar10": expected one of mnist, fashion-mnist, spam, pointcloud, kws$/,
   );
 });
 

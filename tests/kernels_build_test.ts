@@ -20,6 +20,19 @@ Deno.test("binary.wasm is up to date with binary.wat", async () => {
 Deno.test("binary.wasm exports the kernels wasm.ts drives", async () => {
   const mod = await WebAssembly.compile(await Deno.readFile(WASM_URL));
   const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
-  const want = ["epilogue", "lut_conv", "lut_image", "memory", "pc_gemm", "pc_im2col"];
+  const want = [
+    "act_f32",
+    "affine_f32",
+    "dots_f32",
+    "epilogue",
+    "lut_conv",
+    "lut_image",
+    "mean_abs_f32",
+    "memory",
+    "pack_f32",
+    "pc_gemm",
+    "pc_im2col",
+    "pool_f32",
+  ];
   if (names.join() !== want.join()) throw new Error(`exports: ${names.join()}`);
 });

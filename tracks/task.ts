@@ -3,6 +3,10 @@
  * binarizer. OM_task = sqrt(mean over tasks of E[A_bi / A_fp]^2) (metrics.md).
  */
 import { runId, type RunSpec, type TrainSettings } from "../engine/run.ts";
+// Models of the added tasks register themselves on import.
+import "../engine/models/transformer.ts";
+import "../engine/models/pointnet.ts";
+import "../engine/models/fsmn.ts";
 import { accuracyTable } from "./accuracy_table.ts";
 import type { GridOptions, Profile, Track } from "./track.ts";
 
@@ -11,11 +15,25 @@ export interface TaskDef {
   name: string;
   dataset: string;
   model: string;
+  /** Test metrics besides accuracy, by name (engine/pred_metrics.ts), e.g. ["f1"]. */
+  metrics?: string[];
+  /**
+   * False when the model has layers the deploy exporter (engine/deploy) cannot lower
+   * (attention, embeddings, point / frame pooling, FSMN memory): tracks that deploy the task
+   * track's networks should skip the task.
+   */
+  deployable?: boolean;
 }
 
 export const TASKS: TaskDef[] = [
   { name: "mnist", dataset: "mnist", model: "cnn" },
   { name: "fashion", dataset: "fashion-mnist", model: "cnn" },
+  // SpamAssassin mails, BERT-like encoder; F1 with spam as the positive class.
+  { name: "spam", dataset: "spam", model: "transformer", metrics: ["f1"], deployable: false },
+  // Point clouds drawn from the MNIST digits, PointNet-vanilla.
+  { name: "pointcloud", dataset: "pointcloud", model: "pointnet", deployable: false },
+  // Keywords spoken by espeak-ng voices, log-mel frames, FSMN.
+  { name: "kws", dataset: "kws", model: "fsmn", deployable: false },
 ];
 
 /** Per-profile size: sample limits, epochs, seeds. */
@@ -24,6 +42,8 @@ interface Size {
   epochs: number;
   batchSize: number;
   limit?: Record<string, { train?: number; val?: number; test?: number }>;
+  /** Per-task epochs / batch size where they differ from the profile's. */
+  tasks?: Record<string, { epochs?: number; batchSize?: number }>;
 }
 
 const SIZES: Record<Profile, Size> = {
@@ -73,6 +93,7 @@ export const taskTrack: Track = {
       for (const t of TASKS) {
         for (const binarizer of binarizers) {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
+          const own = size.tasks?.[t.name];
           specs.push({
             id: runId(base),
             kind: "train",
@@ -80,8 +101,13 @@ export const taskTrack: Track = {
             dataset: t.dataset,
             width: 1,
             profile,
-            train: { ...DEFAULT_TRAIN, epochs: size.epochs, batchSize: size.batchSize },
+            train: {
+              ...DEFAULT_TRAIN,
+              epochs: own?.epochs ?? size.epochs,
+              batchSize: own?.batchSize ?? size.batchSize,
+            },
             ...(size.limit?.[t.name] ? { limit: size.limit[t.name] } : {}),
+            ...(t.metrics ? { options: { metrics: t.metrics } } : {}),
           });
         }
       }

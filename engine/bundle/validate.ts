@@ -1,0 +1,151 @@
+/**
+ * From bytes to a schema-valid bundle, with a one-line reason for anything else: size limit,
+ * UTF-8, JSON syntax (truncation, NaN / Infinity tokens), numbers that overflow, then the schema
+ * (Ajv, strict, first error only), phrased for a person.
+ */
+import { Ajv, type ErrorObject } from "ajv";
+import { type Bundle, bundleSchema, SCHEMA_VERSION } from "./schema.ts";
+
+/** Largest bundle file the verifier reads; a run's bundle is a few KiB. */
+export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+
+/** Deepest nesting accepted (the schema's is 5). */
+const MAX_DEPTH = 64;
+
+/** Either a value or the reason there is none. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const ajv = new Ajv({ strict: true, allErrors: false });
+const validate = ajv.compile<Bundle>(bundleSchema);
+
+function lineOf(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Parses bundle text as JSON, refusing what JSON.parse would accept or misreport silently. */
+export function parseJsonText(text: string): Checked<unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    // Blank out strings, then look for the non-JSON number tokens JavaScript would print.
+    const code = text.replace(/"(?:[^"\\\n]|\\.)*"/g, (s) => " ".repeat(s.length));
+    const bad = /(?<![A-Za-z0-9_])(-?Infinity|NaN)(?![A-Za-z0-9_])/.exec(code);
+    if (bad) {
+      return {
+        ok: false,
+        reason: `non-finite number ${bad[1]} at line ${
+          lineOf(text, bad.index)
+        } (JSON numbers must be finite)`,
+      };
+    }
+    const msg = String((e as Error)?.message ?? e).split("\n")[0];
+    if (text.trim() === "") return { ok: false, reason: "empty file (not a JSON bundle)" };
+    const pos = Number(/at position (\d+)/.exec(msg)?.[1] ?? NaN);
+    if (/end of (JSON )?input|Unterminated string/i.test(msg) || pos >= text.trimEnd().length - 1) {
+      return { ok: false, reason: `truncated JSON (${msg.slice(0, 120)})` };
+    }
+    if (e instanceof RangeError) return { ok: false, reason: "JSON nested too deeply" };
+    return { ok: false, reason: `not valid JSON: ${msg.slice(0, 160)}` };
+  }
+  // Literals like 1e999 parse to Infinity; nesting beyond any bundle's is refused.
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: "", depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === "number" && !Number.isFinite(v)) {
+      return { ok: false, reason: `number out of range at ${path || "/"} (it overflows to ${v})` };
+    }
+    if (typeof v === "object" && v !== null) {
+      if (depth >= MAX_DEPTH) return { ok: false, reason: `JSON nested deeper than ${MAX_DEPTH}` };
+      for (const [k, c] of Object.entries(v)) {
+        stack.push({ v: c, path: `${path}/${k}`, depth: depth + 1 });
+      }
+    }
+  }
+  return { ok: true, value };
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+function at(root: unknown, pointer: string): unknown {
+  if (!pointer) return root;
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], root);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** One line for Ajv's first error. */
+function describe(e: ErrorObject, root: unknown): string {
+  const where = e.instancePath || "(top level)";
+  const p = e.params as Record<string, unknown>;
+  const value = at(root, e.instancePath);
+  switch (e.keyword) {
+    case "additionalProperties":
+      return `unexpected field ${e.instancePath}/${p.additionalProperty}`;
+    case "required":
+      return `missing field ${e.instancePath}/${p.missingProperty}`;
+    case "type":
+      return `${where}: expected ${p.type}, got ${typeName(value)} ${show(value)}`;
+    case "const":
+      return `${where}: must be ${show(p.allowedValue)}, got ${show(value)}`;
+    case "enum":
+      return `${where}: must be one of ${(p.allowedValues as unknown[]).map(show).join(", ")}, ` +
+        `got ${show(value)}`;
+    case "pattern":
+      return `${where}: ${show(value)} is not of the expected form`;
+    case "propertyNames":
+      return `${where}: bad field name ${show(p.propertyName)}`;
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return `${where}: ${show(value)} is out of range (must be ${p.comparison} ${p.limit})`;
+    default:
+      return `${where}: ${e.message ?? "invalid"}`;
+  }
+}
+
+/** Checks a parsed value against the bundle schema; the first problem as one line. */
+export function checkShape(value: unknown): Checked<Bundle> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, reason: `top level must be a JSON object, got ${typeName(value)}` };
+  }
+  const version = (value as Record<string, unknown>).schema;
+  if (typeof version === "string" && version !== SCHEMA_VERSION) {
+    return {
+      ok: false,
+      reason: `unsupported schema version ${show(version)} (this verifier reads ${SCHEMA_VERSION})`,
+    };
+  }
+  if (validate(value)) return { ok: true, value: value as Bundle };
+  const first = validate.errors?.[0];
+  return { ok: false, reason: first ? `schema: ${describe(first, value)}` : "schema: invalid" };
+}
+
+/** Bytes -> schema-valid bundle (size, UTF-8, JSON, finiteness, schema). */
+export function parseBundleBytes(bytes: Uint8Array): Checked<Bundle> {
+  if (bytes.length > MAX_BUNDLE_BYTES) {
+    return {
+      ok: false,
+      reason: `file is ${bytes.length} bytes, over the ${MAX_BUNDLE_BYTES}-byte bundle limit`,
+    };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, reason: "not UTF-8 text" };
+  }
+  const parsed = parseJsonText(text);
+  return parsed.ok ? checkShape(parsed.value) : parsed;
+}

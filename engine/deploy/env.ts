@@ -1,0 +1,73 @@
+/**
+ * The machine facts a latency number needs beside it, as numbers (run metrics are numeric): the
+ * instruction-set flags the kernels and tfjs-wasm can use, core count and load average. The CPU
+ * model name is in every result bundle's environment (engine/bundle/fingerprint.ts).
+ */
+
+/** Flags reported as `cpu.<flag>` = 0 / 1. */
+export const CPU_FLAGS = [
+  "popcnt",
+  "ssse3",
+  "avx2",
+  "fma",
+  "avx512f",
+  "avx512bw",
+  "avx512vl",
+  "avx512_vpopcntdq",
+  "avx512_bitalg",
+  "avx512vbmi",
+] as const;
+
+let cached: Promise<string> | undefined;
+
+/**
+ * /proc/cpuinfo (Linux; "" elsewhere or when unreadable). Deno reads /proc only with --allow-all,
+ * so it falls back to `cat` (--allow-run), as the bundle fingerprint does.
+ */
+function cpuinfo(): Promise<string> {
+  cached ??= (async () => {
+    if (Deno.build.os !== "linux") return "";
+    try {
+      return await Deno.readTextFile("/proc/cpuinfo");
+    } catch {
+      try {
+        const out = await new Deno.Command("cat", {
+          args: ["/proc/cpuinfo"],
+          stdout: "piped",
+          stderr: "null",
+          stdin: "null",
+        }).output();
+        return out.success ? new TextDecoder().decode(out.stdout) : "";
+      } catch {
+        return "";
+      }
+    }
+  })();
+  return cached;
+}
+
+/** CPU model name ("unknown" when /proc/cpuinfo is unreadable). */
+export async function cpuModel(): Promise<string> {
+  return (await cpuinfo()).match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
+}
+
+/** `cpu.<flag>` (0 / 1), `cpu.cores`, `loadavg1`: numeric metrics describing the machine. */
+export async function machineMetrics(): Promise<Record<string, number>> {
+  const text = await cpuinfo();
+  const flags = new Set((text.match(/^flags\s*:\s*(.*)$/m)?.[1] ?? "").split(/\s+/));
+  const out: Record<string, number> = {};
+  for (const f of CPU_FLAGS) out[`cpu.${f}`] = flags.has(f) ? 1 : 0;
+  out["cpu.cores"] = navigator.hardwareConcurrency ?? 1;
+  try {
+    out.loadavg1 = Deno.loadavg()[0];
+  } catch {
+    out.loadavg1 = -1;
+  }
+  return out;
+}
+
+/** The flags of {@link CPU_FLAGS} the machine has, for printing. */
+export async function cpuFlags(): Promise<string[]> {
+  const m = await machineMetrics();
+  return CPU_FLAGS.filter((f) => m[`cpu.${f}`] === 1);
+}

@@ -1,0 +1,72 @@
+/**
+ * Latency measurement for side-by-side comparisons on a shared machine: two functions are timed
+ * in alternating samples after warm-up, so both see the same load from other processes, and the
+ * speed-up is the median of the per-pair ratios. Each sample repeats its function until it lasts
+ * at least `minSampleMs` (timer resolution, call overhead at batch 1).
+ */
+import process from "node:process";
+
+/** Timing of one function. */
+export interface Timing {
+  /** Median wall-clock milliseconds per call. */
+  median: number;
+  /** Fastest sample (ms per call). */
+  min: number;
+  /** Median process CPU milliseconds per call (insensitive to time-slicing by other processes). */
+  cpu: number;
+  samples: number;
+}
+
+/** Median of a list (upper median for even lengths). */
+export function median(a: readonly number[]): number {
+  return [...a].sort((x, y) => x - y)[a.length >> 1];
+}
+
+/** Repetitions of `fn` that make one sample last at least `minMs`. */
+export function calibrate(fn: () => void, warm = 3, minMs = 2): number {
+  for (let i = 0; i < warm; i++) fn();
+  let reps = 1;
+  for (;;) {
+    const s = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    if (performance.now() - s >= minMs || reps >= 1 << 14) return reps;
+    reps *= 2;
+  }
+}
+
+/** One sample: wall and CPU milliseconds per call. */
+export function sample(fn: () => void, reps: number): [number, number] {
+  const c = process.cpuUsage();
+  const s = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  const wall = (performance.now() - s) / reps;
+  const d = process.cpuUsage(c);
+  return [wall, (d.user + d.system) / 1000 / reps];
+}
+
+function summarize(wall: number[], cpu: number[]): Timing {
+  return { median: median(wall), min: Math.min(...wall), cpu: median(cpu), samples: wall.length };
+}
+
+/**
+ * Times `a` and `b` in alternating samples for about `budgetMs` (at least `minSamples` pairs)
+ * and returns each timing plus the median of the per-pair ratios b / a (the speed-up of a).
+ */
+export function measurePair(
+  a: () => void,
+  b: () => void,
+  budgetMs: number,
+  minSamples = 7,
+): { a: Timing; b: Timing; ratio: number } {
+  const ra = calibrate(a), rb = calibrate(b);
+  const aw: number[] = [], ac: number[] = [], bw: number[] = [], bc: number[] = [];
+  const ratios: number[] = [];
+  const start = performance.now();
+  while (aw.length < minSamples || (performance.now() - start < budgetMs && aw.length < 200)) {
+    const [w1, c1] = sample(a, ra);
+    const [w2, c2] = sample(b, rb);
+    aw.push(w1), ac.push(c1), bw.push(w2), bc.push(c2);
+    ratios.push(w2 / w1);
+  }
+  return { a: summarize(aw, ac), b: summarize(bw, bc), ratio: median(ratios) };
+}

@@ -1,0 +1,95 @@
+/**
+ * `deno task merge DIR... --out DIR`: combines bundle directories (the --out directories of
+ * `bench --shard I/N` runs, or of runs made on several machines) into one, refusing invalid
+ * bundles and conflicting duplicates, and prints the same tables `bench` prints.
+ *
+ * Exit status: 0 merged, 1 refused (invalid bundles or conflicts; nothing is written), 2 usage
+ * error.
+ */
+import { parseArgs } from "node:util";
+import { UserError } from "./errors.ts";
+import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "./bundle/keys.ts";
+import { planMerge, writeMerge } from "./bundle/merge.ts";
+import { bundleToResult } from "./bundle/make.ts";
+
+export const HELP = `Usage: deno task merge DIR... --out DIR
+
+Merges result-bundle directories (bench --out directories, e.g. one per shard) into --out and
+prints each track's table, as bench does. Every bundle must be intact (schema, content id, valid
+signature when signed, consistent); bundles of the same run must agree on every number but
+timings, else the merge is refused and nothing is written. Bundles already in --out take part.
+
+Options:
+  --out DIR         directory to merge into (bundles go to DIR/runs/)
+  --trusted FILE    trusted public keys, to report unsigned / untrusted bundles
+                    (default ${DEFAULT_TRUSTED_FILE}); use deno task verify to require them
+  -h, --help        show this help
+
+Exit status: 0 merged, 1 refused (invalid bundles or conflicts), 2 usage error.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    let values, positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          out: { type: "string" },
+          trusted: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: true,
+      }));
+    } catch (e) {
+      throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
+    }
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (!values.out) throw new UserError("--out DIR is required");
+    if (positionals.length === 0) throw new UserError("no input directories given");
+    for (const d of positionals) {
+      const isDir = await Deno.stat(d).then((i) => i.isDirectory, () => false);
+      if (!isDir) throw new UserError(`${d} is not a directory`);
+    }
+    const trusted = await loadTrustedKeys(values.trusted ?? DEFAULT_TRUSTED_FILE);
+    const outExists = await Deno.stat(values.out).then((i) => i.isDirectory, () => false);
+    const plan = await planMerge(outExists ? [values.out, ...positionals] : positionals, trusted);
+    if (plan.problems.length > 0) {
+      for (const p of plan.problems) console.error(`merge: ${p.replace(/\s+/g, " ")}`);
+      console.error(`merge: refused (${plan.problems.length} problem(s)); nothing was written`);
+      return 1;
+    }
+    if (plan.items.length === 0) {
+      throw new UserError(`no bundles found in ${positionals.join(", ")}`);
+    }
+    const w = await writeMerge(plan, values.out);
+    console.error(
+      `merge: ${plan.items.length} run(s) in ${values.out} (${w.written} written, ` +
+        `${plan.duplicates} identical duplicate(s) skipped` +
+        (plan.unsigned ? `, ${plan.unsigned} unsigned` : "") +
+        (plan.untrusted ? `, ${plan.untrusted} by untrusted keys` : "") +
+        (w.missingWeights ? `, ${w.missingWeights} weights file(s) missing` : "") + ")",
+    );
+    // Tables need the track registry (and so tfjs); load it only now.
+    const { renderTables } = await import("./tables.ts");
+    const { tables, unknownTracks } = renderTables(plan.items.map((i) => bundleToResult(i.bundle)));
+    if (unknownTracks.length) {
+      console.error(`merge: no table for unknown track(s): ${unknownTracks.join(", ")}`);
+    }
+    for (const t of tables) console.log(`\n${t}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`merge: ${e.message}`);
+      return 2;
+    }
+    console.error(`merge: failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,184 @@
+/**
+ * `bench --workers N`: runs a grid's pending runs in N local worker processes (tfjs wasm is
+ * single-threaded under Deno, so processes are how a grid uses several cores). Runs are handed
+ * out one at a time to whichever worker is free; each worker writes its bundles into the same
+ * output directory, so resume works exactly as with one process. The parent shows combined
+ * progress (runs done / total, ETA) and reports a worker that dies, naming the run it was on.
+ */
+import { formatDuration, Progress } from "./progress.ts";
+import { readBundle } from "./runner.ts";
+import type { RunSpec } from "./run.ts";
+import type { BackendName } from "./tf.ts";
+import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
+import { UserError } from "./errors.ts";
+
+const WORKER = new URL("./worker.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+
+/** A run that did not finish, and why. */
+export interface FailedRun {
+  id: string;
+  worker: number;
+  reason: string;
+}
+
+/** Options of {@link runWithWorkers}. */
+export interface WorkerPoolOptions {
+  out: string;
+  workers: number;
+  backend: BackendName;
+  dataDir?: string;
+  quiet?: boolean;
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buf = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+    }
+  }
+  if (buf) yield buf;
+}
+
+/** The line that best says why a process died: its "error:" line, else its last line. */
+function lastWords(tail: string[]): string {
+  // deno-lint-ignore no-control-regex
+  const clean = tail.map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").trim()).filter(Boolean);
+  return clean.find((l) => /^error:/i.test(l)) ?? clean.at(-1) ?? "no output";
+}
+
+/**
+ * Runs the specs not finished in `opts.out` on `opts.workers` processes. Returns the runs that
+ * failed ([] when all finished).
+ */
+export async function runWithWorkers(
+  specs: RunSpec[],
+  opts: WorkerPoolOptions,
+): Promise<FailedRun[]> {
+  const done = await Promise.all(specs.map((s) => readBundle(opts.out, s)));
+  const queue = specs.filter((_, i) => done[i] === null);
+  const skipped = specs.length - queue.length;
+  const progress = new Progress(specs.length, queue.length, opts.quiet);
+  if (skipped > 0) {
+    progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
+  }
+  if (queue.length === 0) return [];
+  const n = Math.min(opts.workers, queue.length);
+  progress.log(`workers: ${n} processes for ${queue.length} runs`);
+  let finished = skipped;
+  const failed: FailedRun[] = [];
+  const settings: WorkerSettings = {
+    out: opts.out,
+    backend: opts.backend,
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+  };
+  const enc = new TextEncoder();
+
+  async function worker(w: number): Promise<void> {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          "--allow-sys",
+          "--allow-run",
+          "--config",
+          CONFIG,
+          WORKER,
+        ],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      throw new UserError(
+        `cannot start worker processes (${
+          (e as Error).message.split("\n")[0]
+        }); --workers needs --allow-run, as in deno task bench`,
+      );
+    }
+    const stdin = child.stdin.getWriter();
+    let current: string | null = null;
+    const tail: string[] = [];
+    const keep = (l: string) => {
+      tail.push(l);
+      if (tail.length > 40) tail.shift();
+    };
+    let open = true;
+    const sendNext = async () => {
+      const spec = queue.shift();
+      if (!spec) {
+        if (open) {
+          open = false;
+          await stdin.close().catch(() => {});
+        }
+        return;
+      }
+      current = spec.id;
+      try {
+        await stdin.write(enc.encode(JSON.stringify(spec) + "\n"));
+      } catch {
+        // The worker died; its exit is reported below with the run it was given.
+      }
+    };
+    const errDone = (async () => {
+      for await (const l of lines(child.stderr)) keep(l);
+    })();
+    await stdin.write(enc.encode(JSON.stringify(settings) + "\n")).catch(() => {});
+    for await (const l of lines(child.stdout)) {
+      if (!l.startsWith(MARK)) {
+        keep(l);
+        continue;
+      }
+      let m: WorkerMessage;
+      try {
+        m = JSON.parse(l.slice(MARK.length));
+      } catch {
+        keep(l);
+        continue;
+      }
+      if (m.type === "ready") await sendNext();
+      else if (m.type === "start") progress.status(`[worker ${w}] ${m.id} ...`);
+      else if (m.type === "epoch") {
+        const line = `[worker ${w}] ${m.id} epoch ${m.epoch + 1}/${m.epochs} loss ` +
+          `${m.trainLoss.toFixed(3)} val ${(100 * m.valAccuracy).toFixed(1)}%`;
+        if (progress.tty) progress.status(line);
+        else progress.log(`${line} ETA ${formatDuration(progress.eta())}`);
+      } else if (m.type === "done") {
+        finished++;
+        current = null;
+        progress.advance(1);
+        progress.log(
+          `[run ${finished}/${specs.length}] ${m.id} done` +
+            (m.testAccuracy === undefined ? "" : ` test ${(100 * m.testAccuracy).toFixed(2)}%`) +
+            ` (${m.seconds.toFixed(1)}s) [worker ${w}] ETA ${formatDuration(progress.eta())}`,
+        );
+        await sendNext();
+      } else if (m.type === "error") keep(`error: ${m.message}`);
+    }
+    await errDone;
+    const status = await child.status;
+    if (open) {
+      open = false;
+      await stdin.close().catch(() => {});
+    }
+    if (!status.success || current !== null) {
+      const why = lastWords(tail);
+      const id = current ?? "(between runs)";
+      failed.push({ id, worker: w, reason: `exit code ${status.code}: ${why}` });
+      progress.log(`bench: worker ${w} died (exit code ${status.code}) running ${id}: ${why}`);
+    }
+  }
+
+  await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
+  // Runs never handed out because every worker died.
+  for (const s of queue) failed.push({ id: s.id, worker: -1, reason: "not run (no worker left)" });
+  return failed;
+}

@@ -1,0 +1,259 @@
+/**
+ * Deployment: every binarizer's trained network, exported to a model file and run on the packed
+ * kernels, predicts what the tfjs-simulated network predicts; random BatchNorm statistics (with
+ * negative slopes), thresholds and output scales exercise every folding path on every
+ * architecture; the file format refuses bad input with one-line errors; the float glue kernels
+ * equal their definitions.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { initBackend, tf } from "../engine/tf.ts";
+import { buildModel, type Model } from "../engine/models.ts";
+import { loadDataset } from "../engine/data/mod.ts";
+import { finalState, train } from "../engine/train.ts";
+import { BASELINE_BINARIZERS } from "../engine/binarizers/mod.ts";
+import { exportModel } from "../engine/deploy/export.ts";
+import { DeployRuntime } from "../engine/deploy/runtime.ts";
+import {
+  decodeDeployed,
+  DEPLOY_MAGIC,
+  packBitStream,
+  sizeBreakdown,
+  unpackBitStream,
+} from "../engine/deploy/format.ts";
+import { BinaryKernels } from "../engine/kernels/wasm.ts";
+import { UserError } from "../engine/errors.ts";
+import { Rng } from "../engine/rng.ts";
+import { agreement } from "../tracks/infer.ts";
+
+await initBackend("wasm");
+const kernels = await BinaryKernels.load();
+const ALL = ["fp32", ...BASELINE_BINARIZERS];
+
+const data = await loadDataset("mnist", { seed: 0, limit: { train: 96, val: 32, test: 256 } });
+
+function build(name: string, binarizer: string, seed = 1): Model {
+  return buildModel(name, {
+    inputShape: data.shape,
+    numClasses: data.numClasses,
+    binarizer,
+    seed,
+    width: 1,
+  });
+}
+
+Deno.test("every binarizer: the deployed trained cnn predicts what tfjs predicts (>= 99.9%)", async () => {
+  for (const b of ALL) {
+    const model = build("cnn", b);
+    try {
+      train(model, data, {
+        optimizer: "adam",
+        lr: 2e-3,
+        momentum: 0.9,
+        weightDecay: 0,
+        schedule: "cosine",
+        epochs: 1,
+        batchSize: 32,
+        seed: 0,
+      });
+      const state = finalState(b, 1);
+      const rt = await DeployRuntime.load(exportModel(model, { state }), { kernels });
+      const ag = agreement(model, rt, data.test, state);
+      rt.dispose();
+      assert.ok(ag.agreement >= 0.999, `${b}: agreement ${ag.agreement} on ${data.test.n}`);
+      assert.ok(ag.maxLogitDiff < 1e-3, `${b}: logits differ by ${ag.maxLogitDiff}`);
+    } finally {
+      model.store.dispose();
+    }
+  }
+});
+
+/** Random BatchNorm statistics (some negative slopes), thresholds and output scales. */
+function randomize(model: Model, seed: number): void {
+  const rng = new Rng(seed);
+  const u = (a: number, b: number) => a + (b - a) * rng.next();
+  for (const [name, e] of model.store.entries) {
+    const n = e.variable.size;
+    let f: ((i: number) => number) | null = null;
+    if (name.endsWith("/mean")) f = () => u(-0.5, 0.5);
+    else if (name.endsWith("/var")) f = () => u(0.3, 2);
+    else if (name.endsWith("/gamma")) f = (i) => (i % 5 === 3 ? -1 : 1) * u(0.3, 1.5);
+    else if (name.endsWith("/beta")) f = () => u(-0.5, 0.5);
+    else if (name.endsWith("react.t")) f = (i) => (i === 0 ? 1.5 : i === 1 ? -1.5 : u(-0.4, 0.4));
+    else if (name.endsWith("xnorpp.alpha") || name.endsWith("recu.alpha")) {
+      f = (i) => (i % 7 === 2 ? -1 : 1) * u(0.2, 1.5);
+    } else if (name.endsWith("xnorpp.beta") || name.endsWith("xnorpp.gamma")) f = () => u(0.5, 1.5);
+    if (!f) continue;
+    const v = Float32Array.from({ length: n }, (_, i) => f!(i));
+    tf.tidy(() => e.variable.assign(tf.tensor(v, e.variable.shape)));
+  }
+}
+
+Deno.test("every binarizer x architecture, random BatchNorm / thresholds / scales: logits match", async () => {
+  const test = { x: data.test.x.subarray(0, 64 * 784), y: data.test.y.subarray(0, 64), n: 64 };
+  for (const arch of ["mlp", "cnn", "vgg-small", "resnet20"]) {
+    for (const b of ALL) {
+      const model = build(arch, b, 7);
+      try {
+        randomize(model, 11);
+        const state = finalState(b, 1);
+        const rt = await DeployRuntime.load(exportModel(model, { state }), { kernels });
+        const ag = agreement(model, rt, test, state);
+        rt.dispose();
+        assert.ok(ag.agreement >= 63 / 64, `${arch}/${b}: agreement ${ag.agreement}`);
+        assert.ok(ag.maxLogitDiff < 1e-2, `${arch}/${b}: logits differ by ${ag.maxLogitDiff}`);
+      } finally {
+        model.store.dispose();
+      }
+    }
+  }
+});
+
+Deno.test("export refuses a network whose forward is not the deployable sign form", () => {
+  const model = build("cnn", "fda");
+  try {
+    // fda's noise-adaptation term is still on (alpha > 0) before the last epoch.
+    assert.throws(
+      () => exportModel(model, { state: { n: 9, alpha: 0.05 } }),
+      (e: Error) =>
+        e instanceof UserError && /cannot deploy/.test(e.message) && !e.message.includes("\n"),
+    );
+  } finally {
+    model.store.dispose();
+  }
+});
+
+Deno.test("model file: versioned header, bit-packed weights, one-line errors on bad files", () => {
+  const model = build("cnn", "bnn");
+  try {
+    const bytes = exportModel(model, { state: {} });
+    assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), DEPLOY_MAGIC);
+    const m = decodeDeployed(bytes);
+    assert.equal(m.header.version, 1);
+    assert.equal(m.header.model, "cnn");
+    // Binarized weights cost one bit each: 16*32*9 + 32*32*9 + 32*64*9 + 64*64*9 bits.
+    const bits = (16 * 32 + 32 * 32 + 32 * 64 + 64 * 64) * 9;
+    const size = sizeBreakdown(bytes);
+    assert.equal(size.binaryWeights, bits / 8);
+    assert.equal(
+      size.total,
+      size.header + size.binaryWeights + size.floatWeights + size.channelVectors,
+    );
+    for (const t of m.header.tensors) assert.equal(t.offset % 16, 0);
+    const oneLine = (re: RegExp) => (e: Error) =>
+      e instanceof UserError && re.test(e.message) && !e.message.includes("\n");
+    assert.throws(() => decodeDeployed(new Uint8Array(8), "m.bbdm"), oneLine(/bad magic/));
+    const v2 = bytes.slice();
+    new DataView(v2.buffer).setUint32(4, 2, true);
+    assert.throws(() => decodeDeployed(v2, "m.bbdm"), oneLine(/format version 2/));
+    assert.throws(() => decodeDeployed(bytes.subarray(0, 40), "m.bbdm"), oneLine(/truncated/));
+    assert.throws(
+      () => decodeDeployed(bytes.subarray(0, bytes.length - 100), "m.bbdm"),
+      oneLine(/out of range/),
+    );
+  } finally {
+    model.store.dispose();
+  }
+});
+
+Deno.test("bit streams round-trip (sign(0) = +1)", () => {
+  fc.assert(
+    fc.property(fc.array(fc.float({ noNaN: true }), { maxLength: 200 }), (xs) => {
+      const back = unpackBitStream(packBitStream(xs), xs.length);
+      xs.forEach((x, i) => assert.equal(back[i], x < 0 ? -1 : 1));
+    }),
+  );
+});
+
+// ------------------------------------------------------------------------------ float glue kernels
+
+const f32 = Math.fround;
+
+Deno.test("glue: packF32 = bit (x*ps + pb < 0) for any channel count and stride", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 70 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.integer(),
+      (c, rows, extra, seed) => {
+        const rng = new Rng(seed >>> 0);
+        const x = Float32Array.from(
+          { length: rows * c },
+          (_, i) => i % 11 === 0 ? 0 : rng.normal(),
+        );
+        const ps = Float32Array.from({ length: c }, (_, i) => i % 9 === 4 ? 0 : rng.normal());
+        const pb = Float32Array.from({ length: c }, () => rng.normal());
+        const stride = Math.ceil(c / 32) + extra;
+        const out = kernels.residentU32(rows * stride);
+        out.fill(0xffffffff);
+        const m = kernels.mark();
+        kernels.packF32(x, rows, c, ps, pb, out, stride);
+        kernels.release(m);
+        const got = kernels.refresh(out);
+        for (let r = 0; r < rows; r++) {
+          for (let q = 0; q < stride; q++) {
+            let want = 0;
+            for (let b = 0; b < 32; b++) {
+              const ch = q * 32 + b;
+              if (ch < c && f32(f32(x[r * c + ch] * ps[ch]) + pb[ch]) < 0) want |= 1 << b;
+            }
+            assert.equal(got[r * stride + q], want >>> 0);
+          }
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("glue: poolF32 (max / min per channel, act), affineF32, dotsF32, meanAbsF32", () => {
+  const rng = new Rng(5);
+  const [n, h, w, c] = [2, 5, 6, 8];
+  const x = Float32Array.from({ length: n * h * w * c }, () => rng.normal() * 2);
+  const minCh = Uint8Array.from({ length: c }, (_, i) => (i % 3 === 1 ? 1 : 0));
+  const out = kernels.residentF32(n * 2 * 3 * c);
+  kernels.poolF32(x, n, h, w, c, minCh, "hardtanh", out);
+  const got = kernels.refresh(out);
+  for (let s = 0; s < n; s++) {
+    for (let y = 0; y < 2; y++) {
+      for (let xq = 0; xq < 3; xq++) {
+        for (let ch = 0; ch < c; ch++) {
+          const v = [0, 1].flatMap((dy) =>
+            [0, 1].map((dx) => x[((s * h + 2 * y + dy) * w + 2 * xq + dx) * c + ch])
+          );
+          const p = minCh[ch] ? Math.min(...v) : Math.max(...v);
+          assert.equal(got[((s * 2 + y) * 3 + xq) * c + ch], Math.max(-1, Math.min(1, p)));
+        }
+      }
+    }
+  }
+  const scale = Float32Array.from({ length: c }, () => rng.normal());
+  const bias = Float32Array.from({ length: c }, () => rng.normal());
+  const aff = kernels.residentF32(x.length);
+  kernels.affineF32(x, x.length / c, c, scale, bias, "relu", aff);
+  const ga = kernels.refresh(aff);
+  for (let i = 0; i < x.length; i++) {
+    assert.equal(ga[i], Math.max(0, f32(f32(x[i] * scale[i % c]) + bias[i % c])));
+  }
+  // dots_f32: one scale row per sample (div = pixels per sample, period = samples).
+  const rows = n * h * w, npix = h * w;
+  const dots = Int32Array.from({ length: rows * c }, () => rng.int(200) - 100);
+  const sc = Float32Array.from({ length: n * c }, () => rng.normal());
+  const dd = kernels.residentF32(rows * c);
+  kernels.dotsF32(dots, rows, c, sc, npix, n, bias, dd);
+  const gd = kernels.refresh(dd);
+  for (let r = 0; r < rows; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      const s = sc[Math.floor(r / npix) * c + ch];
+      assert.equal(gd[r * c + ch], f32(f32(dots[r * c + ch] * s) + bias[ch]));
+    }
+  }
+  // mean |x| per sample equals tfjs-wasm's Mean bit for bit.
+  for (const len of [7, 784, 6272]) {
+    const v = Float32Array.from({ length: 3 * len }, () => rng.normal());
+    const mine = kernels.meanAbsF32(v, 3, len);
+    const ref = tf.tidy(() => tf.mean(tf.abs(tf.tensor2d(v, [3, len])), 1).dataSync());
+    assert.deepEqual([...mine], [...ref], `len ${len}`);
+  }
+});
