@@ -145,7 +145,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     progress.log(`${label} ...`);
     opts.onEvent?.({ type: "start", id: spec.id });
     let counted = 0;
-    const output = await executeRun(spec, opts.env, {
+    const output = await executeRun(spec, { ...opts.env, out: opts.out }, {
       onBatch: (b) => {
         progress.advance(1);
         counted++;
