@@ -17,6 +17,14 @@ export function registerPredictionMetric(name: string, key: string, fn: Predicti
   METRICS.set(name, { key, fn });
 }
 
+/** Share of predictions equal to the labels (NaN for none). */
+export function accuracyOf(pred: Uint8Array, labels: Uint8Array): number {
+  if (labels.length === 0) return NaN;
+  let c = 0;
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) c++;
+  return c / labels.length;
+}
+
 /** Counts of true / false positives and false negatives of class `positive`. */
 function counts(pred: Uint8Array, labels: Uint8Array, positive: number) {
   let tp = 0, fp = 0, fn = 0;

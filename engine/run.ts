@@ -12,7 +12,7 @@ import { deriveSeed } from "./rng.ts";
 import { type FileDigest, loadDataset } from "./data/mod.ts";
 import { buildModel } from "./models.ts";
 import { type EpochRecord, evaluate, predict, train, type TrainHooks } from "./train.ts";
-import { requestedMetrics, scorePredictions } from "./pred_metrics.ts";
+import { accuracyOf, requestedMetrics, scorePredictions } from "./pred_metrics.ts";
 import type { BundleConfig } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./params.ts";
@@ -123,13 +123,12 @@ export async function trainAndTest(
   try {
     const trained = train(model, data, { ...spec.train, seed: spec.seed }, hooks);
     const t1 = performance.now();
-    const testAccuracy = evaluate(model, data.test, trained.state);
-    const extra = extraMetrics.length === 0 ? {} : scorePredictions(
-      extraMetrics,
-      predict(model, data.test, trained.state),
-      data.test.y,
-      data.numClasses,
-    );
+    // With extra metrics, one prediction pass gives accuracy (the same value) and the extras.
+    const pred = extraMetrics.length === 0 ? null : predict(model, data.test, trained.state);
+    const testAccuracy = pred
+      ? accuracyOf(pred, data.test.y)
+      : evaluate(model, data.test, trained.state);
+    const extra = pred ? scorePredictions(extraMetrics, pred, data.test.y, data.numClasses) : {};
     const evalSeconds = (performance.now() - t1) / 1000;
     const last = trained.epochs[trained.epochs.length - 1];
     const result: RunResult = {

@@ -257,3 +257,35 @@ Deno.test("glue: poolF32 (max / min per channel, act), affineF32, dotsF32, meanA
     assert.deepEqual([...mine], [...ref], `len ${len}`);
   }
 });
+
+Deno.test("glue: convF32Pack = sign pack of tfjs conv2d (same padding) for cin 1 and 3", () => {
+  const rng = new Rng(9);
+  for (const [n, h, w, cin, cout] of [[2, 7, 6, 1, 16], [1, 5, 5, 3, 32]]) {
+    const x = Float32Array.from({ length: n * h * w * cin }, () => rng.normal());
+    const wt = Float32Array.from({ length: 9 * cin * cout }, () => rng.normal());
+    const bias = Float32Array.from({ length: cout }, () => rng.normal() * 0.1);
+    const ps = Float32Array.from({ length: cout }, (_, i) => (i % 4 === 1 ? -1 : 1) * rng.next());
+    const pb = Float32Array.from({ length: cout }, () => rng.normal() * 0.1);
+    const y = tf.tidy(() =>
+      tf.conv2d(tf.tensor4d(x, [n, h, w, cin]), tf.tensor4d(wt, [3, 3, cin, cout]), 1, "same")
+        .add(tf.tensor1d(bias)).dataSync()
+    );
+    const cw = Math.ceil(cout / 32);
+    const out = kernels.residentU32(n * h * w * cw);
+    kernels.convF32Pack(x, n, h, w, cin, 3, wt, cout, bias, ps, pb, out);
+    const got = kernels.refresh(out);
+    let differ = 0;
+    for (let p = 0; p < n * h * w; p++) {
+      for (let c = 0; c < cout; c++) {
+        const v = f32(f32(y[p * cout + c] * ps[c]) + pb[c]);
+        const bit = (got[p * cw + (c >>> 5)] >>> (c & 31)) & 1;
+        // Summation order differs from XNNPACK's: only values within rounding of 0 may differ.
+        if (bit !== (v < 0 ? 1 : 0)) {
+          differ++;
+          assert.ok(Math.abs(v) < 1e-5, `pixel ${p} channel ${c}: ${v}`);
+        }
+      }
+    }
+    assert.ok(differ <= 1);
+  }
+});

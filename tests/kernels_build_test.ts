@@ -23,6 +23,7 @@ Deno.test("binary.wasm exports the kernels wasm.ts drives", async () => {
   const want = [
     "act_f32",
     "affine_f32",
+    "conv_f32_pack16",
     "dots_f32",
     "epilogue",
     "lut_conv",

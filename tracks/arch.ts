@@ -34,8 +34,8 @@ interface Size {
 /** Per-profile size (planned times: see the report of this track). */
 const SIZES: Record<Profile, Size> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
-  quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 1500, val: 300, test: 2000 } },
-  full: { seeds: 1, epochs: 3, batchSize: 64, limit: { train: 3000, val: 600, test: 5000 } },
+  quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 1000, val: 250, test: 1000 } },
+  full: { seeds: 2, epochs: 3, batchSize: 64, limit: { train: 2000, val: 500, test: 2000 } },
 };
 
 export const archTrack: Track = {

@@ -5,8 +5,10 @@
  * OM_infer = sqrt(1/2 (E[T_fp / T_bi]^2 + E[S_fp / S_bi]^2)) (shared/reference/metrics.md), with
  * E over the deployed models x batch sizes {1, 64} for latency and over models for size.
  *
- * Runs: one "infer" run per (model, binarizer, seed) for the first task of each task-track model
- * (deployment cost depends on the architecture, not on the dataset); seed 0 only unless --seeds.
+ * Runs: one "infer" run per (model, binarizer, seed) for the first task of each deployable
+ * task-track model (deployment cost depends on the architecture, not on the dataset; tasks marked
+ * `deployable: false` — attention, embeddings, point / frame pooling — are skipped); seed 0 only
+ * unless --seeds.
  * The run's training settings and limits are those of the task-track run it deploys (kept in
  * `options.taskSpec`): its saved weights are reused from the output directory when the task
  * track ran there (checked against the SHA-256 its bundle records), else the task spec is trained
@@ -309,13 +311,14 @@ export function omInfer(speedups: readonly number[], sizeRatios: readonly number
   return quadraticMean([mean(speedups), mean(sizeRatios)]);
 }
 
-/** Models of the task track, each with the first task that uses it. */
+/** Deployable models of the task track, each with the first task that uses it. */
 function deployedTasks(): { task: string; model: string }[] {
   const seen = new Set<string>();
-  return TASKS.filter((t) => !seen.has(t.model) && seen.add(t.model)).map((t) => ({
-    task: t.name,
-    model: t.model,
-  }));
+  return TASKS.filter((t) => t.deployable !== false && !seen.has(t.model) && seen.add(t.model))
+    .map((t) => ({
+      task: t.name,
+      model: t.model,
+    }));
 }
 
 /** Builds the hardware-inference table (see the module doc for the columns' metrics). */

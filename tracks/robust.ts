@@ -25,7 +25,7 @@
  * floored at the noise level of the measurement before dividing,
  *   floor = max(MIN_GAP_FLOOR, 1 / sqrt(n)) = max(0.01, 2 * sqrt(0.5 * 0.5 / n)),
  * two standard errors of an accuracy measured on the n evaluation images (worst case p = 0.5):
- * 0.022 for n = 2,000 (full), 0.032 for 1,000 (quick), 0.071 for 200 (smoke). A gap inside that
+ * 0.032 for n = 1,000 (full), 0.045 for 500 (quick), 0.071 for 200 (smoke). A gap inside that
  * band is indistinguishable from no gap, so two networks that both shrug a corruption off score
  * 1, and a network with no measurable gap scores at most G_fp / floor. The raw gaps (unfloored,
  * possibly negative) are the cells' means and are printed beside every ratio, with the clean
@@ -70,7 +70,7 @@ export function gapFloor(n: number): number {
 }
 
 /** Test images each run scores clean and corrupted, per profile. */
-const EVAL_LIMIT: Record<Profile, number> = { smoke: 200, quick: 1000, full: 2000 };
+const EVAL_LIMIT: Record<Profile, number> = { smoke: 200, quick: 500, full: 1000 };
 
 /** Seed of the evaluation subset (fixed: the same images for every run). */
 const EVAL_SUBSET_SEED = deriveSeed(FIXED_TEST_SEED, "robust-eval");

@@ -56,7 +56,13 @@ interface PreparedEpilogue {
 }
 
 type Prepared =
-  | { op: Extract<DeployOp, { op: "conv" }>; w: tf.Tensor4D; b?: tf.Tensor1D }
+  | {
+    op: Extract<DeployOp, { op: "conv" }>;
+    w: tf.Tensor4D;
+    b?: tf.Tensor1D;
+    /** Computed inside the `pack` that consumes it (see `fused` below). */
+    skip?: boolean;
+  }
   | { op: Extract<DeployOp, { op: "dense" }>; w: tf.Tensor2D; b?: tf.Tensor1D }
   | { op: Extract<DeployOp, { op: "affine" }>; scale?: Float32Array; bias?: Float32Array }
   | {
@@ -66,6 +72,21 @@ type Prepared =
     stride: number;
     inShape: Shape;
     minWords?: Uint32Array;
+    /**
+     * The producing full-precision conv (stride 1, cout a multiple of 16, used only here) runs
+     * fused with the pack on the float glue kernel (conv_f32_pack16): the float map is never
+     * stored. Weights, bias, ps, pb resident in the kernels' memory.
+     */
+    fused?: {
+      src: number;
+      srcShape: Shape;
+      k: number;
+      cout: number;
+      w: Float32Array;
+      b: Float32Array;
+      ps: Float32Array;
+      pb: Float32Array;
+    };
   }
   | {
     op: Extract<DeployOp, { op: "bconv" }>;
@@ -114,6 +135,13 @@ export class DeployRuntime {
     this.#kernel = opts.kernel ?? "lut";
     this.#shapes = inferShapes(model.header);
     this.#prepared = model.header.ops.map((op) => this.#prepare(op, model));
+    for (const p of this.#prepared) {
+      if (p.op.op === "pack" && "fused" in p && p.fused) {
+        const src = (p as { op: { in: number } }).op.in;
+        const conv = this.#prepared.find((q) => q.op.out === src);
+        if (conv && conv.op.op === "conv") (conv as { skip?: boolean }).skip = true;
+      }
+    }
   }
 
   /** Loads a model file's bytes (or an already decoded model). */
@@ -175,14 +203,8 @@ export class DeployRuntime {
             if (mins && mins[ch] < 0) minWords[ch >>> 5] |= 1 << (ch & 31);
           }
         }
-        return {
-          op,
-          ps: this.#tensor(m, op.ps),
-          pb: this.#tensor(m, op.pb),
-          stride,
-          inShape,
-          minWords,
-        };
+        const ps = this.#tensor(m, op.ps), pb = this.#tensor(m, op.pb);
+        return { op, ps, pb, stride, inShape, minWords, fused: this.#fuseStem(op, m, ps, pb) };
       }
       case "bconv": {
         const signs = m.bits.get(op.w);
@@ -205,6 +227,41 @@ export class DeployRuntime {
       default:
         return { op } as Prepared;
     }
+  }
+
+  /** The conv a pack can compute itself (see `fused` of the prepared pack), if any. */
+  #fuseStem(
+    op: Extract<DeployOp, { op: "pack" }>,
+    m: DeployedModel,
+    ps: Float32Array,
+    pb: Float32Array,
+  ): Extract<Prepared, { op: { op: "pack" } }>["fused"] {
+    const ops = this.header.ops;
+    const conv = ops.find((o) => o.out === op.in);
+    const uses =
+      ops.filter((o) =>
+        ("in" in o && o.in === op.in) || ("a" in o && (o.a === op.in || o.b === op.in))
+      ).length + (this.header.output === op.in ? 1 : 0);
+    if (
+      conv?.op !== "conv" || conv.stride !== 1 || conv.act !== "none" || conv.cout % 16 !== 0 ||
+      conv.k % 2 !== 1 || uses !== 1 || op.meanAbs
+    ) return undefined;
+    const k = this.#k;
+    const resident = (v: Float32Array) => {
+      const r = k.residentF32(v.length);
+      r.set(v);
+      return r;
+    };
+    return {
+      src: conv.in,
+      srcShape: this.#shapes.get(conv.in)!,
+      k: conv.k,
+      cout: conv.cout,
+      w: resident(this.#tensor(m, conv.w)),
+      b: resident(conv.b ? this.#tensor(m, conv.b) : new Float32Array(conv.cout)),
+      ps: resident(ps),
+      pb: resident(pb),
+    };
   }
 
   #epilogue(e: BinEpilogue, m: DeployedModel, cout: number, dotShape: Shape): PreparedEpilogue {
@@ -278,6 +335,7 @@ export class DeployRuntime {
     try {
       for (const p of this.#prepared) {
         const t0 = opts.profile ? performance.now() : 0;
+        if ("skip" in p && p.skip) continue; // computed inside the pack that consumes it
         const out = this.#exec(p, vals, n, owned);
         vals.set(p.op.out, out);
         this.#peak.set(n, Math.max(this.#peak.get(n) ?? 0, k.mark() - mark + (1 << 20)));
@@ -431,11 +489,25 @@ export class DeployRuntime {
       }
       case "pack": {
         const q = p as Extract<Prepared, { op: { op: "pack" } }>;
+        const k = this.#k;
+        if (q.fused) {
+          const f = q.fused;
+          const [h, w, cin] = f.srcShape;
+          const rows = n * h * w;
+          let data = k.residentU32(rows * q.stride);
+          const x = this.#array(get(f.src), n);
+          k.convF32Pack(x, n, h, w, cin, f.k, f.w, f.cout, f.b, f.ps, f.pb, data);
+          if (q.minWords) {
+            const pooled = k.residentU32(n * shape[0] * shape[1] * q.stride);
+            poolBits(k.refresh(data), k.refresh(pooled), n, h, w, q.stride, q.minWords);
+            data = pooled;
+          }
+          return { t: "bits", data, stride: q.stride, shape };
+        }
         const v = get(op.in);
         const src = this.#array(v, n);
         const c = v.shape.at(-1)!;
         const rows = src.length / c;
-        const k = this.#k;
         let data = k.residentU32(rows * q.stride);
         k.packF32(src, rows, c, q.ps, q.pb, data, q.stride);
         if (q.minWords) {

@@ -1396,4 +1396,124 @@
           (f32.div (local.get $acc) (f32.convert_i32_s (local.get $len))))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $ls))))
+
+  ;; Full-precision stride-1 `same` conv of NHWC float32 (k x k, HWIO weights, cout a multiple of
+  ;; 16) fused with the sign pack: bit = (conv * ps[co] + pb[co]) < 0, 16 output channels per pass
+  ;; kept in four f32x4 accumulators (sum over taps ky, kx, ci in that order, from bias[co]);
+  ;; each pass writes one 16-bit half of the output words (dst [n, h, w, cw] u32, zeroed).
+  ;; A deployed network's full-precision stem feeding a binarized layer: the float map never
+  ;; leaves the registers.
+  (func (export "conv_f32_pack16")
+    (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $cin i32)
+    (param $k i32) (param $pad i32) (param $wts i32) (param $cout i32) (param $bias i32)
+    (param $ps i32) (param $pb i32) (param $dst i32) (param $cw i32)
+    (local $blk i32) (local $s i32) (local $y i32) (local $x i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $ci i32) (local $ip i32) (local $wp i32) (local $co i32)
+    (local $wrow i32) (local $bits i32) (local $pixB i32) (local $rowB i32) (local $img i32)
+    (local $tapB i32) (local $irow i32) (local $wtap i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128)
+    (local.set $wrow (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $pixB (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $rowB (i32.mul (local.get $w) (local.get $pixB)))
+    (local.set $tapB (i32.mul (local.get $cin) (local.get $wrow)))
+    (local.set $blk (i32.const 0))
+    (block $db
+      (loop $lb
+        (br_if $db (i32.ge_s (local.get $blk) (i32.shr_u (local.get $cout) (i32.const 4))))
+        (local.set $co (i32.shl (local.get $blk) (i32.const 6))) ;; byte offset of the block
+        (local.set $s (i32.const 0))
+        (block $ds
+          (loop $ls
+            (br_if $ds (i32.ge_s (local.get $s) (local.get $n)))
+            (local.set $img (i32.add (local.get $src)
+              (i32.mul (i32.mul (local.get $s) (local.get $h)) (local.get $rowB))))
+            (local.set $y (i32.const 0))
+            (block $dy
+              (loop $ly
+                (br_if $dy (i32.ge_s (local.get $y) (local.get $h)))
+                (local.set $x (i32.const 0))
+                (block $dx
+                  (loop $lx
+                    (br_if $dx (i32.ge_s (local.get $x) (local.get $w)))
+                    (local.set $a0 (v128.load (i32.add (local.get $bias) (local.get $co))))
+                    (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (local.get $co))))
+                    (local.set $a2 (v128.load offset=32 (i32.add (local.get $bias) (local.get $co))))
+                    (local.set $a3 (v128.load offset=48 (i32.add (local.get $bias) (local.get $co))))
+                    (local.set $wtap (i32.add (local.get $wts) (local.get $co)))
+                    (local.set $ky (i32.const 0))
+                    (block $dky
+                      (loop $lky
+                        (br_if $dky (i32.ge_s (local.get $ky) (local.get $k)))
+                        (local.set $iy (i32.sub (i32.add (local.get $y) (local.get $ky))
+                          (local.get $pad)))
+                        (if (i32.lt_u (local.get $iy) (local.get $h))
+                          (then
+                            (local.set $irow (i32.add (local.get $img)
+                              (i32.mul (local.get $iy) (local.get $rowB))))
+                            (local.set $kx (i32.const 0))
+                            (block $dkx
+                              (loop $lkx
+                                (br_if $dkx (i32.ge_s (local.get $kx) (local.get $k)))
+                                (local.set $ix (i32.sub (i32.add (local.get $x) (local.get $kx))
+                                  (local.get $pad)))
+                                (if (i32.lt_u (local.get $ix) (local.get $w))
+                                  (then
+                                    (local.set $ip (i32.add (local.get $irow)
+                                      (i32.mul (local.get $ix) (local.get $pixB))))
+                                    (local.set $wp (i32.add (local.get $wtap)
+                                      (i32.mul (local.get $kx) (local.get $tapB))))
+                                    (local.set $ci (local.get $cin))
+                                    (loop $lci
+                                      (local.set $v (v128.load32_splat (local.get $ip)))
+                                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul
+                                        (local.get $v) (v128.load (local.get $wp)))))
+                                      (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul
+                                        (local.get $v) (v128.load offset=16 (local.get $wp)))))
+                                      (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul
+                                        (local.get $v) (v128.load offset=32 (local.get $wp)))))
+                                      (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul
+                                        (local.get $v) (v128.load offset=48 (local.get $wp)))))
+                                      (local.set $ip (i32.add (local.get $ip) (i32.const 4)))
+                                      (local.set $wp (i32.add (local.get $wp) (local.get $wrow)))
+                                      (br_if $lci (local.tee $ci (i32.sub (local.get $ci)
+                                        (i32.const 1)))))))
+                                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                                (br $lkx)))))
+                        (local.set $wtap (i32.add (local.get $wtap)
+                          (i32.mul (local.get $k) (local.get $tapB))))
+                        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                        (br $lky)))
+                    (local.set $bits (i32.or
+                      (i32.or
+                        (i32x4.bitmask (f32x4.lt (f32x4.add (f32x4.mul (local.get $a0)
+                          (v128.load (i32.add (local.get $ps) (local.get $co))))
+                          (v128.load (i32.add (local.get $pb) (local.get $co))))
+                          (v128.const f32x4 0 0 0 0)))
+                        (i32.shl (i32x4.bitmask (f32x4.lt (f32x4.add (f32x4.mul (local.get $a1)
+                          (v128.load offset=16 (i32.add (local.get $ps) (local.get $co))))
+                          (v128.load offset=16 (i32.add (local.get $pb) (local.get $co))))
+                          (v128.const f32x4 0 0 0 0))) (i32.const 4)))
+                      (i32.or
+                        (i32.shl (i32x4.bitmask (f32x4.lt (f32x4.add (f32x4.mul (local.get $a2)
+                          (v128.load offset=32 (i32.add (local.get $ps) (local.get $co))))
+                          (v128.load offset=32 (i32.add (local.get $pb) (local.get $co))))
+                          (v128.const f32x4 0 0 0 0))) (i32.const 8))
+                        (i32.shl (i32x4.bitmask (f32x4.lt (f32x4.add (f32x4.mul (local.get $a3)
+                          (v128.load offset=48 (i32.add (local.get $ps) (local.get $co))))
+                          (v128.load offset=48 (i32.add (local.get $pb) (local.get $co))))
+                          (v128.const f32x4 0 0 0 0))) (i32.const 12)))))
+                    (i32.store16
+                      (i32.add (i32.add (local.get $dst) (i32.shl (i32.mul (i32.add (i32.mul
+                        (i32.add (i32.mul (local.get $s) (local.get $h)) (local.get $y))
+                        (local.get $w)) (local.get $x)) (local.get $cw)) (i32.const 2)))
+                        (i32.shl (local.get $blk) (i32.const 1)))
+                      (local.get $bits))
+                    (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                    (br $lx)))
+                (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                (br $ly)))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br $ls)))
+        (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+        (br $lb))))
 )

@@ -93,6 +93,7 @@ interface Exports {
   affine_f32(...args: number[]): void;
   dots_f32(...args: number[]): void;
   mean_abs_f32(...args: number[]): void;
+  conv_f32_pack16(...args: number[]): void;
 }
 
 /** Activation codes of the float glue kernels. */
@@ -432,6 +433,55 @@ export class BinaryKernels {
       const sp = this.#resident.get(scale)?.ptr ?? this.#upload(scale);
       const bp = this.#upload(Float32Array.from(bias));
       this.#ex.dots_f32(this.#input(dots), rows, c, sp, div, period, bp, dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /**
+   * Full-precision stride-1 `same` conv (k x k, HWIO float weights, cout a multiple of 16) of
+   * NHWC floats `[n, h, w, cin]` fused with the sign pack `bit = conv * ps[co] + pb[co] < 0`
+   * (conv summed from `bias[co]` over taps ky, kx, ci), into a resident zeroed `out`
+   * `[n, h, w, ceil(cout / 32)]`. Weights, bias, ps, pb may be resident (prepared once).
+   */
+  convF32Pack(
+    src: Float32Array,
+    n: number,
+    h: number,
+    w: number,
+    cin: number,
+    k: number,
+    weights: Float32Array,
+    cout: number,
+    bias: Float32Array,
+    ps: Float32Array,
+    pb: Float32Array,
+    out: Uint32Array,
+  ): void {
+    if (cout % 16 !== 0) throw new RangeError("convF32Pack: cout must be a multiple of 16");
+    if (this.#length(src) < n * h * w * cin) throw new RangeError("convF32Pack: input too short");
+    if (this.#length(weights) < k * k * cin * cout) throw new RangeError("convF32Pack: weights");
+    const cw = Math.ceil(cout / 32);
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, n * h * w * cw * 4);
+      const ptr = (a: Float32Array) => this.#resident.get(a)?.ptr ?? this.#upload(a);
+      this.#ex.conv_f32_pack16(
+        this.#floatInput(src),
+        n,
+        h,
+        w,
+        cin,
+        k,
+        Math.floor((k - 1) / 2),
+        ptr(weights),
+        cout,
+        ptr(bias),
+        ptr(ps),
+        ptr(pb),
+        dst,
+        cw,
+      );
     } finally {
       this.release(m0);
     }

@@ -1,7 +1,7 @@
 /**
  * `pointnet`: PointNet-vanilla (Qi et al. 2017, without the T-Nets) for point clouds [N, d]. A
  * shared per-point MLP (the engine's Dense over the last axis) 64-64-128-256 with BatchNorm, max
- * over the points, then an MLP head 128 -> classes. As the reference's rule: the first per-point
+ * over the points (straight after the last BatchNorm), then an MLP head 128 -> classes. As the reference's rule: the first per-point
  * layer and the head are full precision, the middle per-point layers carry the binarizer, and
  * binarized networks use Hardtanh where fp uses ReLU.
  */
@@ -24,7 +24,10 @@ const pointnet: Builder = (k, { inputShape, numClasses, width }) => {
   let cin = inputShape[1];
   POINTNET_WIDTHS.forEach((c, i) => {
     const cout = ch(c);
-    layers.push(k.dense(cin, cout, i === 0), k.bn(cout), k.act);
+    layers.push(k.dense(cin, cout, i === 0), k.bn(cout));
+    // No activation before the max: Hardtanh's max over N points would be 1 in nearly every
+    // channel, a constant global feature (ReLU commutes with max, so fp loses nothing).
+    if (i < POINTNET_WIDTHS.length - 1) layers.push(k.act);
     cin = cout;
   });
   const hidden = ch(POINTNET_HEAD);
