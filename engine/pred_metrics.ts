@@ -25,6 +25,15 @@ export function accuracyOf(pred: Uint8Array, labels: Uint8Array): number {
   return c / labels.length;
 }
 
+/** The metrics key a named metric is reported under (f1 -> testF1). */
+export function metricKey(name: string): string {
+  const m = METRICS.get(name);
+  if (!m) {
+    throw new UserError(`unknown test metric "${name}" (known: ${[...METRICS.keys()].join(", ")})`);
+  }
+  return m.key;
+}
+
 /** Counts of true / false positives and false negatives of class `positive`. */
 function counts(pred: Uint8Array, labels: Uint8Array, positive: number) {
   let tp = 0, fp = 0, fn = 0;

@@ -35,5 +35,6 @@ export function renderTable(t: TrackTable): string {
     line(header),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...body.map(line),
+    ...(t.notes ?? []),
   ].join("\n");
 }

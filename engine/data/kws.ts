@@ -361,6 +361,10 @@ async function readOrGenerate(
       throw new UserError(`cannot create the cache directory ${root}: ${(e as Error).message}`);
     }
     const tmp = await Deno.makeTempDir({ dir: root, prefix: `${name}.tmp-` });
+    console.error(
+      `kws: generating ${utterances(cfg).length} utterances with espeak-ng ${version} into ` +
+        `${dir} (once; about 10-20 ms each)`,
+    );
     try {
       await generate(tmp, version, cfg, espeak, concurrency);
       try {

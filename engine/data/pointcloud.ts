@@ -24,7 +24,7 @@ import { type Dataset, FIXED_TEST_SEED, type LoadOptions, type Split } from "./d
 import { loadMnist, MNIST_PACKAGE } from "./mnist.ts";
 
 /** Points per cloud. */
-export const POINTS = 128;
+export const POINTS = 64;
 /** A pixel is ink when its value exceeds this. */
 export const INK_THRESHOLD = 0.5;
 /** Largest rotation, radians (30 degrees). */

