@@ -90,7 +90,7 @@ export const KWS_TEST_SPLIT_SEED = 50_000;
 
 /**
  * SHA-256 of the generated files per cache name (`kws-<version>-<hash>/<file>`), measured with
- * Debian's espeak-ng 1.51 (1.51+dfsg) and the default config.
+ * Debian 12's espeak-ng 1.51+dfsg-10+deb12u2 and the default config.
  */
 export const KWS_KNOWN_DIGESTS: Readonly<Record<string, string>> = {
   "kws-1.51-cdcabf641303/features.f32":
