@@ -8,7 +8,9 @@ import canonicalize from "canonicalize";
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 import { executeRun, type RunEnv, type RunResult, type RunSpec } from "./run.ts";
-import { encodeWeights } from "./weights.ts";
+import { decodeWeights, encodeWeights } from "./weights.ts";
+import type { WeightSnapshot } from "./params.ts";
+import { sha256Hex } from "./data/digest.ts";
 import { formatDuration, Progress } from "./progress.ts";
 import { bundleToResult, makeBundle } from "./bundle/make.ts";
 import { collectEngine, collectEnvironment } from "./bundle/fingerprint.ts";
@@ -51,6 +53,29 @@ export async function readBundle(out: string, spec: RunSpec): Promise<Bundle | n
     if (!sig.ok && !sig.reason.startsWith("valid signature by untrusted")) return null;
   }
   return checked.value;
+}
+
+/**
+ * A finished run's saved weights and its bundle, if the bundle is intact, was made from the same
+ * spec, and the weights file matches the SHA-256 the bundle records (later stages reuse trained
+ * networks this way instead of retraining).
+ */
+export async function readSavedWeights(
+  out: string,
+  spec: RunSpec,
+): Promise<{ weights: WeightSnapshot; bundle: Bundle } | null> {
+  const bundle = await readBundle(out, spec);
+  const recorded = bundle?.results.weights;
+  if (!bundle || !recorded) return null;
+  const file = weightsPath(out, spec);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch {
+    return null;
+  }
+  if (bytes.length !== recorded.bytes || (await sha256Hex(bytes)) !== recorded.sha256) return null;
+  return { weights: decodeWeights(bytes, file), bundle };
 }
 
 /** The finished result of `spec` in `out`, or null (see {@link readBundle}). */

@@ -40,10 +40,8 @@ import {
   type RunResult,
   type RunSpec,
 } from "../engine/run.ts";
-import { readBundle, weightsPath } from "../engine/runner.ts";
-import { decodeWeights } from "../engine/weights.ts";
+import { readSavedWeights } from "../engine/runner.ts";
 import type { WeightSnapshot } from "../engine/params.ts";
-import { sha256Hex } from "../engine/data/digest.ts";
 import { loadDataset, type Split } from "../engine/data/mod.ts";
 import { buildModel, type Model } from "../engine/models.ts";
 import { finalState, type TrainHooks } from "../engine/train.ts";
@@ -99,18 +97,8 @@ function inferOptions(spec: RunSpec): InferOptions {
 
 /** The task run's saved weights in `out`, if its bundle is intact and the file matches it. */
 async function savedWeights(out: string, task: RunSpec): Promise<WeightSnapshot | null> {
-  const bundle = await readBundle(out, task).catch(() => null);
-  const recorded = bundle?.results.weights;
-  if (!recorded) return null;
-  const file = weightsPath(out, task);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(file);
-  } catch {
-    return null;
-  }
-  if (bytes.length !== recorded.bytes || (await sha256Hex(bytes)) !== recorded.sha256) return null;
-  return decodeWeights(bytes, file);
+  const saved = await readSavedWeights(out, task).catch(() => null);
+  return saved?.weights ?? null;
 }
 
 /** Logits of the tfjs-simulated network (evaluation mode) for a split, in batches. */

@@ -45,10 +45,8 @@ import {
   type RunResult,
   type RunSpec,
 } from "../engine/run.ts";
-import { readBundle, weightsPath } from "../engine/runner.ts";
-import { decodeWeights } from "../engine/weights.ts";
+import { readSavedWeights } from "../engine/runner.ts";
 import type { WeightSnapshot } from "../engine/params.ts";
-import { sha256Hex } from "../engine/data/digest.ts";
 import { limitSplit, loadDataset, type Split } from "../engine/data/mod.ts";
 import { FIXED_TEST_SEED } from "../engine/data/dataset.ts";
 import { buildModel } from "../engine/models.ts";
@@ -129,18 +127,9 @@ export async function savedWeights(
   out: string,
   task: RunSpec,
 ): Promise<{ weights: WeightSnapshot; testAccuracy?: number } | null> {
-  const bundle = await readBundle(out, task);
-  const recorded = bundle?.results.weights;
-  if (!recorded) return null;
-  const file = weightsPath(out, task);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(file);
-  } catch {
-    return null;
-  }
-  if (bytes.length !== recorded.bytes || (await sha256Hex(bytes)) !== recorded.sha256) return null;
-  return { weights: decodeWeights(bytes, file), testAccuracy: bundle.results.metrics.testAccuracy };
+  const saved = await readSavedWeights(out, task);
+  if (!saved) return null;
+  return { weights: saved.weights, testAccuracy: saved.bundle.results.metrics.testAccuracy };
 }
 
 /** Corrupted copies of the evaluation split, cached per split content (2 splits at most). */
