@@ -1,21 +1,24 @@
 /**
- * Transformer layers for the small vision Transformer of the architecture track
- * (engine/models/vit.ts). They implement the `Layer` interface of ./layers.ts and reuse its
- * `Dense`, so binarized linear layers look their binarizer up by name exactly as convolutions do.
+ * Transformer layers shared by the architecture track's vision Transformer (engine/models/vit.ts,
+ * pre-norm blocks) and the spam task's BERT-like text encoder (engine/models/transformer.ts,
+ * post-norm blocks). They implement the `Layer` interface of ./layers.ts and reuse its `Dense`, so
+ * binarized linear layers look their binarizer up by name exactly as convolutions do.
  *
  * The reference's rule for Transformers (../shared/reference/binarizers.md, "Network rules"):
  * the linear layers of attention (query / key / value / output projections) and of the MLP are
  * binarized; embeddings, LayerNorm, softmax and the head stay full precision. Attention's two
  * matrix products (Q K^T and P V) multiply activations by activations and stay full precision,
- * as in the reference's binarized BERT.
+ * as in the reference's binarized BERT. Binarized networks use Hardtanh where the fp network
+ * uses GELU.
  *
  * Every layer keeps its sublayers as readonly fields (kind + config + parameters), so counters
  * (complexity track) can walk the tree:
  * - `patch-embed`: `patch`, `tokens`, `proj` (fp Dense of patch*patch*c -> dim), `pos` [tokens, dim];
  * - `layernorm`: `gamma`, `beta` over the last axis;
- * - `attention`: `heads`, `dim`, `q`, `k`, `v`, `o` (Dense dim -> dim, binarized), `tokens`;
- * - `transformer-block`: `ln1`, `attn`, `ln2`, `fc1`, `act`, `fc2` (pre-norm, two residuals);
- * - `gelu`, `token-mean` (mean over tokens, [n, t, d] -> [n, d]).
+ * - `attention`: `heads`, `dim`, `q`, `k`, `v`, `o` (Dense dim -> dim, binarized);
+ * - `transformer-block` (pre-norm) and `transformer-block-postln` (BERT's order): `ln1`, `attn`,
+ *   `ln2`, `fc1`, `act`, `fc2`;
+ * - `gelu` (exact erf form or the tanh approximation), `token-mean` (mean over tokens).
  */
 import { tf } from "./tf.ts";
 import type { Rng } from "./rng.ts";
@@ -45,12 +48,174 @@ export class LayerNorm implements Layer {
   }
 }
 
-/** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/**
+ * GELU. `erf`: the exact 0.5 x (1 + erf(x / sqrt 2)) (BERT); `tanh`: the approximation
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (the ViT's).
+ */
 export class Gelu implements Layer {
   readonly kind = "gelu";
+  constructor(readonly form: "erf" | "tanh") {}
   apply(x: Tensor): Tensor {
+    if (this.form === "erf") {
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    }
     const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  }
+}
+
+/** The MLP activation of a block: GELU (fp32) or Hardtanh (binarized), as the reference's rule. */
+export function mlpActivation(binary: boolean, gelu: "erf" | "tanh" = "tanh"): Layer {
+  return binary ? new Activation("hardtanh") : new Gelu(gelu);
+}
+
+/** Additive attention mask [batch, 1, 1, L]: 0 on real tokens, -1e9 on padding (id 0). */
+export function paddingMask(ids: Tensor): Tensor {
+  const pad = tf.cast(tf.equal(ids, 0), "float32");
+  const [b, l] = ids.shape as [number, number];
+  return tf.reshape(tf.mul(pad, -1e9), [b, 1, 1, l]);
+}
+
+/** Options of {@link MultiHeadSelfAttention}. */
+export interface AttentionOptions {
+  name: string;
+  dim: number;
+  heads: number;
+  /** Binarizer of the Q, K, V and O projections ("fp32" for full precision). */
+  binarizer: string;
+}
+
+/**
+ * Multi-head scaled dot-product self-attention. Q, K, V and O are engine {@link Dense} layers with
+ * the given binarizer; the score and context products and the softmax are full precision.
+ */
+export class MultiHeadSelfAttention implements Layer {
+  readonly kind = "attention";
+  readonly heads: number;
+  readonly dim: number;
+  readonly q: Dense;
+  readonly k: Dense;
+  readonly v: Dense;
+  readonly o: Dense;
+  readonly headDim: number;
+  constructor(readonly opts: AttentionOptions, store: ParamStore, rng: Rng) {
+    const { name, dim, heads, binarizer } = opts;
+    if (dim % heads !== 0) throw new Error(`attention dim ${dim} is not divisible by ${heads}`);
+    this.heads = heads;
+    this.dim = dim;
+    this.headDim = dim / heads;
+    const dense = (part: string) =>
+      new Dense(
+        { name: `${name}/${part}`, inFeatures: dim, outFeatures: dim, binarizer },
+        store,
+        rng,
+      );
+    this.q = dense("q");
+    this.k = dense("k");
+    this.v = dense("v");
+    this.o = dense("o");
+  }
+
+  /** Self-attention over x [batch, L, dim]; `mask` from {@link paddingMask} or none. */
+  attend(x: Tensor, mask: Tensor | null, ctx: Ctx): Tensor {
+    const [b, l] = x.shape as [number, number];
+    const { heads } = this;
+    const split = (t: Tensor) =>
+      tf.transpose(tf.reshape(t, [b, l, heads, this.headDim]), [0, 2, 1, 3]);
+    const q = split(this.q.apply(x, ctx));
+    const k = split(this.k.apply(x, ctx));
+    const v = split(this.v.apply(x, ctx));
+    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.headDim));
+    if (mask) scores = tf.add(scores, mask);
+    const context = tf.matMul(tf.softmax(scores), v);
+    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, l, this.opts.dim]);
+    return this.o.apply(merged, ctx);
+  }
+
+  apply(x: Tensor, ctx: Ctx): Tensor {
+    return this.attend(x, null, ctx);
+  }
+}
+
+/** Options of {@link PreLnBlock} and {@link PostLnBlock}. */
+export interface BlockOptions extends AttentionOptions {
+  /** Hidden width of the MLP. */
+  mlp: number;
+  /** MLP activation: GELU for full precision, Hardtanh for binarized nets ({@link mlpActivation}). */
+  act: Layer;
+}
+
+/** Pre-norm encoder block (the ViT's): x + Attn(LN(x)), then + MLP(LN(.)). */
+export class PreLnBlock implements Layer {
+  readonly kind = "transformer-block";
+  readonly ln1: LayerNorm;
+  readonly attn: MultiHeadSelfAttention;
+  readonly ln2: LayerNorm;
+  readonly fc1: Dense;
+  readonly act: Layer;
+  readonly fc2: Dense;
+  constructor(readonly opts: BlockOptions, store: ParamStore, rng: Rng) {
+    const { name, dim, mlp, binarizer } = opts;
+    this.ln1 = new LayerNorm(`${name}/ln1`, dim, store);
+    this.attn = new MultiHeadSelfAttention({ ...opts, name: `${name}/attn` }, store, rng);
+    this.ln2 = new LayerNorm(`${name}/ln2`, dim, store);
+    this.fc1 = new Dense(
+      { name: `${name}/fc1`, inFeatures: dim, outFeatures: mlp, binarizer },
+      store,
+      rng,
+    );
+    this.act = opts.act;
+    this.fc2 = new Dense(
+      { name: `${name}/fc2`, inFeatures: mlp, outFeatures: dim, binarizer },
+      store,
+      rng,
+    );
+  }
+  apply(x: Tensor, ctx: Ctx): Tensor {
+    const a = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx));
+    const m = this.fc2.apply(this.act.apply(this.fc1.apply(this.ln2.apply(a), ctx), ctx), ctx);
+    return tf.add(a, m);
+  }
+}
+
+/**
+ * BERT's post-LN encoder block: h = LN(x + Attn(x)); out = LN(h + W2 act(W1 h)), with W1, W2
+ * binarized Dense layers and act = GELU (fp) or Hardtanh (binarized).
+ */
+export class PostLnBlock implements Layer {
+  readonly kind = "transformer-block-postln";
+  readonly attn: MultiHeadSelfAttention;
+  readonly ln1: LayerNorm;
+  readonly fc1: Dense;
+  readonly act: Layer;
+  readonly fc2: Dense;
+  readonly ln2: LayerNorm;
+  constructor(readonly opts: BlockOptions, store: ParamStore, rng: Rng) {
+    const { name, dim, mlp, binarizer } = opts;
+    this.attn = new MultiHeadSelfAttention({ ...opts, name: `${name}/attn` }, store, rng);
+    this.ln1 = new LayerNorm(`${name}/ln1`, dim, store);
+    this.fc1 = new Dense(
+      { name: `${name}/fc1`, inFeatures: dim, outFeatures: mlp, binarizer },
+      store,
+      rng,
+    );
+    this.act = opts.act;
+    this.fc2 = new Dense(
+      { name: `${name}/fc2`, inFeatures: mlp, outFeatures: dim, binarizer },
+      store,
+      rng,
+    );
+    this.ln2 = new LayerNorm(`${name}/ln2`, dim, store);
+  }
+
+  encode(x: Tensor, mask: Tensor | null, ctx: Ctx): Tensor {
+    const h = this.ln1.apply(tf.add(x, this.attn.attend(x, mask, ctx)));
+    const m = this.fc2.apply(this.act.apply(this.fc1.apply(h, ctx), ctx), ctx);
+    return this.ln2.apply(tf.add(h, m));
+  }
+
+  apply(x: Tensor, ctx: Ctx): Tensor {
+    return this.encode(x, null, ctx);
   }
 }
 
@@ -112,118 +277,10 @@ export class PatchEmbed implements Layer {
   }
 }
 
-/** Multi-head self-attention with binarizable query / key / value / output projections. */
-export class MultiHeadAttention implements Layer {
-  readonly kind = "attention";
-  readonly q: Dense;
-  readonly k: Dense;
-  readonly v: Dense;
-  readonly o: Dense;
-  constructor(
-    readonly name: string,
-    readonly dim: number,
-    readonly heads: number,
-    readonly tokens: number,
-    binarizer: string,
-    store: ParamStore,
-    rng: Rng,
-  ) {
-    if (dim % heads !== 0) throw new Error(`dim ${dim} is not a multiple of heads ${heads}`);
-    const d = (suffix: string) =>
-      new Dense(
-        { name: `${name}/${suffix}`, inFeatures: dim, outFeatures: dim, binarizer },
-        store,
-        rng,
-      );
-    this.q = d("q");
-    this.k = d("k");
-    this.v = d("v");
-    this.o = d("o");
-  }
-  apply(x: Tensor, ctx: Ctx): Tensor {
-    const [n, t] = x.shape;
-    const h = this.heads;
-    const dh = this.dim / h;
-    // [n, t, dim] -> [n, h, t, dh]
-    const split = (y: Tensor) => tf.transpose(tf.reshape(y, [n, t, h, dh]), [0, 2, 1, 3]);
-    const q = split(this.q.apply(x, ctx));
-    const k = split(this.k.apply(x, ctx));
-    const v = split(this.v.apply(x, ctx));
-    const scores = tf.mul(
-      tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true),
-      1 / Math.sqrt(dh),
-    );
-    const attn = tf.softmax(scores, -1);
-    const mixed = tf.matMul(attn as tf.Tensor4D, v as tf.Tensor4D); // [n, h, t, dh]
-    const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [n, t, this.dim]);
-    return this.o.apply(merged, ctx);
-  }
-}
-
-/** Options of a Transformer encoder block. */
-export interface BlockOptions {
-  name: string;
-  dim: number;
-  heads: number;
-  tokens: number;
-  /** Hidden width of the MLP. */
-  mlpDim: number;
-  /** Binarizer of the four attention projections and the two MLP layers. */
-  binarizer: string;
-  /** MLP activation: GELU for full precision, Hardtanh for binarized nets (reference rule). */
-  act: Layer;
-}
-
-/** Pre-norm encoder block: x + Attn(LN(x)), then + MLP(LN(.)). */
-export class TransformerBlock implements Layer {
-  readonly kind = "transformer-block";
-  readonly ln1: LayerNorm;
-  readonly attn: MultiHeadAttention;
-  readonly ln2: LayerNorm;
-  readonly fc1: Dense;
-  readonly act: Layer;
-  readonly fc2: Dense;
-  constructor(readonly opts: BlockOptions, store: ParamStore, rng: Rng) {
-    const { name, dim, mlpDim, binarizer } = opts;
-    this.ln1 = new LayerNorm(`${name}/ln1`, dim, store);
-    this.attn = new MultiHeadAttention(
-      `${name}/attn`,
-      dim,
-      opts.heads,
-      opts.tokens,
-      binarizer,
-      store,
-      rng,
-    );
-    this.ln2 = new LayerNorm(`${name}/ln2`, dim, store);
-    this.fc1 = new Dense(
-      { name: `${name}/fc1`, inFeatures: dim, outFeatures: mlpDim, binarizer },
-      store,
-      rng,
-    );
-    this.act = opts.act;
-    this.fc2 = new Dense(
-      { name: `${name}/fc2`, inFeatures: mlpDim, outFeatures: dim, binarizer },
-      store,
-      rng,
-    );
-  }
-  apply(x: Tensor, ctx: Ctx): Tensor {
-    const a = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx));
-    const m = this.fc2.apply(this.act.apply(this.fc1.apply(this.ln2.apply(a), ctx), ctx), ctx);
-    return tf.add(a, m);
-  }
-}
-
 /** Mean over the token axis: [n, t, d] -> [n, d]. */
 export class TokenMean implements Layer {
   readonly kind = "token-mean";
   apply(x: Tensor): Tensor {
     return tf.mean(x, 1);
   }
-}
-
-/** The MLP activation of a block: GELU (fp32) or Hardtanh (binarized), as the reference's rule. */
-export function mlpActivation(binary: boolean): Layer {
-  return binary ? new Activation("hardtanh") : new Gelu();
 }

@@ -10,14 +10,8 @@ import { initBackend, tf } from "../engine/tf.ts";
 import { Rng } from "../engine/rng.ts";
 import { ParamStore } from "../engine/params.ts";
 import { type Ctx, Dense, type Layer } from "../engine/layers.ts";
-import {
-  Embedding,
-  GlobalMaxPool1D,
-  maskedMeanPool,
-  MemoryBlock,
-  MultiHeadSelfAttention,
-  paddingMask,
-} from "../engine/layers_seq.ts";
+import { Embedding, GlobalMaxPool1D, maskedMeanPool, MemoryBlock } from "../engine/layers_seq.ts";
+import { MultiHeadSelfAttention, paddingMask } from "../engine/layers_transformer.ts";
 import { buildModel } from "../engine/models.ts";
 import { TextTransformer, TRANSFORMER_VOCAB } from "../engine/models/transformer.ts";
 import "../engine/models/pointnet.ts";

@@ -33,14 +33,15 @@ interface Size {
 
 /**
  * Per-profile size. Full-profile runs measured (CPU-s per run, one process per core): mlp ~3,
- * vgg-small ~41-45, resnet20 ~58-152 (fp32 .. fda), vit ~15-16: ~1,250 CPU-s per seed, so the
- * full grid (2 seeds, 72 runs) is ~2,500 CPU-s, ~21-25 min with 2 workers on 2 cores.
+ * vgg-small ~41-45, resnet20 ~58-152 (fp32 .. fda), vit ~15-16: ~1,250 CPU-s per
+ * 2,000-image seed; trained on 1,500 images, the full grid (3 seeds, 108 runs) is ~2,800 CPU-s,
+ * ~24 min with 2 workers on 2 cores.
  * smoke: 36 runs, ~1 min; quick: 72 runs, ~15 min on one process (~8 with 2 workers).
  */
 const SIZES: Record<Profile, Size> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
   quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 1000, val: 250, test: 1000 } },
-  full: { seeds: 2, epochs: 3, batchSize: 64, limit: { train: 2000, val: 500, test: 2000 } },
+  full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 1500, val: 500, test: 2000 } },
 };
 
 export const archTrack: Track = {

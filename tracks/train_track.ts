@@ -73,14 +73,14 @@ interface Size {
 }
 
 /**
- * Per-profile size. Planned time (measured 7.5-10.4 CPU-s per full run, 2 workers on 2 cores):
- * smoke 72 runs ~45 s; quick 144 runs ~7 min on one process; full 144 runs ~1,300 CPU-s,
- * ~11-15 min.
+ * Per-profile size. Planned time (measured 7.5-10.4 CPU-s per run, 2 workers on 2 cores,
+ * at 8,000 training images): smoke 72 runs ~45 s; quick 144 runs ~7 min on one process; full
+ * (6,000 images, 3 seeds) 216 runs ~1,500 CPU-s, ~13 min.
  */
 const SIZES: Record<Profile, Size> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
   quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 2000, val: 500, test: 2000 } },
-  full: { seeds: 2, epochs: 3, batchSize: 64, limit: { train: 8000, val: 1000, test: 5000 } },
+  full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 6000, val: 1000, test: 5000 } },
 };
 
 /** T_fp / T_bi per setting averaged over settings, from mean training times. */

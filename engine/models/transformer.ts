@@ -9,14 +9,8 @@ import { tf } from "../tf.ts";
 import { type BuildKit, type ModelInput, registerModel } from "../models.ts";
 import type { Ctx, Dense, Layer } from "../layers.ts";
 import { getBinarizer } from "../binarizers/mod.ts";
-import {
-  Embedding,
-  LayerNorm,
-  maskedMeanPool,
-  paddingMask,
-  PositionalEmbedding,
-  PostLnBlock,
-} from "../layers_seq.ts";
+import { Embedding, maskedMeanPool, PositionalEmbedding } from "../layers_seq.ts";
+import { LayerNorm, mlpActivation, paddingMask, PostLnBlock } from "../layers_transformer.ts";
 import { UserError } from "../errors.ts";
 
 /** Rows of the token embedding table: every token id fed to the model must be below this. */
@@ -54,10 +48,16 @@ export class TextTransformer implements Layer {
     this.embedNorm = new LayerNorm(k.uniqueName("ln"), dim, k.store);
     this.blocks = Array.from({ length: layers }, () =>
       new PostLnBlock(
-        { name: k.uniqueName("block"), dim, heads, mlp, binarizer: k.binarizer },
+        {
+          name: k.uniqueName("block"),
+          dim,
+          heads,
+          mlp,
+          binarizer: k.binarizer,
+          act: mlpActivation(binary, "erf"),
+        },
         k.store,
         k.rng,
-        binary,
       ));
     this.head = k.dense(dim, numClasses, true);
   }

@@ -21,8 +21,8 @@ import {
   LayerNorm,
   mlpActivation,
   PatchEmbed,
+  PreLnBlock,
   TokenMean,
-  TransformerBlock,
 } from "../layers_transformer.ts";
 
 /** The documented configuration (width 1). */
@@ -39,13 +39,12 @@ const vit: Builder = (k, { inputShape, numClasses, width }) => {
     k.rng,
   );
   const blocks = Array.from({ length: depth }, () =>
-    new TransformerBlock(
+    new PreLnBlock(
       {
         name: k.uniqueName("block"),
         dim,
         heads,
-        tokens: embed.tokens,
-        mlpDim: dim * mlpRatio,
+        mlp: dim * mlpRatio,
         binarizer: k.binarizer,
         act: mlpActivation(binary),
       },
