@@ -145,6 +145,15 @@ export interface BlockOptions extends AttentionOptions {
   act: Layer;
 }
 
+/** The two binarized linear layers of a block's MLP: dim -> mlp (fc1) and mlp -> dim (fc2). */
+function mlpLayers(opts: BlockOptions, store: ParamStore, rng: Rng): [Dense, Dense] {
+  const { name, dim, mlp, binarizer } = opts;
+  const dense = (part: string, inFeatures: number, outFeatures: number) =>
+    new Dense({ name: `${name}/${part}`, inFeatures, outFeatures, binarizer }, store, rng);
+  const fc1 = dense("fc1", dim, mlp);
+  return [fc1, dense("fc2", mlp, dim)];
+}
+
 /** Pre-norm encoder block (the ViT's): x + Attn(LN(x)), then + MLP(LN(.)). */
 export class PreLnBlock implements Layer {
   readonly kind = "transformer-block";
@@ -155,21 +164,12 @@ export class PreLnBlock implements Layer {
   readonly act: Layer;
   readonly fc2: Dense;
   constructor(readonly opts: BlockOptions, store: ParamStore, rng: Rng) {
-    const { name, dim, mlp, binarizer } = opts;
+    const { name, dim } = opts;
     this.ln1 = new LayerNorm(`${name}/ln1`, dim, store);
     this.attn = new MultiHeadSelfAttention({ ...opts, name: `${name}/attn` }, store, rng);
     this.ln2 = new LayerNorm(`${name}/ln2`, dim, store);
-    this.fc1 = new Dense(
-      { name: `${name}/fc1`, inFeatures: dim, outFeatures: mlp, binarizer },
-      store,
-      rng,
-    );
+    [this.fc1, this.fc2] = mlpLayers(opts, store, rng);
     this.act = opts.act;
-    this.fc2 = new Dense(
-      { name: `${name}/fc2`, inFeatures: mlp, outFeatures: dim, binarizer },
-      store,
-      rng,
-    );
   }
   apply(x: Tensor, ctx: Ctx): Tensor {
     const a = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx));
@@ -191,20 +191,11 @@ export class PostLnBlock implements Layer {
   readonly fc2: Dense;
   readonly ln2: LayerNorm;
   constructor(readonly opts: BlockOptions, store: ParamStore, rng: Rng) {
-    const { name, dim, mlp, binarizer } = opts;
+    const { name, dim } = opts;
     this.attn = new MultiHeadSelfAttention({ ...opts, name: `${name}/attn` }, store, rng);
     this.ln1 = new LayerNorm(`${name}/ln1`, dim, store);
-    this.fc1 = new Dense(
-      { name: `${name}/fc1`, inFeatures: dim, outFeatures: mlp, binarizer },
-      store,
-      rng,
-    );
+    [this.fc1, this.fc2] = mlpLayers(opts, store, rng);
     this.act = opts.act;
-    this.fc2 = new Dense(
-      { name: `${name}/fc2`, inFeatures: mlp, outFeatures: dim, binarizer },
-      store,
-      rng,
-    );
     this.ln2 = new LayerNorm(`${name}/ln2`, dim, store);
   }
 

@@ -16,20 +16,13 @@ import "../engine/models/vit.ts";
 import { runId, type RunSpec } from "../engine/run.ts";
 import { accuracyTable } from "./accuracy_table.ts";
 import { DEFAULT_TRAIN } from "./task.ts";
-import type { GridOptions, Profile, Track } from "./track.ts";
+import type { GridOptions, Profile, Track, TrainSize } from "./track.ts";
 
 /** The architectures, in column order. */
 export const ARCHITECTURES = ["mlp", "vgg-small", "resnet20", "vit"];
 
 /** The task every architecture is trained on. */
 export const ARCH_TASK = { name: "fashion", dataset: "fashion-mnist" };
-
-interface Size {
-  seeds: number;
-  epochs: number;
-  batchSize: number;
-  limit: { train?: number; val?: number; test?: number };
-}
 
 /**
  * Per-profile size. Full-profile runs measured (CPU-s per run, one process per core): mlp ~3,
@@ -38,7 +31,7 @@ interface Size {
  * ~24 min with 2 workers on 2 cores.
  * smoke: 36 runs, ~1 min; quick: 72 runs, ~15 min on one process (~8 with 2 workers).
  */
-const SIZES: Record<Profile, Size> = {
+const SIZES: Record<Profile, TrainSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
   quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 1000, val: 250, test: 1000 } },
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 1500, val: 500, test: 2000 } },

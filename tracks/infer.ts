@@ -35,7 +35,6 @@ import {
   executeRun,
   registerExecutor,
   type RunEnv,
-  runId,
   type RunOutput,
   type RunResult,
   type RunSpec,
@@ -53,7 +52,14 @@ import { BinaryKernels } from "../engine/kernels/wasm.ts";
 import { measurePair, median } from "../engine/deploy/timing.ts";
 import { machineMetrics } from "../engine/deploy/env.ts";
 import { TASKS, taskTrack } from "./task.ts";
-import type { Cell, GridOptions, Profile, Track, TrackTable } from "./track.ts";
+import {
+  type Cell,
+  derivedSpec,
+  type GridOptions,
+  type Profile,
+  type Track,
+  type TrackTable,
+} from "./track.ts";
 import { renderInferTable } from "./deploy_views.ts";
 
 /** Batch sizes timed. */
@@ -72,19 +78,12 @@ export interface InferOptions {
 
 /** The infer run of a task-track run. */
 export function inferSpec(task: RunSpec, profile: Profile): RunSpec {
-  const base = { track: "infer", task: task.task, model: task.model, binarizer: task.binarizer };
   const options: InferOptions = {
     taskSpec: task,
     batches: INFER_BATCHES,
     budgetMs: BUDGET_MS[profile],
   };
-  return {
-    ...task,
-    id: runId({ ...base, seed: task.seed }),
-    kind: "infer",
-    track: "infer",
-    options: options as unknown as Record<string, unknown>,
-  };
+  return derivedSpec(task, "infer", "infer", options);
 }
 
 function inferOptions(spec: RunSpec): InferOptions {

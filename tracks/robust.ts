@@ -40,7 +40,6 @@ import {
   executeRun,
   registerExecutor,
   type RunEnv,
-  runId,
   type RunOutput,
   type RunResult,
   type RunSpec,
@@ -54,7 +53,14 @@ import { evaluate, finalState, type TrainHooks } from "../engine/train.ts";
 import { mean, quadraticMean, std } from "../engine/stats.ts";
 import { CORRUPTION_NAMES, corruptSplit, getCorruption } from "../engine/corruptions/mod.ts";
 import { TASKS, taskTrack } from "./task.ts";
-import type { Cell, GridOptions, Profile, Track, TrackTable } from "./track.ts";
+import {
+  type Cell,
+  derivedSpec,
+  type GridOptions,
+  type Profile,
+  type Track,
+  type TrackTable,
+} from "./track.ts";
 import { renderRobustTable } from "./views.ts";
 
 /** Datasets whose images the MNIST-C corruptions apply to (28x28 grayscale). */
@@ -92,20 +98,13 @@ export interface RobustOptions {
 
 /** The robust run of a task-track run. */
 export function robustSpec(task: RunSpec, evalLimit?: number): RunSpec {
-  const base = { track: "robust", task: task.task, model: task.model, binarizer: task.binarizer };
   const options: RobustOptions = {
     taskSpec: task,
     corruptions: [...CORRUPTION_NAMES],
     corruptionSeed: 0,
     ...(evalLimit ? { evalLimit } : {}),
   };
-  return {
-    ...task,
-    id: runId({ ...base, seed: task.seed }),
-    kind: "robust",
-    track: "robust",
-    options: options as unknown as Record<string, unknown>,
-  };
+  return derivedSpec(task, "robust", "robust", options);
 }
 
 function robustOptions(spec: RunSpec): RobustOptions {

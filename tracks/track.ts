@@ -3,7 +3,7 @@
  * results. The engine runs grids; tracks never run anything themselves, and nothing downstream
  * of a track's summary reaches back into runs.
  */
-import type { RunResult, RunSpec } from "../engine/run.ts";
+import { runId, type RunResult, type RunSpec } from "../engine/run.ts";
 
 /** Run-size profiles. */
 export const PROFILES = ["smoke", "quick", "full"] as const;
@@ -56,4 +56,33 @@ export interface Track {
   summarize(results: RunResult[]): TrackTable;
   /** Optional text view of the table, for tracks whose numbers are not accuracies. */
   render?(table: TrackTable): string;
+}
+
+/**
+ * The spec of a run that evaluates task-track run `task`'s network in another track (robust,
+ * infer): the same data, model, binarizer, seed and training settings, so its id names the task
+ * run it reuses and `options` carry what the track adds.
+ */
+export function derivedSpec(
+  task: RunSpec,
+  track: string,
+  kind: string,
+  options: object,
+): RunSpec {
+  const base = { track, task: task.task, model: task.model, binarizer: task.binarizer };
+  return {
+    ...task,
+    id: runId({ ...base, seed: task.seed }),
+    kind,
+    track,
+    options: options as Record<string, unknown>,
+  };
+}
+
+/** How much a training track trains per profile: seeds, epochs, batch size, sample limits. */
+export interface TrainSize {
+  seeds: number;
+  epochs: number;
+  batchSize: number;
+  limit: { train?: number; val?: number; test?: number };
 }

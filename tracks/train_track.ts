@@ -32,7 +32,7 @@
  */
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../engine/run.ts";
 import { accuracyRatio, mean, std } from "../engine/stats.ts";
-import type { Cell, GridOptions, Profile, Track, TrackTable } from "./track.ts";
+import type { Cell, GridOptions, Profile, Track, TrackTable, TrainSize } from "./track.ts";
 import { renderTrainTable } from "./views.ts";
 
 /** One training setting of the reference. */
@@ -65,19 +65,12 @@ export const TRAIN_DATASET = "fashion-mnist";
 /** Floor of the std over settings before dividing (see the module doc). */
 export const STD_FLOOR = 0.005;
 
-interface Size {
-  seeds: number;
-  epochs: number;
-  batchSize: number;
-  limit: { train?: number; val?: number; test?: number };
-}
-
 /**
  * Per-profile size. Planned time (measured 7.5-10.4 CPU-s per run, 2 workers on 2 cores,
  * at 8,000 training images): smoke 72 runs ~45 s; quick 144 runs ~7 min on one process; full
  * (6,000 images, 3 seeds) 216 runs ~1,500 CPU-s, ~13 min.
  */
-const SIZES: Record<Profile, Size> = {
+const SIZES: Record<Profile, TrainSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
   quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 2000, val: 500, test: 2000 } },
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 6000, val: 1000, test: 5000 } },
