@@ -108,7 +108,12 @@ export interface GridRunOptions {
 }
 
 /** Batches a run will train (for progress units). */
-function unitsOf(spec: RunSpec, trainSize?: number): number {
+/**
+ * A run's expected work in training batches (epochs x batches per epoch; 1 for runs that do not
+ * train): what progress counts, so that the ETA of a grid mixing small and large runs is not
+ * extrapolated from run counts.
+ */
+export function workUnits(spec: RunSpec, trainSize?: number): number {
   if (!spec.train) return 1;
   const n = trainSize ?? spec.limit?.train ?? 10_000;
   return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
@@ -157,7 +162,11 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     specs.map((s) => readResult(opts.out, s)),
   );
   const todo = specs.filter((_, i) => results[i] === null);
-  const progress = new Progress(specs.length, todo.reduce((a, s) => a + unitsOf(s), 0), opts.quiet);
+  const progress = new Progress(
+    specs.length,
+    todo.reduce((a, s) => a + workUnits(s), 0),
+    opts.quiet,
+  );
   const skipped = specs.length - todo.length;
   if (skipped > 0) {
     progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
@@ -200,7 +209,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
       },
     });
     const r = output.result;
-    progress.advance(Math.max(0, unitsOf(spec, r.dataset?.sizes.train) - counted));
+    progress.advance(Math.max(0, workUnits(spec, r.dataset?.sizes.train) - counted));
     await writeRun(opts.out, output, opts.signer);
     results[i] = r;
     done++;

@@ -6,7 +6,7 @@
  * progress (runs done / total, ETA) and reports a worker that dies, naming the run it was on.
  */
 import { formatDuration, Progress } from "./progress.ts";
-import { readBundle } from "./runner.ts";
+import { readBundle, workUnits } from "./runner.ts";
 import type { RunSpec } from "./run.ts";
 import type { BackendName } from "./tf.ts";
 import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
@@ -62,7 +62,11 @@ export async function runWithWorkers(
   const done = await Promise.all(specs.map((s) => readBundle(opts.out, s)));
   const queue = specs.filter((_, i) => done[i] === null);
   const skipped = specs.length - queue.length;
-  const progress = new Progress(specs.length, queue.length, opts.quiet);
+  const progress = new Progress(
+    specs.length,
+    queue.reduce((a, s) => a + workUnits(s), 0),
+    opts.quiet,
+  );
   if (skipped > 0) {
     progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
   }
@@ -105,7 +109,7 @@ export async function runWithWorkers(
       );
     }
     const stdin = child.stdin.getWriter();
-    let current: string | null = null;
+    let current: RunSpec | null = null;
     const tail: string[] = [];
     const keep = (l: string) => {
       tail.push(l);
@@ -121,7 +125,7 @@ export async function runWithWorkers(
         }
         return;
       }
-      current = spec.id;
+      current = spec;
       try {
         await stdin.write(enc.encode(JSON.stringify(spec) + "\n"));
       } catch {
@@ -153,8 +157,8 @@ export async function runWithWorkers(
         else progress.log(`${line} ETA ${formatDuration(progress.eta())}`);
       } else if (m.type === "done") {
         finished++;
+        if (current) progress.advance(workUnits(current));
         current = null;
-        progress.advance(1);
         progress.log(
           `[run ${finished}/${specs.length}] ${m.id} done` +
             (m.testAccuracy === undefined ? "" : ` test ${(100 * m.testAccuracy).toFixed(2)}%`) +
@@ -169,9 +173,11 @@ export async function runWithWorkers(
       open = false;
       await stdin.close().catch(() => {});
     }
-    if (!status.success || current !== null) {
+    // `current` is set by the closures above (TypeScript narrows it to null here).
+    const unfinished = current as RunSpec | null;
+    if (!status.success || unfinished !== null) {
       const why = lastWords(tail);
-      const id = current ?? "(between runs)";
+      const id = unfinished?.id ?? "(between runs)";
       failed.push({ id, worker: w, reason: `exit code ${status.code}: ${why}` });
       progress.log(`bench: worker ${w} died (exit code ${status.code}) running ${id}: ${why}`);
     }
