@@ -13,7 +13,7 @@ import { contentId } from "../engine/bundle/canonical.ts";
 import { generateKey, loadSigningKey, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { signBundle } from "../engine/bundle/sign.ts";
 import { bundleToResult, makeBundle, seedsOf } from "../engine/bundle/make.ts";
-import { verifyBytes, type VerifyOptions } from "../engine/bundle/verify.ts";
+import { consistencyProblem, verifyBytes, type VerifyOptions } from "../engine/bundle/verify.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
 import { readResult, writeRun } from "../engine/runner.ts";
 import { compareBundles } from "../engine/bundle/reproduce.ts";
@@ -25,6 +25,7 @@ import {
   leafPaths,
   setAt,
   syntheticBundle,
+  syntheticResult,
   tempKey,
 } from "./bundle_fixtures.ts";
 import type { Bundle } from "../engine/bundle/schema.ts";
@@ -403,4 +404,21 @@ Deno.test("makeBundle records no local path, host or user name", async () => {
     host = Deno.hostname();
   } catch { /* no permission */ }
   if (host.length > 3) assert.ok(!JSON.stringify(real).includes(`"${host}"`));
+});
+
+Deno.test("consistency: runs that reuse a task run's training (robust, infer) need no curves", async () => {
+  const task = syntheticResult(5);
+  const derived = {
+    ...task,
+    spec: { ...task.spec, id: "robust/mnist/cnn/bnn/seed5", kind: "robust", track: "robust" },
+    metrics: { cleanAccuracy: 0.5, testAccuracy: 0.5 },
+    curves: [],
+    timings: { evalSeconds: 0.2 },
+  };
+  const ctx = { engine: ENGINE, environment: ENVIRONMENT, created: new Date(Date.UTC(2025, 0, 1)) };
+  const ok = await makeBundle(derived, ctx) as Bundle;
+  assert.equal(consistencyProblem(ok), null);
+  // A train run must still have one curve per configured epoch.
+  const lost = await makeBundle({ ...task, curves: [] }, ctx) as Bundle;
+  assert.match(consistencyProblem(lost) ?? "", /0 epoch records for 2 configured epochs/);
 });

@@ -79,7 +79,9 @@ export function consistencyProblem(b: Bundle, now = Date.now()): string | null {
 
   const train = b.config.train;
   if (b.config.kind === "train" && !train) return "a train run without config.train";
-  if (train && curves.length !== train.epochs) {
+  // Runs of other kinds (robust, infer) carry their task run's training settings but do not
+  // train themselves: no curves.
+  if (b.config.kind === "train" && train && curves.length !== train.epochs) {
     return `${curves.length} epoch records for ${train.epochs} configured epochs`;
   }
   let epochSeconds = 0;

@@ -1,0 +1,141 @@
+/** Fragments several pages share: track tables, bundle lists, OM cells. */
+import type { BundleRef, CellData, RowData, SiteData } from "./aggregate.ts";
+import type { ChartData } from "./charts.ts";
+import { type Html, html, int, num, pct, value } from "./html.ts";
+
+/** What the templates receive: the `_data/` files by name. */
+export type PageData = SiteData & { charts: Record<string, ChartData> };
+
+/** Tracks whose cells are not fractions (latency ms / bytes, complexity ratios). */
+const RAW_CELLS = new Set(["infer", "comp"]);
+
+/** One table cell's text: mean ± std, n and the ratio to fp32. */
+export function cellHtml(track: string, c: CellData | null): Html {
+  if (!c) return html`<td class="na" data-v="">—</td>`;
+  const raw = RAW_CELLS.has(track);
+  const main = track === "comp"
+    ? num(c.mean, 2)
+    : raw
+    ? `${value(c.mean)} ± ${value(c.std)}`
+    : `${pct(c.mean)} ± ${pct(c.std)}`;
+  const ratio = c.ratio === null ? "" : track === "comp" ? "" : ` (×${num(c.ratio)})`;
+  return html`
+    <td
+      data-v="${c.mean ??
+        ""}"><span class="v">${main}</span><span class="r">${ratio}</span> <span class="n" title="number of seeds / runs">n=${c
+        .n}</span></td>
+  `;
+}
+
+/** The unit line under a track table. */
+export function cellLegend(track: string, metric: string): string {
+  if (track === "comp") return "Cells: the ratio itself (one count per model, no seeds).";
+  if (track === "infer") {
+    return "Cells: mean ± std over seeds of the median latency (ms) or the model file size " +
+      "(bytes); (×) = T_fp / T_bi or S_fp / S_bi.";
+  }
+  return `Cells: ${metric} in percent, mean ± std over seeds; (×) = ratio to fp32 ` +
+    "(as the track orients it: higher is better); n = seeds.";
+}
+
+/**
+ * A track table: a row per binarizer, a column per task / model / corruption / setting, and the
+ * OM. Tables with many columns (robustness: tasks x corruptions) are transposed so that they
+ * read down the page: a row per column, a column per binarizer, the OM as the last row.
+ */
+export function trackTable(
+  track: string,
+  columns: string[],
+  rows: RowData[],
+  omName: string,
+  root: string,
+  caption: string,
+): Html {
+  const link = (r: RowData) => html`<a href="${root}binarizer-${r.slug}.html">${r.binarizer}</a>`;
+  if (columns.length > 10) {
+    return html`
+      <div class="scroll">
+        <table class="data sortable">
+          <caption>${caption}</caption>
+          <thead>
+            <tr><th scope="col" data-sort="text">column</th>${rows.map((r) =>
+              html`<th scope="col" data-sort="num">${link(r)}</th>`
+            )}</tr>
+          </thead>
+          <tbody>${columns.map((c, i) =>
+            html`<tr><th scope="row">${c}</th>${rows.map((r) => cellHtml(track, r.cells[i]))}</tr>`
+          )}</tbody>
+          <tfoot>
+            <tr><th scope="row">${omName}</th>${rows.map((r) =>
+              html`<td class="om">${num(r.om)}</td>`
+            )}</tr>
+          </tfoot>
+        </table>
+      </div>
+    `;
+  }
+  return html`
+    <div class="scroll">
+      <table class="data sortable">
+        <caption>${caption}</caption>
+        <thead>
+          <tr><th scope="col" data-sort="text">binarizer</th>${columns.map((c) =>
+            html`<th scope="col" data-sort="num">${c}</th>`
+          )}<th scope="col" data-sort="num">${omName}</th></tr>
+        </thead>
+        <tbody>${rows.map((r) =>
+          html`<tr><th scope="row">${link(r)}</th>${
+            r.cells.map((c) => cellHtml(track, c))
+          }<td data-v="${r.om ?? ""}" class="om">${num(r.om)}</td></tr>`
+        )}</tbody>
+      </table>
+    </div>
+  `;
+}
+
+/** The extra numbers of a track's rows (raw gaps, times, counts), one row per key. */
+export function extrasTable(rows: RowData[]): Html {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.extra)) if (!keys.includes(k)) keys.push(k);
+  if (keys.length === 0) return html``;
+  return html`
+    <details>
+      <summary>Raw numbers beside the table (${keys.length} per binarizer)</summary>
+      <div class="scroll">
+        <table class="data">
+          <thead>
+            <tr><th scope="col">quantity</th>${rows.map((r) =>
+              html`<th scope="col">${r.binarizer}</th>`
+            )}</tr>
+          </thead>
+          <tbody>${keys.map((k) =>
+            html`<tr><th scope="row"><code>${k}</code></th>${
+              rows.map((r) => html`<td>${value(r.extra[k])}</td>`)
+            }</tr>`
+          )}</tbody>
+        </table>
+      </div>
+    </details>
+  `;
+}
+
+/** A list of bundle links. */
+export function bundleList(refs: BundleRef[], root: string, withBinarizer = true): Html {
+  if (refs.length === 0) return html`<p>No bundles.</p>`;
+  return html`
+    <div class="scroll">
+      <table class="data sortable compact">
+        <thead>
+          <tr><th scope="col" data-sort="text">run</th><th scope="col" data-sort="text">track</th>${withBinarizer
+            ? html`<th scope="col" data-sort="text">binarizer</th>`
+            : html``}<th scope="col" data-sort="text">task</th><th scope="col" data-sort="text">model</th><th scope="col" data-sort="num">seed</th></tr>
+        </thead>
+        <tbody>${refs.map((r) =>
+          html`<tr><td><a href="${root}bundle/${r.slug}.html">${r.runId}</a></td><td>${r.track}</td>${
+            withBinarizer ? html`<td>${r.binarizer}</td>` : html``
+          }<td>${r.task}</td><td>${r.model}</td><td data-v="${r.seed}">${int(r.seed)}</td></tr>`
+        )}</tbody>
+      </table>
+    </div>
+  `;
+}

@@ -1,0 +1,54 @@
+/** One page per track: the numbers behind its OM. */
+import { chart, page } from "../lib/layout.ts";
+import { html, int } from "../lib/html.ts";
+import type { TrackData } from "../lib/aggregate.ts";
+import {
+  bundleList,
+  cellLegend,
+  extrasTable,
+  type PageData,
+  trackTable,
+} from "../lib/fragments.ts";
+
+export const data = {
+  pagination: { data: "tracks", size: 1, alias: "track" },
+  permalink: (d: { track: TrackData }) => `track-${d.track.name}.html`,
+};
+
+const CHARTS: Record<string, string[]> = {
+  task: ["task-curves"],
+  robust: ["robust-heatmap"],
+  train: ["train-sensitivity"],
+  infer: ["infer-pareto"],
+};
+
+export function render(d: PageData & { track: TrackData }): string {
+  const t = d.track;
+  const body = html`<h1>${t.title} <span class="om-name">${t.omName}</span></h1>
+<p class="lead">${t.meaning}</p>
+${
+    !t.present ? html`<p class="empty">No verified bundles of this track yet.</p>` : html`
+      ${trackTable(
+        t.name,
+        t.columns,
+        t.rows,
+        t.omName,
+        "",
+        `${t.title}: ${t.metric} per binarizer and ${
+          t.name === "robust" ? "task / corruption" : t.name === "train" ? "setting" : "column"
+        }`,
+      )}
+      <p class="legend">${cellLegend(t.name, t.metric)}</p>
+      ${t.notes.map((n) => html`<p class="note">${n}</p>`)}
+      ${(CHARTS[t.name] ?? []).map((id) => chart(d.charts[id]))}
+      ${extrasTable(t.rows)}
+      <details>
+        <summary>The table as <code>deno task bench</code> prints it</summary>
+        <pre class="cli">${t.text}</pre>
+      </details>
+      <h2>Runs (${int(t.runs.length)})</h2>
+      <details><summary>Every bundle behind this table</summary>${bundleList(t.runs, "")}</details>
+    `
+  }`;
+  return page({ title: t.title, root: "", current: `track-${t.name}`, body, data: d });
+}
