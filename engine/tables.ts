@@ -8,6 +8,7 @@ import type { RunResult } from "./run.ts";
 import { binarizerNames } from "./binarizers/mod.ts";
 import { renderTable } from "./report.ts";
 import { getTrack, trackNames } from "../tracks/mod.ts";
+import type { TrackTable } from "../tracks/track.ts";
 
 function rank(list: string[], x: string): number {
   const i = list.indexOf(x);
@@ -31,20 +32,30 @@ export function canonicalOrder(results: RunResult[]): RunResult[] {
 }
 
 /**
- * Each track's table over `results`, for the tracks in `only` (default: every track that has
- * results), in the registry's track order. Results of unknown tracks are left out and named.
+ * Each track's summary over `results`, for the tracks in `only` (default: every track that has
+ * results), in the registry's track order; results of unknown tracks are left out and named. The
+ * CLI tables and the leaderboard site (site/) are both this one computation.
  */
+export function summarizeTracks(
+  results: RunResult[],
+  only?: string[],
+): { tables: TrackTable[]; unknownTracks: string[] } {
+  const sorted = canonicalOrder(results);
+  const known = trackNames();
+  const present = new Set(sorted.map((r) => r.spec.track));
+  const tables: TrackTable[] = [];
+  for (const name of known) {
+    if (!present.has(name) || (only && !only.includes(name))) continue;
+    tables.push(getTrack(name).summarize(sorted.filter((r) => r.spec.track === name)));
+  }
+  return { tables, unknownTracks: [...present].filter((t) => !known.includes(t)).sort() };
+}
+
+/** The text tables `bench` and `merge` print: {@link summarizeTracks}, rendered. */
 export function renderTables(
   results: RunResult[],
   only?: string[],
 ): { tables: string[]; unknownTracks: string[] } {
-  const sorted = canonicalOrder(results);
-  const known = trackNames();
-  const present = new Set(sorted.map((r) => r.spec.track));
-  const tables: string[] = [];
-  for (const name of known) {
-    if (!present.has(name) || (only && !only.includes(name))) continue;
-    tables.push(renderTable(getTrack(name).summarize(sorted.filter((r) => r.spec.track === name))));
-  }
-  return { tables, unknownTracks: [...present].filter((t) => !known.includes(t)).sort() };
+  const { tables, unknownTracks } = summarizeTracks(results, only);
+  return { tables: tables.map(renderTable), unknownTracks };
 }

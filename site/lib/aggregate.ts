@@ -15,7 +15,7 @@ import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
 import { renderTable } from "../../engine/report.ts";
 import type { RunResult } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
-import { summarizeTracks } from "../../engine/track_tables.ts";
+import { summarizeTracks } from "../../engine/tables.ts";
 import { getTrack, trackNames } from "../../tracks/mod.ts";
 import type { Cell, TrackTable } from "../../tracks/track.ts";
 import { OM_INFO } from "./oms.ts";
