@@ -13,6 +13,8 @@
  * backend and does not read results back. The last line is a JSON summary.
  *
  *   deno task bench:kernels            (--quick: fewer repetitions)
+ *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
+ *   ... --shape=14x14                  (only the conv shapes whose name contains this)
  */
 import process from "node:process";
 import { initBackend, tf } from "../engine/tf.ts";
@@ -29,6 +31,10 @@ import { sizeBreakdown } from "../engine/deploy/format.ts";
 import { TASKS } from "../tracks/task.ts";
 
 const quick = Deno.args.includes("--quick");
+const argValue = (name: string) =>
+  Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const sections = new Set((argValue("only") ?? "gemm,conv,model").split(","));
+const shapeFilter = argValue("shape") ?? "";
 
 interface Timing {
   /** Median wall-clock milliseconds per call. */
@@ -120,48 +126,53 @@ const rows: string[][] = [];
 // ------------------------------------------------------------------------------------------ GEMM
 const M = 1024, N = 1024, K = 1024;
 const macs = M * N * K;
-const av = randomValues(rng, M * K), bv = randomValues(rng, N * K);
-const a = packRows(av, M, K), b = packRows(bv, N, K);
-const aRes = kernels.residentRows(M, K);
-aRes.data.set(a.data);
-const bPrep = kernels.prepareDense(b);
-const cOut = kernels.residentI32(M * N);
-kernels.reserve(64 << 20); // scratch for the largest call: no growth while timing
-
 const gemm: Record<string, Timing> = {};
-const fa = tf.tensor2d(av, [M, K]), fb = tf.tensor2d(bv, [K, N]);
-const gemmPair = measurePair(
-  () => kernels.gemm(aRes, bPrep, { out: cOut }),
-  () => tf.matMul(fa, fb).dispose(),
-);
-gemm.lut = gemmPair.a;
-gemm.tfjs = gemmPair.b;
-gemm.popcnt = measure(() => kernels.gemm(aRes, bPrep, { kernel: "popcnt", out: cOut }));
-gemm.ref = measure(() => ref.gemm(a, b), quick ? 1 : 3000, quick ? 1 : 3, 1);
-fa.dispose();
-fb.dispose();
-
+let gemmPair: ReturnType<typeof measurePair> | undefined;
 const gbmacs = (t: Timing) => macs / t.median / 1e6;
-for (
-  const [name, label] of [
-    ["lut", "binary WASM lut (relaxed_swizzle)"],
-    ["popcnt", "binary WASM popcnt (xor+popcnt)"],
-    ["ref", "binary TypeScript reference"],
-    ["tfjs", "tfjs-wasm float32 matMul"],
-  ] as const
-) {
-  const t = gemm[name];
-  rows.push([
-    `gemm ${M}x${N}x${K}`,
-    label,
-    fmt(t.median, 3),
-    fmt(t.min, 3),
-    fmt(t.cpu, 3),
-    fmt(gbmacs(t), 1),
-    fmt(macs / t.cpu / 1e6, 1),
-    fmt(gemm.tfjs.median / t.median, 1),
-    fmt(gemm.tfjs.cpu / t.cpu, 1),
-  ]);
+if (sections.has("gemm")) {
+  const av = randomValues(rng, M * K), bv = randomValues(rng, N * K);
+  const a = packRows(av, M, K), b = packRows(bv, N, K);
+  const aRes = kernels.residentRows(M, K);
+  aRes.data.set(a.data);
+  const bPrep = kernels.prepareDense(b);
+  const cOut = kernels.residentI32(M * N);
+  kernels.reserve(64 << 20); // scratch for the largest call: no growth while timing
+
+  const fa = tf.tensor2d(av, [M, K]), fb = tf.tensor2d(bv, [K, N]);
+  gemmPair = measurePair(
+    () => kernels.gemm(aRes, bPrep, { out: cOut }),
+    () => tf.matMul(fa, fb).dispose(),
+  );
+  gemm.lut = gemmPair.a;
+  gemm.tfjs = gemmPair.b;
+  gemm.popcnt = measure(() => kernels.gemm(aRes, bPrep, { kernel: "popcnt", out: cOut }));
+  gemm.ref = measure(() => ref.gemm(a, b), quick ? 1 : 3000, quick ? 1 : 3, 1);
+  fa.dispose();
+  fb.dispose();
+
+  for (
+    const [name, label] of [
+      ["lut", "binary WASM lut (relaxed_swizzle)"],
+      ["popcnt", "binary WASM popcnt (xor+popcnt)"],
+      ["ref", "binary TypeScript reference"],
+      ["tfjs", "tfjs-wasm float32 matMul"],
+    ] as const
+  ) {
+    const t = gemm[name];
+    rows.push([
+      `gemm ${M}x${N}x${K}`,
+      label,
+      fmt(t.median, 3),
+      fmt(t.min, 3),
+      fmt(t.cpu, 3),
+      fmt(gbmacs(t), 1),
+      fmt(macs / t.cpu / 1e6, 1),
+      fmt(gemm.tfjs.median / t.median, 1),
+      fmt(gemm.tfjs.cpu / t.cpu, 1),
+    ]);
+  }
+} else {
+  kernels.reserve(64 << 20);
 }
 
 // ------------------------------------------------------------------------------------------ conv
@@ -183,6 +194,9 @@ const shapes: ConvShape[] = [
 ];
 const convResults: Record<string, number | string>[] = [];
 for (const s of shapes) {
+  if (!sections.has("conv") || !`${s.n}x${s.hw}x${s.hw}x${s.c}->${s.o}`.includes(shapeFilter)) {
+    continue;
+  }
   const xv = randomValues(rng, s.n * s.hw * s.hw * s.c);
   const wv = randomValues(rng, 3 * 3 * s.c * s.o);
   const x = packNHWC(xv, s.n, s.hw, s.hw, s.c);
@@ -272,45 +286,53 @@ const deployed = (binarizer: string) => {
     m.store.dispose();
   }
 };
-const biBytes = deployed(MODEL_BINARIZER), fpBytes = deployed("fp32");
-const biRt = await DeployRuntime.load(biBytes, { kernels });
-const fpRt = await DeployRuntime.load(fpBytes, { kernels });
 const modelPairs: Record<number, ReturnType<typeof measurePair>> = {};
-for (const nb of [1, 64]) {
-  const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
-  modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
-  const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
-  const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
-  for (
-    const [key, label] of [
-      ["a", `deployed ${MODEL_BINARIZER} (kernels + tfjs stem/head)`],
-      ["b", "fp32 deployed on tfjs-wasm"],
-    ] as const
-  ) {
-    const t = modelPairs[nb][key];
-    rows.push([
-      mname,
-      label,
-      fmt(t.median, 3),
-      fmt(t.min, 3),
-      fmt(t.cpu, 3),
-      fmt(macsModel / t.median / 1e6, 1),
-      fmt(macsModel / t.cpu / 1e6, 1),
-      fmt(modelPairs[nb].b.median / t.median, 1),
-      fmt(modelPairs[nb].b.cpu / t.cpu, 1),
-    ]);
+let modelProfile: Record<string, number> = {};
+let biBytes: Uint8Array = new Uint8Array(0), fpBytes: Uint8Array = new Uint8Array(0);
+let biSize: ReturnType<typeof sizeBreakdown> | undefined;
+let fpSize: ReturnType<typeof sizeBreakdown> | undefined;
+if (sections.has("model")) {
+  biBytes = deployed(MODEL_BINARIZER);
+  fpBytes = deployed("fp32");
+  const biRt = await DeployRuntime.load(biBytes, { kernels });
+  const fpRt = await DeployRuntime.load(fpBytes, { kernels });
+  for (const nb of [1, 64]) {
+    const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
+    modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
+    const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
+    const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
+    for (
+      const [key, label] of [
+        ["a", `deployed ${MODEL_BINARIZER} (kernels + tfjs stem/head)`],
+        ["b", "fp32 deployed on tfjs-wasm"],
+      ] as const
+    ) {
+      const t = modelPairs[nb][key];
+      rows.push([
+        mname,
+        label,
+        fmt(t.median, 3),
+        fmt(t.min, 3),
+        fmt(t.cpu, 3),
+        fmt(macsModel / t.median / 1e6, 1),
+        fmt(macsModel / t.cpu / 1e6, 1),
+        fmt(modelPairs[nb].b.median / t.median, 1),
+        fmt(modelPairs[nb].b.cpu / t.cpu, 1),
+      ]);
+    }
   }
+  const xProf = randomValues(rng, 64 * 784).map((v) => (v + 1) / 2);
+  const profRuns: Record<string, number[]> = {};
+  for (let i = 0; i < (quick ? 5 : 15); i++) {
+    biRt.run(xProf, 64, { profile: true });
+    for (const [k, v] of Object.entries(biRt.lastProfile)) (profRuns[k] ??= []).push(v);
+  }
+  modelProfile = Object.fromEntries(
+    Object.entries(profRuns).map(([k, v]) => [k, +fmt(median(v), 3)]),
+  );
+  biSize = sizeBreakdown(biBytes);
+  fpSize = sizeBreakdown(fpBytes);
 }
-const xProf = randomValues(rng, 64 * 784).map((v) => (v + 1) / 2);
-const profRuns: Record<string, number[]> = {};
-for (let i = 0; i < (quick ? 5 : 15); i++) {
-  biRt.run(xProf, 64, { profile: true });
-  for (const [k, v] of Object.entries(biRt.lastProfile)) (profRuns[k] ??= []).push(v);
-}
-const modelProfile = Object.fromEntries(
-  Object.entries(profRuns).map(([k, v]) => [k, +fmt(median(v), 3)]),
-);
-const biSize = sizeBreakdown(biBytes), fpSize = sizeBreakdown(fpBytes);
 
 // ----------------------------------------------------------------------------------------- report
 const header = [
@@ -339,19 +361,28 @@ console.log(
     "cores: above ~1 other processes share this core, wall-clock numbers drop and the cpu-time " +
     "columns are the fairer comparison",
 );
-const modelSpeedup = modelPairs[64].ratio;
-const gemmRate = gbmacs(gemm.lut);
+const model64 = modelPairs[64];
+const modelSpeedup = model64?.ratio ?? NaN;
+const modelSizeRatio = fpBytes.length / biBytes.length;
 const checks: [string, number, number, string][] = [
-  ["binary GEMM G binary-MAC/s", gemmRate, 200, "G/s"],
-  ["binary GEMM vs tfjs-wasm f32 matMul", gemmPair.ratio, 20, "x"],
+  ...(gemmPair
+    ? [
+      ["binary GEMM G binary-MAC/s", gbmacs(gemm.lut), 200, "G/s"],
+      ["binary GEMM vs tfjs-wasm f32 matMul", gemmPair.ratio, 20, "x"],
+    ] as [string, number, number, string][]
+    : []),
   ...convResults.map((c): [string, number, number, string] => [
     `${c.shape} vs tfjs-wasm conv2d`,
     c.speedup as number,
     15,
     "x",
   ]),
-  [`deployed ${MODEL}/${MODEL_BINARIZER} vs fp32 on tfjs-wasm, batch 64`, modelSpeedup, 8, "x"],
-  [`model file fp32 / binarized`, fpBytes.length / biBytes.length, 20, "x"],
+  ...(model64
+    ? [
+      [`deployed ${MODEL}/${MODEL_BINARIZER} vs fp32 on tfjs-wasm, batch 64`, modelSpeedup, 8, "x"],
+      [`model file fp32 / binarized`, modelSizeRatio, 20, "x"],
+    ] as [string, number, number, string][]
+    : []),
 ];
 console.log("goals (measured in this run, wall-clock medians; machine load noted below):");
 for (const [name, v, goal, unit] of checks) {
@@ -359,47 +390,50 @@ for (const [name, v, goal, unit] of checks) {
     `  ${v >= goal ? "met    " : "NOT met"}  ${name}: ${fmt(v, 1)}${unit} (goal >= ${goal}${unit})`,
   );
 }
-const modelSizeRatio = fpBytes.length / biBytes.length;
-console.log(
-  `end to end (${MODEL}, ${MODEL_BINARIZER}, batch 64): ${fmt(modelSpeedup, 2)}x faster ` +
-    `(median of paired ratios; cpu time ${
-      fmt(modelPairs[64].b.cpu / modelPairs[64].a.cpu, 2)
-    }x), model file ${fpBytes.length} -> ${biBytes.length} bytes = ${
-      fmt(modelSizeRatio, 2)
-    }x smaller`,
-);
-console.log(
-  `  where the batch-64 time goes (ms, median): ${
-    Object.entries(modelProfile).map(([k, v]) => `${k} ${v}`).join(", ")
-  }`,
-);
-console.log(
-  `  where the bytes go: binarized weights ${biSize.binaryWeights} B (1 bit each), fp stem/head ` +
-    `${biSize.floatWeights} B (float32), folded per-channel vectors ${biSize.channelVectors} B, ` +
-    `header ${biSize.header} B; the fp32 file is ${fpSize.floatWeights} B of weights + ` +
-    `${fpSize.header + fpSize.channelVectors} B. The fp head alone caps the ratio at ` +
-    `${fmt(fpBytes.length / biSize.floatWeights, 1)}x.`,
-);
+if (model64 && biSize && fpSize) {
+  console.log(
+    `end to end (${MODEL}, ${MODEL_BINARIZER}, batch 64): ${fmt(modelSpeedup, 2)}x faster ` +
+      `(median of paired ratios; cpu time ${
+        fmt(modelPairs[64].b.cpu / modelPairs[64].a.cpu, 2)
+      }x), model file ${fpBytes.length} -> ${biBytes.length} bytes = ${
+        fmt(modelSizeRatio, 2)
+      }x smaller`,
+  );
+  console.log(
+    `  where the batch-64 time goes (ms, median): ${
+      Object.entries(modelProfile).map(([k, v]) => `${k} ${v}`).join(", ")
+    }`,
+  );
+  console.log(
+    `  where the bytes go: binarized weights ${biSize.binaryWeights} B (1 bit each), fp stem/head ` +
+      `${biSize.floatWeights} B (float32), folded per-channel vectors ${biSize.channelVectors} B, ` +
+      `header ${biSize.header} B; the fp32 file is ${fpSize.floatWeights} B of weights + ` +
+      `${fpSize.header + fpSize.channelVectors} B. The fp head alone caps the ratio at ` +
+      `${fmt(fpBytes.length / biSize.floatWeights, 1)}x.`,
+  );
+}
+const num = (v: number | undefined, d: number) =>
+  v === undefined || !Number.isFinite(v) ? null : +fmt(v, d);
 console.log(JSON.stringify({
   gemm_shape: [M, N, K],
-  gemm_gbmacs: +fmt(gbmacs(gemm.lut), 1),
-  gemm_popcnt_gbmacs: +fmt(gbmacs(gemm.popcnt), 1),
-  gemm_ref_gbmacs: +fmt(gbmacs(gemm.ref), 2),
-  tfjs_gemm_gflops: +fmt((2 * macs) / gemm.tfjs.median / 1e6, 1),
-  gemm_speedup: +fmt(gemmPair.ratio, 2),
-  conv_speedup: convResults[0].speedup,
-  gemm_gbmacs_cpu: +fmt(macs / gemm.lut.cpu / 1e6, 1),
-  gemm_speedup_cpu: +fmt(gemm.tfjs.cpu / gemm.lut.cpu, 2),
-  conv_speedup_cpu: convResults[0].speedup_cpu,
-  model_speedup: +fmt(modelSpeedup, 2),
-  model_size_ratio: +fmt(modelSizeRatio, 2),
+  gemm_gbmacs: num(gemm.lut && gbmacs(gemm.lut), 1),
+  gemm_popcnt_gbmacs: num(gemm.popcnt && gbmacs(gemm.popcnt), 1),
+  gemm_ref_gbmacs: num(gemm.ref && gbmacs(gemm.ref), 2),
+  tfjs_gemm_gflops: num(gemm.tfjs && (2 * macs) / gemm.tfjs.median / 1e6, 1),
+  gemm_speedup: num(gemmPair?.ratio, 2),
+  conv_speedup: convResults[0]?.speedup ?? null,
+  gemm_gbmacs_cpu: num(gemm.lut && macs / gemm.lut.cpu / 1e6, 1),
+  gemm_speedup_cpu: num(gemm.lut && gemm.tfjs.cpu / gemm.lut.cpu, 2),
+  conv_speedup_cpu: convResults[0]?.speedup_cpu ?? null,
+  model_speedup: num(modelSpeedup, 2),
+  model_size_ratio: num(modelSizeRatio, 2),
   model: `${MODEL}/${MODEL_BINARIZER}`,
-  model_speedup_b1: +fmt(modelPairs[1].ratio, 2),
-  model_speedup_cpu: +fmt(modelPairs[64].b.cpu / modelPairs[64].a.cpu, 2),
-  model_ms_b64: +fmt(modelPairs[64].a.median, 3),
-  model_fp_ms_b64: +fmt(modelPairs[64].b.median, 3),
-  model_bytes: biBytes.length,
-  model_fp_bytes: fpBytes.length,
+  model_speedup_b1: num(modelPairs[1]?.ratio, 2),
+  model_speedup_cpu: num(model64 && model64.b.cpu / model64.a.cpu, 2),
+  model_ms_b64: num(model64?.a.median, 3),
+  model_fp_ms_b64: num(model64?.b.median, 3),
+  model_bytes: model64 ? biBytes.length : null,
+  model_fp_bytes: model64 ? fpBytes.length : null,
   model_profile_b64_ms: modelProfile,
   conv: convResults,
   loadavg: [+loadBefore[0].toFixed(2), +loadAfter[0].toFixed(2)],

@@ -10,6 +10,7 @@ import { type BackendName, initBackend } from "./tf.ts";
 import { type GridEvent, runGrid } from "./runner.ts";
 import { loadSigningKey } from "./bundle/keys.ts";
 import { UserError } from "./errors.ts";
+import { lines } from "./lines.ts";
 import type { RunSpec } from "./run.ts";
 import "../tracks/mod.ts";
 
@@ -31,22 +32,13 @@ function send(m: WorkerMessage): void {
   Deno.stdout.writeSync(enc.encode(`${MARK}${JSON.stringify(m)}\n`));
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line) yield line;
-    }
-  }
-  if (buf.trim()) yield buf.trim();
+/** The non-blank lines of the parent's messages, trimmed. */
+async function* messages(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  for await (const l of lines(stream)) if (l.trim()) yield l.trim();
 }
 
 async function main(): Promise<number> {
-  const input = lines(Deno.stdin.readable);
+  const input = messages(Deno.stdin.readable);
   const first = await input.next();
   if (first.done) return 0;
   const settings = JSON.parse(first.value) as WorkerSettings;

@@ -11,6 +11,7 @@ import type { RunSpec } from "./run.ts";
 import type { BackendName } from "./tf.ts";
 import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
 import { UserError } from "./errors.ts";
+import { lines } from "./lines.ts";
 
 const WORKER = new URL("./worker.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -29,19 +30,6 @@ export interface WorkerPoolOptions {
   backend: BackendName;
   dataDir?: string;
   quiet?: boolean;
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-    }
-  }
-  if (buf) yield buf;
 }
 
 /** The line that best says why a process died: its "error:" line, else its last line. */

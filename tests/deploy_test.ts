@@ -289,3 +289,127 @@ Deno.test("glue: convF32Pack = sign pack of tfjs conv2d (same padding) for cin 1
     assert.ok(differ <= 1);
   }
 });
+
+/**
+ * convF32Pack's exact definition: per output, the float32 sum from bias[co] over the in-bounds
+ * taps in the order ky, kx, ci (each product and sum rounded, no FMA), then
+ * bit = fround(fround(sum * ps) + pb) < 0.
+ */
+function convF32PackRef(
+  x: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  cin: number,
+  k: number,
+  wt: Float32Array,
+  cout: number,
+  bias: Float32Array,
+  ps: Float32Array,
+  pb: Float32Array,
+  sums?: Float32Array,
+): Uint32Array {
+  const pad = (k - 1) >> 1, cw = Math.ceil(cout / 32);
+  const out = new Uint32Array(n * h * w * cw);
+  for (let s = 0; s < n; s++) {
+    for (let y = 0; y < h; y++) {
+      for (let xo = 0; xo < w; xo++) {
+        const p = (s * h + y) * w + xo;
+        for (let co = 0; co < cout; co++) {
+          let acc = bias[co];
+          for (let ky = 0; ky < k; ky++) {
+            const iy = y + ky - pad;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < k; kx++) {
+              const ix = xo + kx - pad;
+              if (ix < 0 || ix >= w) continue;
+              for (let ci = 0; ci < cin; ci++) {
+                const v = x[((s * h + iy) * w + ix) * cin + ci];
+                acc = f32(acc + f32(v * wt[((ky * k + kx) * cin + ci) * cout + co]));
+              }
+            }
+          }
+          if (sums) sums[p * cout + co] = acc;
+          if (f32(f32(acc * ps[co]) + pb[co]) < 0) out[p * cw + (co >>> 5)] |= 1 << (co & 31);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("glue: convF32Pack equals its float32 definition bit for bit (interior pairs, borders)", () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        n: fc.integer({ min: 1, max: 2 }),
+        h: fc.integer({ min: 1, max: 8 }),
+        w: fc.integer({ min: 1, max: 9 }),
+        cin: fc.integer({ min: 1, max: 4 }),
+        k: fc.constantFrom(1, 3, 5),
+        cout: fc.constantFrom(16, 32, 48),
+      }),
+      ({ seed, n, h, w, cin, k, cout }) => {
+        const rng = new Rng(seed);
+        // Exact zeros and ties exercise the signed-zero and rounding paths.
+        const val = () => (rng.next() < 0.1 ? 0 : f32(rng.normal()));
+        const x = Float32Array.from({ length: n * h * w * cin }, val);
+        const wt = Float32Array.from({ length: k * k * cin * cout }, val);
+        const bias = Float32Array.from({ length: cout }, () => (rng.next() < 0.2 ? 0 : val()));
+        const ps = Float32Array.from({ length: cout }, () => (rng.next() < 0.1 ? 0 : val()));
+        const pb = Float32Array.from({ length: cout }, () => (rng.next() < 0.3 ? 0 : val()));
+        // Half the channels put one pixel's value exactly on 0 (x * ps + pb == 0): a sum that
+        // differs from the definition in its last bit (another order, an FMA) flips its sign.
+        const sums = new Float32Array(n * h * w * cout);
+        convF32PackRef(x, n, h, w, cin, k, wt, cout, bias, ps, pb, sums);
+        const pix = rng.int(n * h * w);
+        for (let co = 0; co < cout; co += 2) pb[co] = -f32(sums[pix * cout + co] * ps[co]);
+        const out = kernels.residentU32(n * h * w * Math.ceil(cout / 32));
+        kernels.convF32Pack(x, n, h, w, cin, k, wt, cout, bias, ps, pb, out);
+        const want = convF32PackRef(x, n, h, w, cin, k, wt, cout, bias, ps, pb);
+        assert.deepEqual([...kernels.refresh(out)], [...want]);
+      },
+    ),
+    { numRuns: 200, seed: 17 },
+  );
+});
+
+Deno.test("glue: poolBits = AND (max) / OR (min channels) of 2x2 packed signs", () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        n: fc.integer({ min: 1, max: 3 }),
+        h: fc.integer({ min: 2, max: 9 }),
+        w: fc.integer({ min: 2, max: 9 }),
+        cw: fc.integer({ min: 1, max: 3 }),
+      }),
+      ({ seed, n, h, w, cw }) => {
+        const rng = new Rng(seed);
+        const x = kernels.residentU32(n * h * w * cw);
+        for (let i = 0; i < x.length; i++) x[i] = rng.nextU32();
+        const minWords = Uint32Array.from({ length: cw }, () => rng.nextU32());
+        const oh = h >> 1, ow = w >> 1;
+        const out = kernels.residentU32(n * oh * ow * cw);
+        kernels.poolBits(x, n, h, w, cw, minWords, out);
+        const src = kernels.refresh(x), got = kernels.refresh(out);
+        for (let s = 0; s < n; s++) {
+          for (let y = 0; y < oh; y++) {
+            for (let xq = 0; xq < ow; xq++) {
+              for (let q = 0; q < cw; q++) {
+                const at = (dy: number, dx: number) =>
+                  src[((s * h + 2 * y + dy) * w + 2 * xq + dx) * cw + q];
+                const [a, b, c, d] = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+                const m = minWords[q];
+                const want = ((a & b & c & d & ~m) | ((a | b | c | d) & m)) >>> 0;
+                assert.equal(got[((s * oh + y) * ow + xq) * cw + q], want);
+              }
+            }
+          }
+        }
+      },
+    ),
+    { numRuns: 100, seed: 23 },
+  );
+});

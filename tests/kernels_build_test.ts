@@ -33,6 +33,7 @@ Deno.test("binary.wasm exports the kernels wasm.ts drives", async () => {
     "pack_f32",
     "pc_gemm",
     "pc_im2col",
+    "pool_bits",
     "pool_f32",
   ];
   if (names.join() !== want.join()) throw new Error(`exports: ${names.join()}`);

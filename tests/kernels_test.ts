@@ -359,3 +359,78 @@ Deno.test("wasm: resident buffers are used in place and survive memory growth", 
     "layer 2",
   );
 });
+
+Deno.test("lut fused stores: int32 / f32 / sign rows straight from the kernel, every border class", async () => {
+  const k = await setup();
+  const rng = new Rng(31);
+  // o a multiple of 16 takes the direct int32 / float32 path (correction and transform in the
+  // kernel's store), other o the raw-dots + epilogue path; signs are always fused.
+  const cases: [number, number, number, number, number, number, 1 | 2, Padding][] = [
+    // n, h, w, c, o, k, stride, padding
+    [3, 7, 6, 13, 16, 3, 1, "same"],
+    [2, 9, 8, 33, 48, 3, 2, "same"],
+    [2, 5, 7, 20, 32, 5, 1, "same"],
+    [1, 6, 6, 64, 64, 3, 2, "valid"],
+    [2, 4, 5, 7, 17, 3, 1, "same"],
+    [1, 3, 3, 100, 80, 3, 1, "same"],
+  ];
+  for (const [n, h, wd, c, o, kk, stride, padding] of cases) {
+    const x = packNHWC(values(rng, n * h * wd * c), n, h, wd, c);
+    const w = packOHWI(values(rng, o * kk * kk * c), o, kk, kk, c);
+    const wp = k.prepareConv(w);
+    const { scale, bias } = transformArb(o, rng);
+    const opts = { stride, padding };
+    const what = JSON.stringify({ n, h, wd, c, o, kk, stride, padding });
+    assertSame(k.conv2d(x, wp, opts), ref.conv2d(x, w, opts), `int32 ${what}`);
+    assertSame(
+      k.conv2dAffine(x, wp, opts, scale, bias),
+      ref.conv2dAffine(x, w, opts, scale, bias),
+      `affine ${what}`,
+    );
+    assertSame(
+      k.conv2dSign(x, wp, opts, scale, bias).data,
+      ref.conv2dSign(x, w, opts, scale, bias).data,
+      `sign ${what}`,
+    );
+    // A resident output written in place, and a batch with more pixels than one band.
+    const out = k.residentI32(
+      n * convGeometry(h, wd, kk, kk, opts).oh *
+        convGeometry(h, wd, kk, kk, opts).ow * o,
+    );
+    k.conv2d(x, wp, opts, { out });
+    assertSame(k.refresh(out), ref.conv2d(x, w, opts), `resident int32 ${what}`);
+  }
+});
+
+Deno.test("lut: longest K (8191 nibble steps, sums up to 32764) is exact; beyond it popcnt", async () => {
+  const k = await setup();
+  const rng = new Rng(41);
+  for (const kk of [16380, 32764]) {
+    // Identical rows: every bit matches, the lane sums reach their maximum 4 * steps.
+    const av = values(rng, 2 * kk);
+    av.set(av.subarray(0, kk), kk);
+    const a = packRows(av, 2, kk), b = packRows(av.subarray(0, 2 * kk), 2, kk);
+    const want = ref.gemm(a, b);
+    assert(want[0] === kk && want[3] === kk, "self dot = K");
+    assertSame(k.gemm(a, b, { kernel: "lut" }), want, `lut K=${kk}`);
+    const scale = [1, -0.5], bias = [-kk + 0.5, kk / 4];
+    const s = k.gemmSign(a, b, scale, bias, { kernel: "lut", align: 4 });
+    assertSame(s.data, ref.gemmSign(a, b, scale, bias, 4).data, `lut sign K=${kk}`);
+    assertSame(
+      k.gemmAffine(a, b, scale, bias, { kernel: "lut" }),
+      ref.gemmAffine(a, b, scale, bias),
+      `lut affine K=${kk}`,
+    );
+  }
+  const kk = 32765;
+  const av = values(rng, 3 * kk);
+  const a = packRows(av, 3, kk);
+  assertSame(k.gemm(a, a), ref.gemm(a, a), "default family past the lut limit");
+  let threw = false;
+  try {
+    k.gemm(a, a, { kernel: "lut" });
+  } catch {
+    threw = true;
+  }
+  assert(threw, "lut refuses K past its limit");
+});

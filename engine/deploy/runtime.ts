@@ -5,11 +5,15 @@
  *   the `lut` family by default): weights are unpacked once at load, laid out and kept resident
  *   in the kernels' memory; activations stay packed between binarized layers, the fused integer
  *   thresholds producing the next layer's input bits directly (max pooling of bits is an AND /
- *   OR of words).
+ *   OR of words, `pool_bits`).
  * - Full-precision ops (stem / head convs and dense layers, 1x1 shortcuts) run on tfjs-wasm, the
- *   same backend and the same fused ops (conv2d + bias + relu) as the full-precision baseline.
- * - The float glue between them — packing signs, the generic epilogue of xnor / xnorpp, residual
- *   adds, pooling float outputs, global average pooling — is plain TypeScript over typed arrays.
+ *   same backend and the same fused ops (conv2d + bias + relu) as the full-precision baseline,
+ *   except a stride-1 stem conv feeding a sign pack, which runs fused with it on the kernels
+ *   (`convF32Pack`: the float map is never stored).
+ * - The float glue between them — packing signs, the generic epilogue of xnor / xnorpp, pooling
+ *   float outputs — runs on the kernels' float glue functions when the channel count allows
+ *   (a multiple of 4), else as plain TypeScript over typed arrays (as do residual adds and global
+ *   average pooling).
  *
  * A run allocates its packed activations from the kernels' bump allocator and releases them at
  * the end, so repeated runs reuse the same memory.
@@ -499,7 +503,7 @@ export class DeployRuntime {
           k.convF32Pack(x, n, h, w, cin, f.k, f.w, f.cout, f.b, f.ps, f.pb, data);
           if (q.minWords) {
             const pooled = k.residentU32(n * shape[0] * shape[1] * q.stride);
-            poolBits(k.refresh(data), k.refresh(pooled), n, h, w, q.stride, q.minWords);
+            k.poolBits(data, n, h, w, q.stride, q.minWords, pooled);
             data = pooled;
           }
           return { t: "bits", data, stride: q.stride, shape };
@@ -513,7 +517,7 @@ export class DeployRuntime {
         if (q.minWords) {
           const [ih, iw] = q.inShape;
           const pooled = k.residentU32(n * shape[0] * shape[1] * q.stride);
-          poolBits(k.refresh(data), k.refresh(pooled), n, ih, iw, q.stride, q.minWords);
+          k.poolBits(data, n, ih, iw, q.stride, q.minWords, pooled);
           data = pooled;
         }
         // xnor: mean |x| per sample with a sequential float32 sum, the order tfjs-wasm's Mean
@@ -557,7 +561,7 @@ export class DeployRuntime {
         k.conv2dSign(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw });
         if (!e.e.pool) return { t: "bits", data: raw, stride: cw, shape };
         const out = k.residentU32(n * shape[0] * shape[1] * cw);
-        poolBits(k.refresh(raw), k.refresh(out), n, oh, ow, cw, e.minWords!);
+        k.poolBits(raw, n, oh, ow, cw, e.minWords!, out);
         return { t: "bits", data: out, stride: cw, shape };
       }
       const raw = k.residentF32(n * oh * ow * cout);
@@ -794,34 +798,4 @@ function maxPool(
     }
   }
   return out;
-}
-
-/**
- * 2x2 stride-2 pool of packed signs (bit set = -1): the max of ±1 values is the AND of the
- * bits, the min (channels flagged in `minWords`) the OR.
- */
-function poolBits(
-  x: Uint32Array,
-  out: Uint32Array,
-  n: number,
-  h: number,
-  w: number,
-  cw: number,
-  minWords: Uint32Array,
-): void {
-  const oh = Math.floor(h / 2), ow = Math.floor(w / 2);
-  for (let s = 0; s < n; s++) {
-    for (let y = 0; y < oh; y++) {
-      for (let xq = 0; xq < ow; xq++) {
-        const o = ((s * oh + y) * ow + xq) * cw;
-        const i00 = ((s * h + 2 * y) * w + 2 * xq) * cw, i01 = i00 + cw;
-        const i10 = i00 + w * cw, i11 = i10 + cw;
-        for (let q = 0; q < cw; q++) {
-          const a = x[i00 + q], b = x[i01 + q], d = x[i10 + q], e = x[i11 + q];
-          const m = minWords[q];
-          out[o + q] = ((a & b & d & e) & ~m) | ((a | b | d | e) & m);
-        }
-      }
-    }
-  }
 }

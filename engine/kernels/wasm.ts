@@ -28,7 +28,7 @@ export type KernelFamily = "lut" | "popcnt";
 
 /** Options of every wrapped kernel call. */
 export interface KernelOptions {
-  /** Formulation (default "lut"; "popcnt" when K > 65532, where lut's u16 sums could overflow). */
+  /** Formulation (default "lut"; "popcnt" when K > 32764, past the lut kernels' u16 sums). */
   kernel?: KernelFamily;
 }
 
@@ -89,6 +89,7 @@ interface Exports {
   epilogue(...args: number[]): void;
   pack_f32(...args: number[]): void;
   pool_f32(...args: number[]): void;
+  pool_bits(...args: number[]): void;
   act_f32(...args: number[]): void;
   affine_f32(...args: number[]): void;
   dots_f32(...args: number[]): void;
@@ -105,8 +106,8 @@ export const WASM_URL: URL = new URL("./binary.wasm", import.meta.url);
 const PAGE = 65536;
 /** Output pixels / GEMM rows per band: keeps the raw tile and LUT tables in cache. */
 const BAND = 64;
-/** u16 lane sums of the lut kernels hold up to 4 * steps. */
-const MAX_LUT_STEPS = 16383;
+/** u16 lane sums of the lut kernels hold up to 4 * steps, doubled in u16 lanes when stored. */
+const MAX_LUT_STEPS = 8191;
 
 type Mode = { mode: 0 } | { mode: 1; scale: ArrayLike<number>; bias: ArrayLike<number> } | {
   mode: 2;
@@ -115,7 +116,7 @@ type Mode = { mode: 0 } | { mode: 1; scale: ArrayLike<number>; bias: ArrayLike<n
   outWords: number;
 };
 
-type Typed = Uint8Array | Uint32Array | Int32Array | Float32Array;
+type Typed = Uint8Array | Int16Array | Uint16Array | Uint32Array | Int32Array | Float32Array;
 
 /** Where and how the epilogue writes (addresses in wasm memory; 0 = unused). */
 interface OutSetup {
@@ -131,6 +132,11 @@ interface OutSetup {
   bias: number;
   thr: number;
   flip: number;
+  /** Output rows. */
+  rows: number;
+  /** Host copies of the sign thresholds (mode 2). */
+  thrHost?: Int32Array;
+  flipHost?: Int32Array;
 }
 
 /** The loaded kernels with their memory and allocator. */
@@ -378,6 +384,35 @@ export class BinaryKernels {
     }
   }
 
+  /**
+   * 2x2 stride-2 `valid` pool of packed signs (bit set = -1) `[n, h, w, cw words]` into a resident
+   * `out` `[n, h/2, w/2, cw]`: max (AND of the bits), or min (OR) for the channels set in
+   * `minWords` (cw words).
+   */
+  poolBits(
+    src: Uint32Array,
+    n: number,
+    h: number,
+    w: number,
+    cw: number,
+    minWords: Uint32Array,
+    out: Uint32Array,
+  ): void {
+    if (this.#length(src) < n * h * w * cw) throw new RangeError("poolBits: input too short");
+    if (minWords.length < cw) throw new RangeError("poolBits: minWords too short");
+    if (cw < 1 || h < 2 || w < 2) {
+      if (cw >= 1) return; // empty output
+      throw new RangeError("poolBits: cw must be >= 1");
+    }
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, n * (h >> 1) * (w >> 1) * cw * 4);
+      this.#ex.pool_bits(this.#input(src), n, h, w, cw, this.#input(minWords), dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
   /** `act` in place over a resident float array (its length a multiple of 4). */
   actF32(arr: Float32Array, act: keyof typeof ACT_CODE): void {
     const r = this.#resident.get(arr);
@@ -563,11 +598,10 @@ export class BinaryKernels {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: K = ${K} too large`);
         const aPtr = this.#input(a.data);
         const tables = this.alloc(BAND * S * 16);
-        const direct = io.mode === 0 && io.ldr === io.ldo; // dots straight into the output
-        const raw = direct ? 0 : this.alloc(BAND * io.ldr);
+        const lo = this.#lutOut(io, N, K - 8 * S, zero, null);
+        const raw = lo.fused ? 0 : this.alloc(BAND * io.ldr);
         for (let r0 = 0; r0 < M; r0 += BAND) {
           const cnt = Math.min(BAND, M - r0);
-          const dst = direct ? io.outPtr + r0 * io.ldo : raw;
           ex.lut_image(
             aPtr + r0 * a.strideWords * 4,
             1,
@@ -594,11 +628,18 @@ export class BinaryKernels {
             b.lutPtr,
             io.groups,
             K - 8 * S,
-            dst,
-            io.ldr,
+            lo.fused ? io.outPtr + r0 * io.ldo : raw,
+            lo.fused ? io.ldo : io.ldr,
             sc,
+            lo.mode,
+            zero,
+            0,
+            lo.fused ? lo.tab : zero,
+            lo.tabStride,
+            lo.scale,
+            lo.bias,
           );
-          if (!direct) this.#epi(io, raw, cnt, N, zero, zero, 0, r0);
+          if (!lo.fused) this.#epi(io, raw, cnt, N, zero, zero, 0, r0);
         }
       } else {
         const a4 = a.strideWords % 4 === 0 ? a : realignRows(a, 4);
@@ -702,8 +743,10 @@ export class BinaryKernels {
         if (S > MAX_LUT_STEPS) throw new RangeError(`lut kernel: ${S} steps too many`);
         const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
         const img = this.alloc(hp * wp * cq * 16);
-        const direct = io.mode === 0 && io.ldr === io.ldo; // dots straight into the output
-        const raw = direct ? 0 : this.alloc(BAND * io.ldr);
+        const lo = this.#lutOut(io, w.o, K - 8 * S, corr.table, corr.host);
+        const raw = lo.fused ? 0 : this.alloc(BAND * io.ldr);
+        const zero = lo.fused ? 0 : this.alloc(io.ldr + 16); // raw dots: no correction yet
+        if (!lo.fused) new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
         for (let b = 0; b < x.n; b++) {
           ex.lut_image(
             xPtr + b * imgBytes,
@@ -719,7 +762,6 @@ export class BinaryKernels {
           );
           for (let p0 = 0; p0 < npix; p0 += BAND) {
             const cnt = Math.min(BAND, npix - p0);
-            const dst = direct ? io.outPtr + (b * npix + p0) * io.ldo : raw;
             ex.lut_conv(
               img,
               wp,
@@ -734,13 +776,19 @@ export class BinaryKernels {
               w.lutPtr,
               io.groups,
               K - 8 * S,
-              dst,
-              io.ldr,
+              lo.fused ? io.outPtr + (b * npix + p0) * io.ldo : raw,
+              lo.fused ? io.ldo : io.ldr,
               sc,
+              lo.mode,
+              lo.fused ? corr.cls + p0 * 4 : zero,
+              lo.fused ? 4 : 0,
+              lo.fused ? lo.tab : zero,
+              lo.fused ? lo.tabStride : 0,
+              lo.scale,
+              lo.bias,
             );
-            // In place, the epilogue only touches border pixels (it skips class 0).
-            if (!direct || corr.classes > 1) {
-              this.#epi(io, dst, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
+            if (!lo.fused) {
+              this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
             }
           }
         }
@@ -784,14 +832,75 @@ export class BinaryKernels {
     w: PreparedConv,
     g: ConvGeometry,
     cols: number,
-  ): { table: number; cls: number; classes: number } {
+  ): { table: number; cls: number; classes: number; host: PaddingCorrection } {
     const key = `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}/${cols}`;
     let c = w.corr.get(key);
     if (c === undefined) {
       c = paddingCorrection(g, w.sums, w.o, cols);
       w.corr.set(key, c);
     }
-    return { table: this.#upload(c.table), cls: this.#upload(c.cls), classes: c.classes };
+    return {
+      table: this.#upload(c.table),
+      cls: this.#upload(c.cls),
+      classes: c.classes,
+      host: c,
+    };
+  }
+
+  /**
+   * How the lut kernels write a call's output: straight into it with the transform fused
+   * (`fused`: always for packed signs; int32 and float32 outputs when n is a multiple of 16, so
+   * 16-channel groups fill the rows exactly), or raw int32 dots for the epilogue. For packed
+   * signs it builds the i16 threshold rows per border class on the u16 lane sums themselves
+   * (dot = alpha + 2 * sum - corr < thr  <=>  sum < ceil((thr - alpha + corr) / 2), clamped to
+   * i16: sums lie in [0, 4 * steps], at most 32764) and the flip bits per 16-channel group, and
+   * zeroes the output when the kernel does not write whole rows (odd group count, aligned rows).
+   * `corrTable`: the uploaded int32 correction rows (ldr bytes each; class 0 zeros), `host` their
+   * host copy (null: one all-zero row, as for a GEMM).
+   */
+  #lutOut(
+    io: OutSetup,
+    n: number,
+    alpha: number,
+    corrTable: number,
+    host: PaddingCorrection | null,
+  ): { fused: boolean; mode: number; tab: number; tabStride: number; scale: number; bias: number } {
+    if (io.mode === 2) {
+      const cols = io.ldr / 4;
+      const classes = host?.classes ?? 1;
+      const t = new Int16Array(classes * cols);
+      const thr = io.thrHost!, flipBits = new Uint16Array(cols / 16);
+      for (let c = 0; c < classes; c++) {
+        for (let j = 0; j < cols; j++) {
+          // dot < v  <=>  2 * sum < v - alpha + corr  <=>  sum < ceil((v - alpha + corr) / 2)
+          const v = Math.ceil((thr[j] - alpha + (host ? host.table[c * host.cols + j] : 0)) / 2);
+          t[c * cols + j] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+        }
+      }
+      for (let j = 0; j < cols; j++) if (io.flipHost![j]) flipBits[j >> 4] |= 1 << (j & 15);
+      if (io.groups * 2 < io.ldo) {
+        new Uint8Array(this.memory.buffer, io.outPtr, io.rows * io.ldo).fill(0);
+      }
+      return {
+        fused: true,
+        mode: 2,
+        tab: this.#upload(t),
+        tabStride: cols * 2,
+        scale: this.#upload(flipBits),
+        bias: 0,
+      };
+    }
+    if (n % 16 === 0) {
+      return {
+        fused: true,
+        mode: io.mode,
+        tab: corrTable,
+        tabStride: io.ldr,
+        scale: io.scale,
+        bias: io.bias,
+      };
+    }
+    return { fused: false, mode: 0, tab: 0, tabStride: 0, scale: 0, bias: 0 };
   }
 
   // ---------------------------------------------------------------------------------- epilogue
@@ -809,6 +918,7 @@ export class BinaryKernels {
     const ldo = mode.mode === 2 ? mode.outWords * 4 : n * 4;
     const outPtr = this.#output(out, rows * ldo);
     let scale = 0, bias = 0, thr = 0, flip = 0;
+    let thrHost: Int32Array | undefined, flipHost: Int32Array | undefined;
     if (mode.mode !== 0) {
       if (mode.scale.length !== n || mode.bias.length !== n) {
         throw new RangeError(`scale and bias need ${n} values`);
@@ -821,8 +931,23 @@ export class BinaryKernels {
       const t = signThresholds(mode.scale, mode.bias, maxDot, colsPad);
       thr = this.#upload(t.thr);
       flip = this.#upload(t.flip);
+      thrHost = t.thr;
+      flipHost = t.flip;
     }
-    return { mode: mode.mode, groups, ldr, ldo, outPtr, scale, bias, thr, flip };
+    return {
+      mode: mode.mode,
+      rows,
+      groups,
+      ldr,
+      ldo,
+      outPtr,
+      scale,
+      bias,
+      thr,
+      flip,
+      thrHost,
+      flipHost,
+    };
   }
 
   #epi(
