@@ -56,18 +56,28 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
       if (b === "bnn") await runGrid([task], { out, quiet: true });
       const r = (await inferRun(infer, { out })).result;
       results.push(r);
+      if (b === "bnn") {
+        // What verify --reproduce compares (metrics) is the same on a second run.
+        const again = (await inferRun(infer, { out })).result;
+        assert.deepEqual(again.metrics, r.metrics);
+      }
       const m = r.metrics;
       assert.equal(m.reusedWeights, b === "bnn" ? 1 : 0, b);
       assert.ok(m.agreement >= 0.999, `${b}: agreement ${m.agreement}`);
       assert.equal(m.disagreements, 0);
+      // Measured numbers are timings (they differ between identical runs: not reproduced).
+      const t = r.timings;
       for (const k of ["latencyB1Ms", "latencyFpB1Ms", "latencyB8Ms", "latencyFpB8Ms"]) {
-        assert.ok(m[k] > 0, `${b}: ${k}`);
+        assert.ok(t[k] > 0, `${b}: ${k}`);
+        assert.equal(m[k], undefined, `${b}: ${k} is not a metric`);
       }
-      assert.ok(m.speedupB8 > 0 && m.sizeBytes > 0 && m.sizeFpBytes > 0);
+      assert.ok(t.speedupB8 > 0 && m.sizeBytes > 0 && m.sizeFpBytes > 0);
       if (b !== "fp32") assert.ok(m.sizeRatio > 5, `${b}: size ratio ${m.sizeRatio}`);
       assert.ok(m["cpu.cores"] >= 1);
-      assert.ok(Object.keys(m).some((k) => k.startsWith("profileB64.bconv")) || b === "fp32");
-      assert.ok(Object.keys(m).every((k) => /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(k)), b);
+      assert.ok(Object.keys(t).some((k) => k.startsWith("profileB64.bconv")) || b === "fp32");
+      for (const o of [m, t]) {
+        assert.ok(Object.keys(o).every((k) => /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(k)), b);
+      }
     }
     const table = inferTable(results);
     assert.deepEqual(table.columns, ["cnn b1", "cnn b8", "cnn size"]);

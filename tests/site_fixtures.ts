@@ -164,6 +164,15 @@ function inferResult(binarizer: string, seed: number): RunResult {
       sizeBytes: size,
       sizeFpBytes: 400_000,
       sizeRatio: 400_000 / size,
+      reusedWeights: 1,
+    },
+    curves: [],
+    dataset: datasetOf("mnist"),
+    timings: {
+      weightsSeconds: 0.1,
+      exportSeconds: 0.1,
+      agreementSeconds: 0.1,
+      latencySeconds: 1,
       latencyB1Ms: fpMs / 64 / speed,
       latencyFpB1Ms: fpMs / 64,
       speedupB1: speed * 0.8,
@@ -175,12 +184,8 @@ function inferResult(binarizer: string, seed: number): RunResult {
       cpuB64Ms: 10,
       cpuFpB64Ms: 10,
       "profileB64.conv": 3,
-      reusedWeights: 1,
       loadavg1: 1.5,
     },
-    curves: [],
-    dataset: datasetOf("mnist"),
-    timings: { weightsSeconds: 0.1, exportSeconds: 0.1, agreementSeconds: 0.1, latencySeconds: 1 },
     backend: BACKEND,
   };
 }

@@ -21,12 +21,15 @@
  * side is the untrained network of the same seed) at batch 1 and 64: alternating samples after
  * warm-up, medians, speed-up = median of the paired ratios.
  *
- * Metrics: agreement (share of test images with the same predicted class), disagreements,
- * maxLogitDiff, testAccuracy (tfjs), deployAccuracy, sizeBytes, sizeFpBytes, sizeRatio
- * (S_fp / S_bi); per batch size B in {1, 64}: latencyB<B>Ms, latencyFpB<B>Ms (medians, ms),
- * speedupB<B> (median of paired T_fp / T_bi), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms);
- * profileB64.<op> (ms per op kind in one batch-64 run, median of 5); reusedWeights; machine
- * facts cpu.<flag>, cpu.cores, loadavg1 (engine/deploy/env.ts).
+ * Metrics (deterministic: `verify --reproduce` compares them exactly): agreement (share of test
+ * images with the same predicted class), disagreements, maxLogitDiff, testAccuracy (tfjs),
+ * deployAccuracy, sizeBytes, sizeFpBytes, sizeRatio (S_fp / S_bi); reusedWeights; machine facts
+ * cpu.<flag>, cpu.cores (engine/deploy/env.ts).
+ * Timings (measured, so they differ between identical runs and are not compared): per batch size
+ * B in {1, 64}: latencyB<B>Ms, latencyFpB<B>Ms (medians, ms), speedupB<B> (median of paired
+ * T_fp / T_bi), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms); profileB64.<op> (ms per op kind
+ * in one batch-64 run, median of 5); loadavg1 (load average when the timing started); and the
+ * seconds of each phase.
  */
 import { backendInfo, tf } from "../engine/tf.ts";
 import { deriveSeed } from "../engine/rng.ts";
@@ -246,17 +249,19 @@ export async function inferRun(
       sizeRatio: fpBytes.length / bytes.length,
     });
     t = performance.now();
-    Object.assign(metrics, await machineMetrics());
+    const { loadavg1, ...machine } = await machineMetrics();
+    Object.assign(metrics, machine);
+    if (loadavg1 >= 0) timings.loadavg1 = loadavg1;
     const per = data.shape.reduce((a, b) => a * b, 1);
     const [bi, fp] = [rt, fpRt];
     for (const n of o.batches) {
       const x = batchOf(data.test, per, n);
       const pair = measurePair(() => bi.run(x, n), () => fp.run(x, n), o.budgetMs);
-      metrics[`latencyB${n}Ms`] = pair.a.median;
-      metrics[`latencyFpB${n}Ms`] = pair.b.median;
-      metrics[`speedupB${n}`] = pair.ratio;
-      metrics[`cpuB${n}Ms`] = pair.a.cpu;
-      metrics[`cpuFpB${n}Ms`] = pair.b.cpu;
+      timings[`latencyB${n}Ms`] = pair.a.median;
+      timings[`latencyFpB${n}Ms`] = pair.b.median;
+      timings[`speedupB${n}`] = pair.ratio;
+      timings[`cpuB${n}Ms`] = pair.a.cpu;
+      timings[`cpuFpB${n}Ms`] = pair.b.cpu;
     }
     const x64 = batchOf(data.test, per, 64);
     const profiles: Record<string, number[]> = {};
@@ -264,7 +269,7 @@ export async function inferRun(
       bi.run(x64, 64, { profile: true });
       for (const [k, v] of Object.entries(bi.lastProfile)) (profiles[k] ??= []).push(v);
     }
-    for (const [k, v] of Object.entries(profiles)) metrics[`profileB64.${k}`] = median(v);
+    for (const [k, v] of Object.entries(profiles)) timings[`profileB64.${k}`] = median(v);
     timings.latencySeconds = (performance.now() - t) / 1000;
     metrics.reusedWeights = reused ? 1 : 0;
   } finally {
@@ -328,11 +333,12 @@ export function inferTable(results: RunResult[]): TrackTable {
     for (const m of models) {
       const rs = runs(b, m);
       const get = (k: string) => rs.map((r) => r.metrics[k]).filter((v) => v !== undefined);
+      const measured = (k: string) => rs.map((r) => r.timings[k]).filter((v) => v !== undefined);
       for (const n of batches) {
-        const c = cell(get(`latencyB${n}Ms`), get(`speedupB${n}`));
+        const c = cell(measured(`latencyB${n}Ms`), measured(`speedupB${n}`));
         cells.push(c);
         if (c) speedups.push(c.ratio);
-        extra[`${m}.latencyFpB${n}Ms`] = mean(get(`latencyFpB${n}Ms`));
+        extra[`${m}.latencyFpB${n}Ms`] = mean(measured(`latencyFpB${n}Ms`));
       }
       const s = cell(get("sizeBytes"), get("sizeRatio"));
       cells.push(s);
@@ -343,9 +349,9 @@ export function inferTable(results: RunResult[]): TrackTable {
       }
       extra[`${m}.deployAccuracy`] = mean(get("deployAccuracy"));
       extra[`${m}.testImages`] = mean(rs.map((r) => r.dataset?.sizes.test ?? NaN));
-      extra[`${m}.loadavg1`] = mean(get("loadavg1"));
+      extra[`${m}.loadavg1`] = mean(measured("loadavg1"));
       for (const r of rs.slice(0, 1)) {
-        for (const [k, v] of Object.entries(r.metrics)) {
+        for (const [k, v] of Object.entries({ ...r.metrics, ...r.timings })) {
           if (k.startsWith("profileB64.") || k.startsWith("cpu.")) extra[`${m}.${k}`] = v;
         }
       }

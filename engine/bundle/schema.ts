@@ -199,7 +199,8 @@ const results = obj("what the run produced", {
   metrics: record("named numbers (train runs: testAccuracy, valAccuracy, ...)", { type: "number" }),
   curves: arr("per-epoch records ([] for runs that do not train)", curve, 100_000),
   timings: record(
-    "wall-clock seconds by phase: the only numbers that vary between identical runs",
+    "what was measured in time (seconds by phase; latencies, speed-ups and load of the " +
+      "inference track): the only numbers that vary between identical runs",
     {
       type: "number",
       minimum: 0,
