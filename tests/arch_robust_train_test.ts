@@ -280,20 +280,22 @@ Deno.test("robust run: reloads the task run's weights, or retrains to the same n
     spec.options!.corruptions = ["shot_noise", "stripe", "canny_edges"];
     await runGrid([task], { out, quiet: true });
     const reused = (await executeRun(spec, { out })).result;
-    assert.equal(reused.metrics.reusedWeights, 1);
+    assert.equal(reused.timings.retrainSeconds, undefined);
     assert.equal(reused.dataset!.sizes.test, 48);
     for (const c of ["shot_noise", "stripe", "canny_edges"]) {
       const m = reused.metrics;
       assert.ok(Math.abs(m[`gap.${c}`] - (m.cleanAccuracy - m[`accuracy.${c}`])) < 1e-12);
     }
     const retrained = (await robustRun(spec, { out: empty })).result;
-    assert.equal(retrained.metrics.reusedWeights, 0);
-    const { reusedWeights: _a, ...a } = reused.metrics;
-    const { reusedWeights: _b, ...b } = retrained.metrics;
-    assert.deepEqual(a, b, "retraining must reproduce the saved network");
+    assert.ok(retrained.timings.retrainSeconds! > 0);
+    assert.deepEqual(
+      retrained.metrics,
+      reused.metrics,
+      "retraining must reproduce the saved network",
+    );
     // A weights file that does not match its bundle is not trusted.
     await Deno.writeFile(weightsPath(out, task), new Uint8Array([1, 2, 3]));
-    assert.equal((await executeRun(spec, { out })).result.metrics.reusedWeights, 0);
+    assert.ok((await executeRun(spec, { out })).result.timings.retrainSeconds! > 0);
   } finally {
     await Deno.remove(out, { recursive: true });
     await Deno.remove(empty, { recursive: true });

@@ -110,7 +110,6 @@ function robustResult(task: string, binarizer: string, seed: number): RunResult 
     metrics[`gap.${c}`] = clean - acc;
   }
   metrics.taskTestAccuracy = clean;
-  metrics.reusedWeights = 1;
   return {
     spec: {
       id: `robust/${task}/cnn/${binarizer}/seed${seed}`,
@@ -164,7 +163,6 @@ function inferResult(binarizer: string, seed: number): RunResult {
       sizeBytes: size,
       sizeFpBytes: 400_000,
       sizeRatio: 400_000 / size,
-      reusedWeights: 1,
     },
     curves: [],
     dataset: datasetOf("mnist"),

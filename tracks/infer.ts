@@ -12,7 +12,7 @@
  * The run's training settings and limits are those of the task-track run it deploys (kept in
  * `options.taskSpec`): its saved weights are reused from the output directory when the task
  * track ran there (checked against the SHA-256 its bundle records), else the task spec is trained
- * here (deterministic: the same weights). `reusedWeights` records which.
+ * here (deterministic: the same weights); `timings.retrainSeconds` is present only then.
  *
  * Each run: export the trained network (evaluation mode, final binarizer schedule state) ->
  * check that the deployed predictions on the task's test split match the tfjs-simulated network
@@ -23,7 +23,7 @@
  *
  * Metrics (deterministic: `verify --reproduce` compares them exactly): agreement (share of test
  * images with the same predicted class), disagreements, maxLogitDiff, testAccuracy (tfjs),
- * deployAccuracy, sizeBytes, sizeFpBytes, sizeRatio (S_fp / S_bi); reusedWeights; machine facts
+ * deployAccuracy, sizeBytes, sizeFpBytes, sizeRatio (S_fp / S_bi); machine facts
  * cpu.<flag>, cpu.cores (engine/deploy/env.ts).
  * Timings (measured, so they differ between identical runs and are not compared): per batch size
  * B in {1, 64}: latencyB<B>Ms, latencyFpB<B>Ms (medians, ms), speedupB<B> (median of paired
@@ -271,7 +271,7 @@ export async function inferRun(
     }
     for (const [k, v] of Object.entries(profiles)) timings[`profileB64.${k}`] = median(v);
     timings.latencySeconds = (performance.now() - t) / 1000;
-    metrics.reusedWeights = reused ? 1 : 0;
+    if (!reused) timings.retrainSeconds = weightsSeconds;
   } finally {
     rt?.dispose();
     fpRt?.dispose();

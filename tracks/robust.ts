@@ -8,11 +8,11 @@
  * training settings and limits; the task spec itself is kept in `options.taskSpec`). The executor
  * reloads that run's saved weights from the output directory (`runs/<task id>.weights.bin`,
  * checked against the SHA-256 its bundle records); only when they are missing or do not match
- * does it train the task spec again (deterministic, so the same weights) — `reusedWeights` (1 or
- * 0) records which path was taken, and is the only metric that differs between the two.
+ * does it train the task spec again (deterministic, so the same weights, the same metrics) —
+ * `timings.retrainSeconds`, present only then, records that path.
  *
  * Metrics per run: cleanAccuracy, accuracy.<corruption>, gap.<corruption> = clean - corrupted,
- * taskTestAccuracy (the task run's accuracy on its whole test split), reusedWeights. Clean and
+ * taskTestAccuracy (the task run's accuracy on its whole test split). Clean and
  * corrupted accuracies are measured on the same `options.evalLimit` images of the test split
  * (a fixed stratified subset), corrupted with the fixed `options.corruptionSeed`: every run of a
  * profile sees the identical corrupted test set, as with MNIST-C's released files. The result's
@@ -219,7 +219,6 @@ export async function robustRun(
     model.store.dispose();
   }
   if (taskTestAccuracy !== undefined) metrics.taskTestAccuracy = taskTestAccuracy;
-  metrics.reusedWeights = reused ? 1 : 0;
   const result: RunResult = {
     spec,
     metrics,
@@ -230,7 +229,12 @@ export async function robustRun(
       digests: data.digests,
       sizes: { train: data.train.n, val: data.val.n, test: test.n },
     },
-    timings: { weightsSeconds, corruptSeconds, evalSeconds },
+    timings: {
+      weightsSeconds,
+      corruptSeconds,
+      evalSeconds,
+      ...(reused ? {} : { retrainSeconds: weightsSeconds }),
+    },
     backend: backendInfo(),
   };
   return { result };
@@ -288,7 +292,7 @@ export function robustTable(results: RunResult[]): TrackTable {
       if (rs.length === 0) continue;
       extra[`${t}/clean`] = mean(rs.map((r) => r.metrics.cleanAccuracy));
       extra[`${t}/cleanStd`] = std(rs.map((r) => r.metrics.cleanAccuracy));
-      extra[`${t}/reused`] = rs.filter((r) => r.metrics.reusedWeights === 1).length;
+      extra[`${t}/reused`] = rs.filter((r) => r.timings.retrainSeconds === undefined).length;
       extra[`${t}/runs`] = rs.length;
     }
     return { binarizer: b, cells, om: omRobust(cells.map((c) => c?.ratio ?? NaN)), extra };
