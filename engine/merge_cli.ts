@@ -21,6 +21,8 @@ timings, else the merge is refused and nothing is written. Bundles already in --
 
 Options:
   --out DIR         directory to merge into (bundles go to DIR/runs/)
+  --no-weights      copy the bundles only, not the trained weights beside them (for the
+                    published set in bundles/: weights stay out of the repository)
   --trusted FILE    trusted public keys, to report unsigned / untrusted bundles
                     (default ${DEFAULT_TRUSTED_FILE}); use deno task verify to require them
   -h, --help        show this help
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
         options: {
           out: { type: "string" },
           trusted: { type: "string" },
+          "no-weights": { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -66,13 +69,14 @@ export async function main(argv: string[]): Promise<number> {
     if (plan.items.length === 0) {
       throw new UserError(`no bundles found in ${positionals.join(", ")}`);
     }
-    const w = await writeMerge(plan, values.out);
+    const w = await writeMerge(plan, values.out, { weights: !values["no-weights"] });
     console.error(
       `merge: ${plan.items.length} run(s) in ${values.out} (${w.written} written, ` +
         `${plan.duplicates} identical duplicate(s) skipped` +
         (plan.unsigned ? `, ${plan.unsigned} unsigned` : "") +
         (plan.untrusted ? `, ${plan.untrusted} by untrusted keys` : "") +
-        (w.missingWeights ? `, ${w.missingWeights} weights file(s) missing` : "") + ")",
+        (w.missingWeights ? `, ${w.missingWeights} weights file(s) missing` : "") +
+        (values["no-weights"] ? ", weights not copied" : "") + ")",
     );
     // Tables need the track registry (and so tfjs); load it only now.
     const { renderTables } = await import("./tables.ts");

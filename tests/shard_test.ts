@@ -148,9 +148,17 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
   });
 
   await t.step("merge accepts identical duplicates and refuses conflicting ones", async () => {
-    const again = await cli("merge_cli.ts", [full, merged, "--out", join(base, "m2")], env);
+    // --no-weights: the published set, bundles only.
+    const m2 = join(base, "m2");
+    const again = await cli("merge_cli.ts", [full, merged, "--out", m2, "--no-weights"], env);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, new RegExp(`${n} identical duplicate\\(s\\) skipped`));
+    assert.match(again.stderr, /weights not copied/);
+    const copied: string[] = [];
+    for await (const e of Deno.readDir(join(m2, "runs", "task", "mnist", "cnn", "fp32"))) {
+      copied.push(e.name);
+    }
+    assert.ok(copied.length > 0 && copied.every((f) => f.endsWith(".json")), copied.join(", "));
     assert.equal(tables(again.stdout), tables(fullRun.stdout));
     // A valid, signed bundle of the same run with another number.
     const conflict = join(base, "conflict");

@@ -95,10 +95,14 @@ export async function planMerge(dirs: string[], trusted: TrustedKeys): Promise<M
   return plan;
 }
 
-/** Writes a plan's bundles (bytes unchanged) and their weights files into OUT/runs/. */
+/**
+ * Writes a plan's bundles (bytes unchanged) and, unless `opts.weights` is false (a published set:
+ * bundles only), their weights files into OUT/runs/.
+ */
 export async function writeMerge(
   plan: MergePlan,
   out: string,
+  opts: { weights?: boolean } = {},
 ): Promise<{ written: number; weights: number; missingWeights: number }> {
   let written = 0, weights = 0, missingWeights = 0;
   for (const it of plan.items) {
@@ -108,7 +112,7 @@ export async function writeMerge(
       () => false,
     );
     const w = it.bundle.results.weights;
-    if (w) {
+    if (w && opts.weights !== false) {
       const from = join(dirname(it.path), w.file);
       const to = join(dirname(target), w.file);
       if (from !== to) {
