@@ -178,6 +178,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       workers: args.workers,
       backend: args.backend,
       dataDir: args.dataDir,
+      alone: (s) => getTrack(s.track).alone === true,
     });
     if (failed.length > 0) {
       throw new RunFailure(

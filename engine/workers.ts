@@ -23,6 +23,46 @@ export interface FailedRun {
   reason: string;
 }
 
+/**
+ * Hands out a grid's runs to workers in order. A run for which `alone` holds (one that measures
+ * time, e.g. the inference track's latencies) waits until no other run is in flight, and the
+ * other workers wait while it runs: timings are not taken beside a busy neighbour.
+ */
+export class Dispatcher {
+  #busy = 0;
+  #aloneBusy = false;
+  #waiters: (() => void)[] = [];
+  constructor(
+    readonly queue: RunSpec[],
+    readonly alone: (spec: RunSpec) => boolean = () => false,
+  ) {}
+
+  /** The next run for a free worker (waits while an alone run blocks it); undefined when none. */
+  async take(): Promise<RunSpec | undefined> {
+    while (true) {
+      const next = this.queue[0];
+      if (!next) return undefined;
+      const solo = this.alone(next);
+      if (!this.#aloneBusy && (!solo || this.#busy === 0)) {
+        this.queue.shift();
+        this.#busy++;
+        if (solo) this.#aloneBusy = true;
+        return next;
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** A run handed out by {@link take} ended (done or its worker died). */
+  finish(spec: RunSpec): void {
+    this.#busy--;
+    if (this.alone(spec)) this.#aloneBusy = false;
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
 /** Options of {@link runWithWorkers}. */
 export interface WorkerPoolOptions {
   out: string;
@@ -30,6 +70,8 @@ export interface WorkerPoolOptions {
   backend: BackendName;
   dataDir?: string;
   quiet?: boolean;
+  /** Runs that must have the machine to themselves (see {@link Dispatcher}). */
+  alone?: (spec: RunSpec) => boolean;
 }
 
 /** The line that best says why a process died: its "error:" line, else its last line. */
@@ -69,6 +111,7 @@ export async function runWithWorkers(
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
   };
   const enc = new TextEncoder();
+  const dispatcher = new Dispatcher(queue, opts.alone);
 
   async function worker(w: number): Promise<void> {
     let child: Deno.ChildProcess;
@@ -105,7 +148,7 @@ export async function runWithWorkers(
     };
     let open = true;
     const sendNext = async () => {
-      const spec = queue.shift();
+      const spec = await dispatcher.take();
       if (!spec) {
         if (open) {
           open = false;
@@ -145,7 +188,10 @@ export async function runWithWorkers(
         else progress.log(`${line} ETA ${formatDuration(progress.eta())}`);
       } else if (m.type === "done") {
         finished++;
-        if (current) progress.advance(workUnits(current));
+        if (current) {
+          progress.advance(workUnits(current));
+          dispatcher.finish(current);
+        }
         current = null;
         progress.log(
           `[run ${finished}/${specs.length}] ${m.id} done` +
@@ -163,6 +209,7 @@ export async function runWithWorkers(
     }
     // `current` is set by the closures above (TypeScript narrows it to null here).
     const unfinished = current as RunSpec | null;
+    if (unfinished !== null) dispatcher.finish(unfinished);
     if (!status.success || unfinished !== null) {
       const why = lastWords(tail);
       const id = unfinished?.id ?? "(between runs)";

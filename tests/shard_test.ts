@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempKey } from "./bundle_fixtures.ts";
 import { taskTrack } from "../tracks/task.ts";
+import { Dispatcher } from "../engine/workers.ts";
 import { reproducibleView } from "../engine/bundle/make.ts";
 import { canonicalJson, contentId } from "../engine/bundle/canonical.ts";
 import { signBundle } from "../engine/bundle/sign.ts";
@@ -229,4 +230,28 @@ Deno.test("scale-out: the Slurm script and the Kubernetes manifests name the sha
       assert.match(c.args[0], /deno task merge .* --out .* && deno task verify/);
     }
   }
+});
+
+Deno.test("worker pool: a run that measures time never runs beside another", async () => {
+  const specs = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "bnn", "xnor"] });
+  // Every third run is an "alone" run (in bench: the infer track's).
+  const solo = new Set(specs.filter((_, i) => i % 3 === 1).map((s) => s.id));
+  const d = new Dispatcher([...specs], (s) => solo.has(s.id));
+  const running = new Set<string>();
+  const log: string[] = [];
+  const worker = async (w: number) => {
+    for (let s = await d.take(); s; s = await d.take()) {
+      running.add(s.id);
+      if (solo.has(s.id)) assert.equal(running.size, 1, `${s.id} ran beside ${[...running]}`);
+      for (const other of running) {
+        assert.ok(other === s.id || !solo.has(other), `${s.id} started beside ${other}`);
+      }
+      log.push(s.id);
+      await new Promise((r) => setTimeout(r, 1 + ((w * 7 + log.length * 3) % 5)));
+      running.delete(s.id);
+      d.finish(s);
+    }
+  };
+  await Promise.all([0, 1, 2].map(worker));
+  assert.deepEqual([...log].sort(), specs.map((s) => s.id).sort(), "every run ran once");
 });

@@ -378,6 +378,8 @@ export function inferTable(results: RunResult[]): TrackTable {
 export const inferTrack: Track = {
   name: "infer",
   title: "Hardware inference",
+  // Latency is timed side by side in one process; a second worker would share the core.
+  alone: true,
   grid(opts: GridOptions): RunSpec[] {
     const wanted = deployedTasks();
     return taskTrack.grid({ ...opts, seeds: opts.seeds ?? 1 })

@@ -54,6 +54,11 @@ export interface Track {
   grid(opts: GridOptions): RunSpec[];
   /** Aggregates finished runs (of this track) into its table. */
   summarize(results: RunResult[]): TrackTable;
+  /**
+   * True when the track's runs measure time (latency): `bench --workers N` then runs each of
+   * them with no other run beside it.
+   */
+  alone?: boolean;
   /** Optional text view of the table, for tracks whose numbers are not accuracies. */
   render?(table: TrackTable): string;
 }
