@@ -6,7 +6,7 @@
  *
  * Exit status: 0 done, 2 usage error (or a key already exists).
  */
-import { parseArgs } from "node:util";
+import { parseCli, runCli } from "./cli_args.ts";
 import { UserError } from "./errors.ts";
 import { addTrustedKey, DEFAULT_TRUSTED_FILE, generateKey, keyDir } from "./bundle/keys.ts";
 
@@ -23,25 +23,16 @@ Options:
   -h, --help        show this help
 `;
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          owner: { type: "string" },
-          trust: { type: "boolean", default: false },
-          trusted: { type: "string" },
-          force: { type: "boolean", default: false },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
-    }
+export function main(argv: string[]): Promise<number> {
+  return runCli("keygen", async () => {
+    const { values, positionals } = parseCli(argv, {
+      owner: { type: "string" },
+      trust: { type: "boolean", default: false },
+      trusted: { type: "string" },
+      force: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    });
+    if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -67,14 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(entry));
     }
     return 0;
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`keygen: ${e.message}`);
-      return 2;
-    }
-    console.error(`keygen: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
-    return 1;
-  }
+  }, { failed: "" });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

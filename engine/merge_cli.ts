@@ -6,7 +6,7 @@
  * Exit status: 0 merged, 1 refused (invalid bundles or conflicts; nothing is written), 2 usage
  * error.
  */
-import { parseArgs } from "node:util";
+import { parseCli, runCli } from "./cli_args.ts";
 import { UserError } from "./errors.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "./bundle/keys.ts";
 import { planMerge, writeMerge } from "./bundle/merge.ts";
@@ -30,24 +30,14 @@ Options:
 Exit status: 0 merged, 1 refused (invalid bundles or conflicts), 2 usage error.
 `;
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    let values, positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          out: { type: "string" },
-          trusted: { type: "string" },
-          "no-weights": { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (e) {
-      throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
-    }
+export function main(argv: string[]): Promise<number> {
+  return runCli("merge", async () => {
+    const { values, positionals } = parseCli(argv, {
+      out: { type: "string" },
+      trusted: { type: "string" },
+      "no-weights": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -86,14 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const t of tables) console.log(`\n${t}\n`);
     return 0;
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`merge: ${e.message}`);
-      return 2;
-    }
-    console.error(`merge: failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
-    return 1;
-  }
+  }, { failed: "failed: " });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -11,7 +11,7 @@
  * Exit status: 0 built (bundles may have been left out: they are printed and listed on the
  * site), 2 usage error (unknown option, unreadable trusted-keys file, bad directories).
  */
-import { parseArgs } from "node:util";
+import { parseCli, runCli } from "../engine/cli_args.ts";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Eleventy from "@11ty/eleventy";
@@ -169,25 +169,16 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
 }
 
 /** The CLI; returns the exit status. */
-export async function main(argv: string[]): Promise<number> {
-  try {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          bundles: { type: "string" },
-          trusted: { type: "string" },
-          out: { type: "string" },
-          data: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
-    }
+export function main(argv: string[]): Promise<number> {
+  return runCli("site", async () => {
+    const { values, positionals } = parseCli(argv, {
+      bundles: { type: "string" },
+      trusted: { type: "string" },
+      out: { type: "string" },
+      data: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -199,13 +190,7 @@ export async function main(argv: string[]): Promise<number> {
       data: values.data ?? join(REPO_DIR, "_data"),
     });
     return 0;
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`site: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

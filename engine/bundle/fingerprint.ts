@@ -28,11 +28,20 @@ async function readText(path: string | URL): Promise<string | null> {
   }
 }
 
+let cpuinfo: Promise<string | null> | undefined;
+
 /**
- * /proc/cpuinfo. Deno asks for --allow-all to read /proc directly, so this falls back to `cat`
- * (--allow-run, which bench has); null when neither is allowed.
+ * /proc/cpuinfo (read once per process). Deno asks for --allow-all to read /proc directly, so
+ * this falls back to `cat` (--allow-run, which bench has); null when neither is allowed or the
+ * system has no /proc/cpuinfo.
  */
-async function readCpuinfo(): Promise<string | null> {
+export function readCpuinfo(): Promise<string | null> {
+  cpuinfo ??= readCpuinfoNow();
+  return cpuinfo;
+}
+
+async function readCpuinfoNow(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return null;
   const direct = await readText("/proc/cpuinfo");
   if (direct) return direct;
   try {

@@ -3,6 +3,7 @@
  * instruction-set flags the kernels and tfjs-wasm can use, core count and load average. The CPU
  * model name is in every result bundle's environment (engine/bundle/fingerprint.ts).
  */
+import { parseCpuinfo, readCpuinfo } from "../bundle/fingerprint.ts";
 
 /** Flags reported as `cpu.<flag>` = 0 / 1. */
 export const CPU_FLAGS = [
@@ -18,42 +19,14 @@ export const CPU_FLAGS = [
   "avx512vbmi",
 ] as const;
 
-let cached: Promise<string> | undefined;
-
-/**
- * /proc/cpuinfo (Linux; "" elsewhere or when unreadable). Deno reads /proc only with --allow-all,
- * so it falls back to `cat` (--allow-run), as the bundle fingerprint does.
- */
-function cpuinfo(): Promise<string> {
-  cached ??= (async () => {
-    if (Deno.build.os !== "linux") return "";
-    try {
-      return await Deno.readTextFile("/proc/cpuinfo");
-    } catch {
-      try {
-        const out = await new Deno.Command("cat", {
-          args: ["/proc/cpuinfo"],
-          stdout: "piped",
-          stderr: "null",
-          stdin: "null",
-        }).output();
-        return out.success ? new TextDecoder().decode(out.stdout) : "";
-      } catch {
-        return "";
-      }
-    }
-  })();
-  return cached;
-}
-
 /** CPU model name ("unknown" when /proc/cpuinfo is unreadable). */
 export async function cpuModel(): Promise<string> {
-  return (await cpuinfo()).match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
+  return parseCpuinfo(await readCpuinfo()).model;
 }
 
 /** `cpu.<flag>` (0 / 1), `cpu.cores`, `loadavg1`: numeric metrics describing the machine. */
 export async function machineMetrics(): Promise<Record<string, number>> {
-  const text = await cpuinfo();
+  const text = (await readCpuinfo()) ?? "";
   const flags = new Set((text.match(/^flags\s*:\s*(.*)$/m)?.[1] ?? "").split(/\s+/));
   const out: Record<string, number> = {};
   for (const f of CPU_FLAGS) out[`cpu.${f}`] = flags.has(f) ? 1 : 0;
