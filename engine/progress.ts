@@ -4,6 +4,49 @@
  * so logs stay readable.
  */
 
+import type { RunSpec } from "./run.ts";
+
+/**
+ * A run's expected work in training batches (epochs x batches per epoch; 1 for runs that do not
+ * train): what progress counts within a run.
+ */
+export function workUnits(spec: RunSpec, trainSize?: number): number {
+  if (!spec.train) return 1;
+  const n = trainSize ?? spec.limit?.train ?? 10_000;
+  return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
+}
+
+/**
+ * Prices the runs of a grid whose runs differ in cost a hundredfold (an MLP epoch against a
+ * ResNet's): seconds per work unit, learned per run kind and model from the runs finished so far.
+ * A run of a kind / model not seen yet is priced at the rate over every finished run.
+ */
+export class CostModel {
+  #rates = new Map<string, { units: number; seconds: number }>();
+  #all = { units: 0, seconds: 0 };
+
+  #key(spec: RunSpec): string {
+    return `${spec.kind}/${spec.model}`;
+  }
+
+  /** A finished run and the seconds it took. */
+  record(spec: RunSpec, seconds: number): void {
+    const units = workUnits(spec);
+    const r = this.#rates.get(this.#key(spec)) ?? { units: 0, seconds: 0 };
+    r.units += units;
+    r.seconds += seconds;
+    this.#rates.set(this.#key(spec), r);
+    this.#all.units += units;
+    this.#all.seconds += seconds;
+  }
+
+  /** Expected seconds of a run (NaN before any run finished). */
+  estimate(spec: RunSpec): number {
+    const r = this.#rates.get(this.#key(spec)) ?? this.#all;
+    return r.units > 0 ? (r.seconds / r.units) * workUnits(spec) : NaN;
+  }
+}
+
 /** Formats seconds as "1h02m", "3m05s" or "12s". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
@@ -25,8 +68,16 @@ export class Progress {
     this.tty = Deno.stderr.isTerminal();
   }
 
-  /** Seconds left, extrapolated from the pace so far. */
+  /**
+   * Seconds left, from `estimator` when it has an answer (e.g. a {@link CostModel} over the runs
+   * left), else extrapolated from the pace of work units so far.
+   */
+  estimator?: () => number;
+
+  /** Seconds left (see {@link estimator}). */
   eta(): number {
+    const e = this.estimator?.();
+    if (e !== undefined && Number.isFinite(e)) return e;
     if (this.#units === 0) return NaN;
     const elapsed = (performance.now() - this.#start) / 1000;
     return (elapsed / this.#units) * Math.max(0, this.totalUnits - this.#units);

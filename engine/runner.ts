@@ -11,7 +11,7 @@ import { executeRun, type RunEnv, type RunResult, type RunSpec } from "./run.ts"
 import { decodeWeights, encodeWeights } from "./weights.ts";
 import type { WeightSnapshot } from "./params.ts";
 import { sha256Hex } from "./data/digest.ts";
-import { formatDuration, Progress } from "./progress.ts";
+import { CostModel, formatDuration, Progress, workUnits } from "./progress.ts";
 import { bundleToResult, makeBundle } from "./bundle/make.ts";
 import { collectEngine, collectEnvironment } from "./bundle/fingerprint.ts";
 import { checkSignature, signBundle } from "./bundle/sign.ts";
@@ -108,16 +108,6 @@ export interface GridRunOptions {
 }
 
 /** Batches a run will train (for progress units). */
-/**
- * A run's expected work in training batches (epochs x batches per epoch; 1 for runs that do not
- * train): what progress counts, so that the ETA of a grid mixing small and large runs is not
- * extrapolated from run counts.
- */
-export function workUnits(spec: RunSpec, trainSize?: number): number {
-  if (!spec.train) return 1;
-  const n = trainSize ?? spec.limit?.train ?? 10_000;
-  return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
-}
 
 let environment: Promise<Environment> | undefined;
 
@@ -172,8 +162,14 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
   }
   let done = skipped;
+  const costs = new CostModel();
+  let at = 0;
+  progress.estimator = () =>
+    specs.reduce((a, s, j) => a + (j >= at && results[j] === null ? costs.estimate(s) : 0), 0);
   for (let i = 0; i < specs.length; i++) {
     if (results[i] !== null) continue;
+    at = i;
+    const started = performance.now();
     const spec = specs[i];
     const label = `[run ${done + 1}/${specs.length}] ${spec.id}`;
     progress.log(`${label} ...`);
@@ -211,6 +207,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     const r = output.result;
     progress.advance(Math.max(0, workUnits(spec, r.dataset?.sizes.train) - counted));
     await writeRun(opts.out, output, opts.signer);
+    costs.record(spec, (performance.now() - started) / 1000);
     results[i] = r;
     done++;
     const acc = r.metrics.testAccuracy;

@@ -5,8 +5,8 @@
  * output directory, so resume works exactly as with one process. The parent shows combined
  * progress (runs done / total, ETA) and reports a worker that dies, naming the run it was on.
  */
-import { formatDuration, Progress } from "./progress.ts";
-import { readBundle, workUnits } from "./runner.ts";
+import { CostModel, formatDuration, Progress, workUnits } from "./progress.ts";
+import { readBundle } from "./runner.ts";
 import type { RunSpec } from "./run.ts";
 import type { BackendName } from "./tf.ts";
 import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
@@ -112,6 +112,9 @@ export async function runWithWorkers(
   };
   const enc = new TextEncoder();
   const dispatcher = new Dispatcher(queue, opts.alone);
+  const costs = new CostModel();
+  const inFlight = new Set<RunSpec>();
+  progress.estimator = () => [...queue, ...inFlight].reduce((a, s) => a + costs.estimate(s), 0) / n;
 
   async function worker(w: number): Promise<void> {
     let child: Deno.ChildProcess;
@@ -157,6 +160,7 @@ export async function runWithWorkers(
         return;
       }
       current = spec;
+      inFlight.add(spec);
       try {
         await stdin.write(enc.encode(JSON.stringify(spec) + "\n"));
       } catch {
@@ -190,6 +194,8 @@ export async function runWithWorkers(
         finished++;
         if (current) {
           progress.advance(workUnits(current));
+          costs.record(current, m.seconds);
+          inFlight.delete(current);
           dispatcher.finish(current);
         }
         current = null;
@@ -209,7 +215,10 @@ export async function runWithWorkers(
     }
     // `current` is set by the closures above (TypeScript narrows it to null here).
     const unfinished = current as RunSpec | null;
-    if (unfinished !== null) dispatcher.finish(unfinished);
+    if (unfinished !== null) {
+      inFlight.delete(unfinished);
+      dispatcher.finish(unfinished);
+    }
     if (!status.success || unfinished !== null) {
       const why = lastWords(tail);
       const id = unfinished?.id ?? "(between runs)";

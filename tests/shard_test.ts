@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { tempKey } from "./bundle_fixtures.ts";
 import { taskTrack } from "../tracks/task.ts";
 import { Dispatcher } from "../engine/workers.ts";
+import { CostModel, workUnits } from "../engine/progress.ts";
 import { reproducibleView } from "../engine/bundle/make.ts";
 import { canonicalJson, contentId } from "../engine/bundle/canonical.ts";
 import { signBundle } from "../engine/bundle/sign.ts";
@@ -254,4 +255,20 @@ Deno.test("worker pool: a run that measures time never runs beside another", asy
   };
   await Promise.all([0, 1, 2].map(worker));
   assert.deepEqual([...log].sort(), specs.map((s) => s.id).sort(), "every run ran once");
+});
+
+Deno.test("ETA: runs are priced per kind and model from the runs finished so far", () => {
+  const [cnnA, cnnB] = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "bnn"] })
+    .filter((s) => s.model === "cnn");
+  const spam = taskTrack.grid({ profile: "smoke", binarizers: ["fp32"] })
+    .find((s) => s.model === "transformer")!;
+  const costs = new CostModel();
+  assert.ok(Number.isNaN(costs.estimate(cnnA)), "nothing finished: no estimate");
+  costs.record(cnnA, 30);
+  assert.equal(costs.estimate(cnnB), 30, "same kind and model, same size: same price");
+  // An unseen model is priced at the rate over all finished runs, per work unit.
+  assert.ok(Math.abs(costs.estimate(spam) - (30 / workUnits(cnnA)) * workUnits(spam)) < 1e-9);
+  costs.record(spam, 3);
+  assert.equal(costs.estimate(spam), 3);
+  assert.equal(costs.estimate(cnnB), 30);
 });
