@@ -160,7 +160,7 @@ function curvesChart(
       facet: { field: "task", type: "nominal", sort: tasks, title: null },
       columns: 3,
       spec: { ...line, width: 200, height: 150 },
-      resolve: { scale: { y: "independent" } },
+      resolve: { scale: { x: "independent", y: "independent" } },
     }
     : { data: { values }, ...line, width: 360, height: 200 };
   return {
