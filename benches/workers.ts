@@ -7,6 +7,7 @@
  *   deno task bench:workers [--workers 2] [--algo bnn] [--profile smoke]
  */
 import { parseArgs } from "node:util";
+import { BENCH_PERMISSIONS } from "../engine/workers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,11 +26,7 @@ async function timed(workers: number): Promise<number> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
+      ...BENCH_PERMISSIONS,
       cli,
       "--profile",
       values.profile,

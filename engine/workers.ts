@@ -13,6 +13,15 @@ import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
 import { UserError } from "./errors.ts";
 import { lines } from "./lines.ts";
 
+/** The permissions of `deno task bench` (deno.json): what a worker, like bench, needs. */
+export const BENCH_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-run",
+];
+
 const WORKER = new URL("./worker.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
@@ -120,17 +129,7 @@ export async function runWithWorkers(
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-run",
-          "--config",
-          CONFIG,
-          WORKER,
-        ],
+        args: ["run", ...BENCH_PERMISSIONS, "--config", CONFIG, WORKER],
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",

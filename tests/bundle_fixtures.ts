@@ -38,6 +38,17 @@ export const ENVIRONMENT: Environment = {
   memoryBytes: 8 * 1024 ** 3,
 };
 
+/** The training settings of the synthetic runs: Adam 1e-3, cosine, 2 epochs of batch 32. */
+export const FIXTURE_TRAIN: NonNullable<RunSpec["train"]> = {
+  optimizer: "adam",
+  lr: 0.001,
+  momentum: 0.9,
+  weightDecay: 0,
+  schedule: "cosine",
+  epochs: 2,
+  batchSize: 32,
+};
+
 /** A consistent train-run result for seed `seed` (accuracies are k/n of the split sizes). */
 export function syntheticResult(seed: number, binarizer = "bnn"): RunResult {
   const spec: RunSpec = {
@@ -51,15 +62,7 @@ export function syntheticResult(seed: number, binarizer = "bnn"): RunResult {
     binarizer,
     seed,
     profile: "smoke",
-    train: {
-      optimizer: "adam",
-      lr: 0.001,
-      momentum: 0.9,
-      weightDecay: 0,
-      schedule: "cosine",
-      epochs: 2,
-      batchSize: 32,
-    },
+    train: { ...FIXTURE_TRAIN },
     limit: { train: 64, val: 32, test: 64 },
   };
   const k = (seed * 7) % 20;

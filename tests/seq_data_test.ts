@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
-import { UserError } from "../engine/errors.ts";
 import { fft, LOGMEL, logMel, LOGMEL_FRAMES, parseWav, resample } from "../engine/data/audio.ts";
 import { KWS_WORDS, type KwsConfig, loadKws, utterances } from "../engine/data/kws.ts";
 import {
@@ -25,22 +24,10 @@ import { imageToCloud, loadPointCloud, POINTS } from "../engine/data/pointcloud.
 import { clearDatasetCache } from "../engine/data/mod.ts";
 import { sha256Hex } from "../engine/data/digest.ts";
 import { f1Score, macroF1, requestedMetrics, scorePredictions } from "../engine/pred_metrics.ts";
+import { assertUserError } from "./user_error.ts";
 
 const root = await Deno.makeTempDir({ prefix: "bibench_seq_data_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
-
-async function assertUserError(run: () => unknown, re: RegExp): Promise<string> {
-  let err: unknown;
-  try {
-    await run();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof UserError, `expected a UserError, got ${err}`);
-  assert.ok(!/[\r\n]/.test(err.message), `message is not one line: ${JSON.stringify(err.message)}`);
-  assert.match(err.message, re);
-  return err.message;
-}
 
 /** A 16-bit mono PCM WAV of `samples` at `rate`. */
 function wav(samples: number[], rate: number): Uint8Array {

@@ -15,7 +15,7 @@ import type { Bundle, EngineInfo, Environment } from "../engine/bundle/schema.ts
 import { CORRUPTION_NAMES } from "../engine/corruptions/mod.ts";
 import { ARCHITECTURES } from "../tracks/arch.ts";
 import { SETTINGS } from "../tracks/train_track.ts";
-import { bytesOf, ENGINE, ENVIRONMENT, tempKey } from "./bundle_fixtures.ts";
+import { bytesOf, ENGINE, ENVIRONMENT, FIXTURE_TRAIN, tempKey } from "./bundle_fixtures.ts";
 
 export const NINE = ["fp32", "bnn", "xnor", "dorefa", "bireal", "xnorpp", "react", "recu", "fda"];
 
@@ -48,15 +48,7 @@ const BACKEND = { backend: "wasm", tfjs: "4.22.0", simd: true };
 function trainResult(
   s: { track: string; task: string; dataset: string; model: string; binarizer: string },
   seed: number,
-  train: NonNullable<RunSpec["train"]> = {
-    optimizer: "adam",
-    lr: 0.001,
-    momentum: 0.9,
-    weightDecay: 0,
-    schedule: "cosine",
-    epochs: 2,
-    batchSize: 32,
-  },
+  train: NonNullable<RunSpec["train"]> = FIXTURE_TRAIN,
 ): RunResult {
   const fp = s.binarizer === "fp32";
   const k = fp

@@ -3,7 +3,7 @@
  * instruction-set flags the kernels and tfjs-wasm can use, core count and load average. The CPU
  * model name is in every result bundle's environment (engine/bundle/fingerprint.ts).
  */
-import { parseCpuinfo, readCpuinfo } from "../bundle/fingerprint.ts";
+import { readCpuinfo } from "../bundle/fingerprint.ts";
 
 /** Flags reported as `cpu.<flag>` = 0 / 1. */
 export const CPU_FLAGS = [
@@ -19,11 +19,6 @@ export const CPU_FLAGS = [
   "avx512vbmi",
 ] as const;
 
-/** CPU model name ("unknown" when /proc/cpuinfo is unreadable). */
-export async function cpuModel(): Promise<string> {
-  return parseCpuinfo(await readCpuinfo()).model;
-}
-
 /** `cpu.<flag>` (0 / 1), `cpu.cores`, `loadavg1`: numeric metrics describing the machine. */
 export async function machineMetrics(): Promise<Record<string, number>> {
   const text = (await readCpuinfo()) ?? "";
@@ -37,10 +32,4 @@ export async function machineMetrics(): Promise<Record<string, number>> {
     out.loadavg1 = -1;
   }
   return out;
-}
-
-/** The flags of {@link CPU_FLAGS} the machine has, for printing. */
-export async function cpuFlags(): Promise<string[]> {
-  const m = await machineMetrics();
-  return CPU_FLAGS.filter((f) => m[`cpu.${f}`] === 1);
 }
