@@ -15,7 +15,8 @@ import { renderTables } from "./tables.ts";
 import { parseShard, type Shard, shardOf } from "./shard.ts";
 import { runWithWorkers } from "./workers.ts";
 import { DEFAULT_TRUSTED_FILE, keyDir, loadSigningKey, loadTrustedKeys } from "./bundle/keys.ts";
-import type { RunResult } from "./run.ts";
+import type { RunResult, RunSpec } from "./run.ts";
+import { CostModel, formatDuration } from "./progress.ts";
 import { getTrack, type Profile, PROFILES, trackNames } from "../tracks/mod.ts";
 
 export const HELP = `Usage: deno task bench [options]
@@ -36,13 +37,19 @@ Options:
                               (default /usr/share/datasets/fashion-mnist)
   --shard I/N                 run only shard I of N (0-based: every N-th run of the grid from
                               run I); merge the shards' --out directories with deno task merge
-  --workers N                 run pending runs in N local processes (default 1)
+  --workers N                 run pending runs in N local processes (default: the number of
+                              cores, ${defaultWorkers()} here; 1 runs them in this process)
   -h, --help                  show this help
 
 Every run is written as a result bundle (OUT/runs/<id>.json, weights beside it), signed with
 the key made by deno task keygen when there is one; check bundles with deno task verify.
 Exit status: 0 done, 1 some runs failed, 2 usage error.
 `;
+
+/** One worker process per core: training is single-threaded (tfjs wasm), so cores are idle else. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(64, navigator.hardwareConcurrency || 1));
+}
 
 /** Parsed and validated command line. */
 export interface BenchArgs {
@@ -76,7 +83,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         backend: { type: "string", default: "wasm" },
         "data-dir": { type: "string" },
         shard: { type: "string" },
-        workers: { type: "string", default: "1" },
+        workers: { type: "string", default: String(defaultWorkers()) },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -154,6 +161,28 @@ async function announceSigning(): Promise<void> {
   );
 }
 
+/**
+ * What bench is about to do, in one line: profile, tracks, rows, runs left, workers and the
+ * estimated time (runs priced by {@link CostModel}'s measured rates; runs that must run alone
+ * hold every worker).
+ */
+async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
+  const done = await Promise.all(specs.map((s) => readResult(args.out, s)));
+  const todo = specs.filter((_, i) => done[i] === null);
+  const costs = new CostModel();
+  const workers = Math.max(1, Math.min(args.workers, todo.length));
+  let seconds = 0;
+  for (const s of todo) {
+    seconds += costs.estimate(s) / (getTrack(s.track).alone ? 1 : workers);
+  }
+  const rows = args.binarizers.length;
+  return `bench: profile ${args.profile}; tracks ${args.tracks.join(", ")}; ${rows} rows ` +
+    `(${args.binarizers.join(", ")}); ${specs.length} runs, ${todo.length} to do` +
+    (todo.length < specs.length ? ` (${specs.length - todo.length} already in ${args.out})` : "") +
+    `; ${args.workers} worker${args.workers === 1 ? "" : "s"}; estimated ` +
+    `${formatDuration(seconds)} (rates measured on a 2-core machine)`;
+}
+
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
 export async function bench(args: BenchArgs): Promise<string[]> {
   const grid = args.tracks.flatMap((name) =>
@@ -165,6 +194,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
     await loadDataset(name, { dir: name === "mnist" ? undefined : args.dataDir });
   }
   await announceSigning();
+  console.error(await planLine(args, specs));
   if (args.shard) {
     console.error(
       `bench: shard ${args.shard.index}/${args.shard.count}: ${specs.length} of ${grid.length} ` +
