@@ -16,6 +16,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Eleventy from "@11ty/eleventy";
 import { UserError } from "../engine/errors.ts";
+import { printable } from "../engine/printable.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
 import { buildCharts } from "./lib/charts.ts";
@@ -162,7 +163,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   );
   if (excluded.length) {
     log(`site: ${excluded.length} file(s) left out:`);
-    for (const e of excluded) log(`  ${e.file}: ${e.reason}`);
+    for (const e of excluded) log(`  ${printable(`${e.file}: ${e.reason}`)}`);
   }
   log(`site: wrote ${pages} page(s) to ${opts.out} in ${seconds.toFixed(1)} s`);
   return { shown: accepted.length, files: fileCount, excluded, pages, seconds };

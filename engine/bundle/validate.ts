@@ -17,7 +17,8 @@ const MAX_DEPTH = 64;
 /** Either a value or the reason there is none. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const ajv = new Ajv({ strict: true, allErrors: false });
+// Union types: executor options are any JSON value of bounded size (schema.ts, optionValue).
+const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true });
 const validate = ajv.compile<Bundle>(bundleSchema);
 
 function lineOf(text: string, index: number): number {
@@ -104,6 +105,13 @@ function describe(e: ErrorObject, root: unknown): string {
     case "exclusiveMinimum":
     case "exclusiveMaximum":
       return `${where}: ${show(value)} is out of range (must be ${p.comparison} ${p.limit})`;
+    case "maxLength":
+      return typeof value === "string"
+        ? `${where}: ${value.length} characters, over the limit of ${p.limit}`
+        : `${where}: a field name is over ${p.limit} characters`;
+    case "maxItems":
+    case "maxProperties":
+      return `${where}: more than ${p.limit} entries`;
     default:
       return `${where}: ${e.message ?? "invalid"}`;
   }
