@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { buildSite, main } from "../site/build.ts";
-import { renderTables } from "../engine/tables.ts";
+import { renderTables, summarizeTracks } from "../engine/tables.ts";
+import { renderTable } from "../engine/report.ts";
+import { cellHtml } from "../site/lib/fragments.ts";
 import { bundleToResult } from "../engine/bundle/make.ts";
 import { binarizerSlug } from "../site/lib/aggregate.ts";
 import { prefixIds } from "../site/lib/charts.ts";
@@ -256,4 +258,28 @@ Deno.test("site helpers: escaping, links, slugs, SVG ids", () => {
     prefixIds(`<svg><clipPath id="clip7"/><g clip-path="url(#clip7)"/></svg>`, "c"),
     `<svg><clipPath id="c-1"/><g clip-path="url(#c-1)"/></svg>`,
   );
+});
+
+Deno.test("ratios: a zero or missing fp32 reference is a dash with a note, never Infinity", () => {
+  const results = allTrackResults(1).filter((r) =>
+    r.spec.track !== "task" || r.spec.binarizer !== "fp32" || r.spec.task !== "fashion"
+  );
+  for (const r of results) {
+    if (r.spec.track === "task" && r.spec.binarizer === "fp32") r.metrics.testAccuracy = 0;
+  }
+  const task = summarizeTracks(results).tables.find((t) => t.track === "task")!;
+  const bnn = task.rows.find((r) => r.binarizer === "bnn")!;
+  assert.deepEqual(task.columns, ["mnist", "fashion"]);
+  assert.ok(bnn.cells.every((c) => c && Number.isNaN(c.ratio)), "no ratio without a reference");
+  assert.ok(Number.isNaN(bnn.om));
+  assert.ok(
+    task.notes?.some((n) => /No fp32 reference for mnist, fashion/.test(n)),
+    `${task.notes}`,
+  );
+  const text = renderTable(task);
+  assert.doesNotMatch(text, /Infinity|NaN/);
+  const cell = cellHtml("task", { mean: 0.5, std: 0, n: 1, ratio: null }).value;
+  assert.match(cell, /title="no fp32 reference \(missing, or zero accuracy\)"> \(×—\)/);
+  assert.doesNotMatch(cell, /Infinity|NaN/);
+  assert.match(cellHtml("task", { mean: 0.5, std: 0, n: 1, ratio: 0.5 }).value, /\(×0\.500\)/);
 });
