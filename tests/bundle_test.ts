@@ -17,6 +17,7 @@ import { consistencyProblem, verifyBytes, type VerifyOptions } from "../engine/b
 import { MAX_BUNDLE_BYTES, parseJsonText } from "../engine/bundle/validate.ts";
 import { readResult, writeRun } from "../engine/runner.ts";
 import { compareBundles } from "../engine/bundle/reproduce.ts";
+import { planMerge } from "../engine/bundle/merge.ts";
 import {
   bytesOf,
   changed,
@@ -591,4 +592,21 @@ Deno.test("issue 12 cases: each degenerate value is refused with one line", asyn
     assert.match(v.reason!, want, `${name}: ${v.reason}`);
     assert.doesNotMatch(v.reason!, /[\n\u202e]/, `${name}: not one escaped line`);
   }
+});
+
+Deno.test("merge copies only bundles that verify: a duplicate key is a problem", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bibench-merge-" });
+  const good = await syntheticBundle(5, k1.key);
+  await Deno.writeFile(join(dir, "good.json"), bytesOf(good));
+  const ok = await planMerge([dir], k1.trusted);
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.items.length, 1);
+  const text = new TextDecoder().decode(bytesOf(await syntheticBundle(6, k1.key)));
+  await Deno.writeTextFile(
+    join(dir, "forged.json"),
+    text.replace('"results": {', '"results": {"metrics": {"testAccuracy": 1},'),
+  );
+  const plan = await planMerge([dir], k1.trusted);
+  assert.equal(plan.problems.length, 1, plan.problems.join("\n"));
+  assert.match(plan.problems[0], /forged\.json: duplicate key "metrics" in \/results/);
 });
