@@ -31,9 +31,11 @@ export const MAX_TEXT = 256;
 export const MAX_SECONDS = 1e6;
 /** Largest count of parameters: more float32 values than wasm32 memory (4 GiB) can hold. */
 const MAX_PARAMS = 2 ** 32;
-/** Largest count of operations of one inference, and of samples / bytes a run can read. */
+/** Largest count of operations (FLOPs, BOPs) of one inference. */
 const MAX_OPS = 1e15;
+/** Largest count of samples, and the default bound of an integer count. */
 const MAX_SAMPLES = 1e9;
+/** Largest file or model size in bytes (1 TiB). */
 const MAX_BYTES = 2 ** 40;
 /** Largest magnitude of a metric without a narrower range of its own. */
 const MAX_METRIC = 1e15;
