@@ -302,8 +302,10 @@ export async function writeBundles(dir: string, bundles: Bundle[]): Promise<stri
 /** Hostile text: markup, attribute breakouts, event handlers, script URLs. */
 export const EVIL = `<script>window.__pwned=1</script>"'><img src=x onerror="window.__pwned=2">` +
   `<svg onload=window.__pwned=3>javascript:alert(1)`;
-/** A very long string without spaces (the schema's limit is 4096 characters). */
-export const LONG = "W".repeat(3800);
+/** A long string without spaces (with EVIL, within the schema's 256-character limit). */
+export const LONG = "W".repeat(100);
+/** Right-to-left override: reverses the text after it unless it is isolated. */
+export const RLO = "\u202E";
 
 /**
  * A signed bundle whose every free string the schema admits is hostile: the engine version,
@@ -315,18 +317,25 @@ export function hostileBundle(key: SigningKey): Promise<Bundle> {
     { track: "task", task: "mnist", dataset: "mnist", model: "cnn", binarizer: "bnn" },
     7,
   );
-  r.spec = { ...r.spec, options: { [EVIL]: EVIL, long: LONG, link: "javascript:alert(1)" } };
+  r.spec = {
+    ...r.spec,
+    options: { [EVIL]: EVIL, long: LONG, link: "javascript:alert(1)", rlo: `${RLO}abc` },
+  };
   r.dataset = { ...r.dataset!, source: "javascript:window.__pwned=4" };
   const environment: Environment = {
     ...ENVIRONMENT,
     deno: EVIL,
+    backend: `wasm${RLO}`,
     v8: `"><script>window.__pwned=5</script>`,
     typescript: "</title><script>window.__pwned=6</script>",
     os: `<a href="javascript:window.__pwned=7">click</a>`,
     kernel: "</pre></code></td></tr></table><plaintext>",
     cpu: { model: LONG + EVIL, flags: ["avx2"], cores: 2 },
   };
-  return signedBundle(r, key, { engine: { ...ENGINE, version: EVIL }, environment });
+  return signedBundle(r, key, {
+    engine: { ...ENGINE, version: `${RLO}${EVIL}`, dirty: true },
+    environment,
+  });
 }
 
 /** Every file under `dir`, relative, sorted. */
@@ -370,6 +379,15 @@ export async function fixtureSite(): Promise<{
   await Deno.writeTextFile(join(bundles, `<img src=x onerror=alert(1)>.json`), "{not json");
   // Duplicate: an identical copy is shown once.
   await Deno.writeFile(join(bundles, "copy.json"), bytesOf(good[3]));
+  // Forged metrics before the signed ones (JSON.parse would keep the signed, last, key).
+  await Deno.writeTextFile(
+    join(bundles, "forged.json"),
+    new TextDecoder().decode(bytesOf(good[4])).replace(
+      '"results": {',
+      '"results": {"metrics": {"testAccuracy": 0.998046875, "params": 75866},',
+    ),
+  );
+  await Deno.writeTextFile(join(bundles, `rlo-${RLO}nosj.json`), "{not json");
   // Hostile strings, validly signed by the trusted key.
   const evil = await hostileBundle(key);
   await Deno.writeFile(join(bundles, "hostile.json"), bytesOf(evil));
