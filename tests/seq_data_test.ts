@@ -192,7 +192,11 @@ Deno.test("kws: a generated set is cached with its digests, deterministic, speak
 Deno.test("kws: the reused synthesizer runtime gives a fresh runtime's bytes", async () => {
   const synth = await loadEspeak();
   const args = { voice: "en-gb-scotland+f2", speed: 170, pitch: 60, text: "left" };
-  const reused = [synth.speak(args), synth.speak({ ...args, voice: "en+croak" }), synth.speak(args)];
+  const reused = [
+    synth.speak(args),
+    synth.speak({ ...args, voice: "en+croak" }),
+    synth.speak(args),
+  ];
   const url = new URL("./espeak-ng.wasm", import.meta.resolve("espeak-ng"));
   const module = await WebAssembly.compile(await Deno.readFile(url));
   // deno-lint-ignore no-explicit-any

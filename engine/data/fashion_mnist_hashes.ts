@@ -47,7 +47,9 @@ export async function pixelHash(pixels: Uint8Array): Promise<string> {
 export async function hashImages(pixels: Uint8Array): Promise<string[]> {
   const n = pixels.length / PIXELS;
   const out: string[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = await pixelHash(pixels.subarray(i * PIXELS, (i + 1) * PIXELS));
+  for (let i = 0; i < n; i++) {
+    out[i] = await pixelHash(pixels.subarray(i * PIXELS, (i + 1) * PIXELS));
+  }
   return out;
 }
 
@@ -78,7 +80,9 @@ export function decodeTable(bytes: Uint8Array, path: string): OfficialTable {
       `corrupt Fashion-MNIST hash table ${path}: ${why}; restore it from the repository ` +
         `(git checkout -- ${path})`,
     );
-  if (bytes.length < HEADER || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
+  if (
+    bytes.length < HEADER || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC
+  ) {
     throw bad(`it does not start with ${MAGIC}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -320,7 +320,12 @@ async function generate(dir: string, cfg: KwsConfig, synth: Synth): Promise<void
   const features = new Float32Array(list.length * per);
   const labels = Uint8Array.from(list, (u) => u.word);
   for (const u of list) {
-    const wav = synth.speak({ voice: u.voice, speed: u.speed, pitch: u.pitch, text: KWS_WORDS[u.word] });
+    const wav = synth.speak({
+      voice: u.voice,
+      speed: u.speed,
+      pitch: u.pitch,
+      text: KWS_WORDS[u.word],
+    });
     logMel(makeClip(wav, u, cfg), features, u.index * per);
   }
   const bytes: Record<(typeof FILES)[number], Uint8Array> = {
@@ -485,7 +490,8 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
     classNames: [...KWS_WORDS],
     ...splits,
     digests: raw.digests.map((d) => ({ ...d })),
-    source: `generated:${raw.synth.package} (eSpeak NG ${raw.synth.version}, ${raw.voices.length} ` +
+    source:
+      `generated:${raw.synth.package} (eSpeak NG ${raw.synth.version}, ${raw.voices.length} ` +
       `speakers)`,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * What each track's overall metric means, in a sentence or two (../shared/reference/metrics.md).
+ * What each track's overall metric means, in a sentence or two (docs/metrics.md).
  * Prose only: every number on the site comes from the tracks' tables.
  */
 export const OM_INFO: Record<string, { omName: string; meaning: string }> = {

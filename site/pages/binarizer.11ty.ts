@@ -39,7 +39,7 @@ export function render(d: PageData & { bin: BinarizerData }): string {
         flags.length ? ":" : ": nothing."
       }</p>${flags.length ? html`<ul>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : html``}</div>`
       : html``}
-    <p>Formulas of all nine operators: <code>shared/reference/binarizers.md</code>; source:
+    <p>Formulas of all nine operators: <code>docs/binarizers.md</code>; source:
     <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>.</p>
     <h2>Overall metrics</h2>
     <div class="scroll">
