@@ -71,11 +71,13 @@ export function main(argv: string[]): Promise<number> {
     );
     // Tables need the track registry (and so tfjs); load it only now.
     const { renderTables } = await import("./tables.ts");
-    const { tables, unknownTracks } = renderTables(plan.items.map((i) => bundleToResult(i.bundle)));
+    const { tables, overview, unknownTracks } = renderTables(
+      plan.items.map((i) => bundleToResult(i.bundle)),
+    );
     if (unknownTracks.length) {
       console.error(`merge: no table for unknown track(s): ${unknownTracks.join(", ")}`);
     }
-    for (const t of tables) console.log(`\n${t}\n`);
+    for (const t of [...tables, overview]) console.log(`\n${t}\n`);
     return 0;
   }, { failed: "failed: " });
 }
