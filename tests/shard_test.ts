@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { tempKey } from "./bundle_fixtures.ts";
 import { taskTrack } from "../tracks/task.ts";
 import { Dispatcher } from "../engine/workers.ts";
-import { CostModel, workUnits } from "../engine/progress.ts";
+import { CostModel, PRIOR_RATES, workUnits } from "../engine/progress.ts";
 import { reproducibleView } from "../engine/bundle/make.ts";
 import { canonicalJson, contentId } from "../engine/bundle/canonical.ts";
 import { signBundle } from "../engine/bundle/sign.ts";
@@ -262,8 +262,13 @@ Deno.test("ETA: runs are priced per kind and model from the runs finished so far
     .filter((s) => s.model === "cnn");
   const spam = taskTrack.grid({ profile: "smoke", binarizers: ["fp32"] })
     .find((s) => s.model === "transformer")!;
-  const costs = new CostModel();
-  assert.ok(Number.isNaN(costs.estimate(cnnA)), "nothing finished: no estimate");
+  // Before any run finished: the prior, a fixed part plus a part per batch of 64 samples.
+  const prior = new CostModel();
+  const p = PRIOR_RATES["train/cnn"];
+  const batches64 = workUnits(cnnA) * cnnA.train!.batchSize / 64;
+  assert.ok(Math.abs(prior.estimate(cnnA) - (p.run + p.unit * batches64)) < 1e-9);
+  const costs = new CostModel({});
+  assert.ok(Number.isNaN(costs.estimate(cnnA)), "no prior, nothing finished: no estimate");
   costs.record(cnnA, 30);
   assert.equal(costs.estimate(cnnB), 30, "same kind and model, same size: same price");
   // An unseen model is priced at the rate over all finished runs, per work unit.
