@@ -7,15 +7,16 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../engine/tf.ts";
 import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
-import { runGrid, weightsPath } from "../engine/runner.ts";
-import { buildModel } from "../engine/models.ts";
+import { runGrid } from "../engine/grid/runner.ts";
+import { weightsPath } from "../engine/store/results.ts";
+import { buildModel } from "../engine/nn/model.ts";
 import { UserError } from "../engine/errors.ts";
 import { loadDataset } from "../engine/data/mod.ts";
-import { evaluate, train } from "../engine/train.ts";
+import { evaluate, train } from "../engine/nn/train.ts";
 import { CORRUPTION_NAMES } from "../engine/corruptions/mod.ts";
-import { getTrack, trackNames } from "../tracks/mod.ts";
-import { ARCHITECTURES, archTrack } from "../tracks/arch.ts";
-import { taskTrack } from "../tracks/task.ts";
+import { getTrack, trackNames } from "../tracks/registry.ts";
+import { ARCHITECTURES, archTrack } from "../tracks/arch/track.ts";
+import { taskTrack } from "../tracks/task/track.ts";
 import {
   gapFloor,
   gapRatio,
@@ -23,7 +24,7 @@ import {
   robustSpec,
   robustTable,
   robustTrack,
-} from "../tracks/robust.ts";
+} from "../tracks/robust/track.ts";
 import {
   omTrain,
   SETTINGS,
@@ -32,9 +33,11 @@ import {
   stdRatio,
   trainTable,
   trainTrack,
-} from "../tracks/train_track.ts";
+} from "../tracks/train/track.ts";
 import { mean, std } from "../engine/stats.ts";
-import "../engine/models/vit.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 

@@ -9,6 +9,9 @@ import type { BinarizerContext, LayerShape, Params } from "../engine/binarizers/
 import { recuTau } from "../engine/binarizers/recu.ts";
 import { fdaSchedule } from "../engine/binarizers/fda.ts";
 import { Rng } from "../engine/rng.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 

@@ -15,8 +15,8 @@ import { signBundle } from "../engine/bundle/sign.ts";
 import { bundleToResult, makeBundle, seedsOf } from "../engine/bundle/make.ts";
 import { consistencyProblem, verifyBytes, type VerifyOptions } from "../engine/bundle/verify.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
-import { readResult, writeRun } from "../engine/runner.ts";
-import { compareBundles } from "../engine/bundle/reproduce.ts";
+import { readResult, writeRun } from "../engine/store/results.ts";
+import { compareBundles } from "../engine/reproduce.ts";
 import {
   bytesOf,
   changed,
@@ -29,6 +29,9 @@ import {
   tempKey,
 } from "./bundle_fixtures.ts";
 import type { Bundle } from "../engine/bundle/schema.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const k1 = await tempKey("alice");
 const k2 = await tempKey("mallory"); // a valid key nobody trusts

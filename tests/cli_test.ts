@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { taskTrack } from "../tracks/task.ts";
-import { BENCH_PERMISSIONS } from "../engine/workers.ts";
+import { taskTrack } from "../tracks/task/track.ts";
+import { BENCH_PERMISSIONS } from "../engine/grid/pool.ts";
 
-const CLI = new URL("../engine/cli.ts", import.meta.url).pathname;
+const CLI = new URL("../app/bench.ts", import.meta.url).pathname;
 
 async function bench(
   args: string[],

@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../engine/tf.ts";
-import { ParamStore } from "../engine/params.ts";
+import { ParamStore } from "../engine/nn/params.ts";
 import { Rng } from "../engine/rng.ts";
-import { Conv2D, Dense } from "../engine/layers.ts";
-import { buildModel } from "../engine/models.ts";
+import { Conv2D, Dense } from "../engine/nn/layers.ts";
+import { buildModel } from "../engine/nn/model.ts";
 import {
   complexityRatios,
   countLinear,
@@ -15,8 +15,11 @@ import {
   type ModelCount,
   omComp,
 } from "../engine/deploy/complexity.ts";
-import { compRun, compTrack } from "../tracks/comp.ts";
-import { renderCompTable } from "../tracks/deploy_views.ts";
+import { compRun, compTrack } from "../tracks/comp/track.ts";
+import { renderCompTable } from "../tracks/infer/view.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 

@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../engine/tf.ts";
-import { buildModel, type Model } from "../engine/models.ts";
+import { buildModel, type Model } from "../engine/nn/model.ts";
 import { loadDataset } from "../engine/data/mod.ts";
-import { finalState, train } from "../engine/train.ts";
-import { BASELINE_BINARIZERS } from "../engine/binarizers/mod.ts";
+import { finalState, train } from "../engine/nn/train.ts";
+import { binarizerNames } from "../engine/binarizers/mod.ts";
 import { exportModel } from "../engine/deploy/export.ts";
 import { DeployRuntime } from "../engine/deploy/runtime.ts";
 import {
@@ -24,11 +24,14 @@ import {
 import { BinaryKernels } from "../engine/kernels/wasm.ts";
 import { UserError } from "../engine/errors.ts";
 import { Rng } from "../engine/rng.ts";
-import { agreement } from "../tracks/infer.ts";
+import { agreement } from "../tracks/infer/track.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 const kernels = await BinaryKernels.load();
-const ALL = ["fp32", ...BASELINE_BINARIZERS];
+const ALL = binarizerNames();
 
 const data = await loadDataset("mnist", { seed: 0, limit: { train: 96, val: 32, test: 256 } });
 

@@ -7,12 +7,15 @@ import { initBackend, tf } from "../engine/tf.ts";
 import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
 import { registerBinarizer } from "../engine/binarizers/mod.ts";
 import { clipSte, sign, withGradient } from "../engine/binarizers/ops.ts";
-import { taskTrack } from "../tracks/task.ts";
-import { decodeWeights, encodeWeights } from "../engine/weights.ts";
-import { buildModel } from "../engine/models.ts";
+import { taskTrack } from "../tracks/task/track.ts";
+import { decodeWeights, encodeWeights } from "../engine/nn/weights.ts";
+import { buildModel } from "../engine/nn/model.ts";
 import { deriveSeed } from "../engine/rng.ts";
 import { loadDataset } from "../engine/data/mod.ts";
-import { evaluate, finalState } from "../engine/train.ts";
+import { evaluate, finalState } from "../engine/nn/train.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 

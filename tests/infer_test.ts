@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../engine/tf.ts";
 import type { RunResult, RunSpec } from "../engine/run.ts";
-import { runGrid } from "../engine/runner.ts";
-import { taskTrack } from "../tracks/task.ts";
+import { runGrid } from "../engine/grid/runner.ts";
+import { taskTrack } from "../tracks/task/track.ts";
 import {
   type InferOptions,
   inferRun,
@@ -15,8 +15,11 @@ import {
   inferTable,
   inferTrack,
   omInfer,
-} from "../tracks/infer.ts";
-import { renderInferTable } from "../tracks/deploy_views.ts";
+} from "../tracks/infer/track.ts";
+import { renderInferTable } from "../tracks/infer/view.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 await initBackend("wasm");
 

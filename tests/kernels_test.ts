@@ -20,6 +20,9 @@ import * as ref from "../engine/kernels/ref.ts";
 import { BinaryKernels, type KernelFamily } from "../engine/kernels/wasm.ts";
 import { affine, affineSignBit, signThresholds } from "../engine/kernels/transform.ts";
 import { convGeometry, type Padding } from "../engine/kernels/geometry.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const FAMILIES: KernelFamily[] = ["lut", "popcnt"];
 

@@ -23,7 +23,7 @@ import {
 import { imageToCloud, loadPointCloud, POINTS } from "../engine/data/pointcloud.ts";
 import { clearDatasetCache } from "../engine/data/mod.ts";
 import { sha256Hex } from "../engine/data/digest.ts";
-import { f1Score, macroF1, requestedMetrics, scorePredictions } from "../engine/pred_metrics.ts";
+import { f1Score, macroF1, requestedMetrics, scorePredictions } from "../engine/nn/metrics.ts";
 import { assertUserError } from "./user_error.ts";
 
 const root = await Deno.makeTempDir({ prefix: "bibench_seq_data_test_" });

@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempKey } from "./bundle_fixtures.ts";
-import { taskTrack } from "../tracks/task.ts";
-import { Dispatcher } from "../engine/workers.ts";
-import { CostModel, workUnits } from "../engine/progress.ts";
+import { taskTrack } from "../tracks/task/track.ts";
+import { Dispatcher } from "../engine/grid/pool.ts";
+import { CostModel, workUnits } from "../engine/grid/progress.ts";
 import { reproducibleView } from "../engine/bundle/make.ts";
 import { canonicalJson, contentId } from "../engine/bundle/canonical.ts";
 import { signBundle } from "../engine/bundle/sign.ts";
 import type { Bundle } from "../engine/bundle/schema.ts";
-import { parseShard, shardOf } from "../engine/shard.ts";
+import { parseShard, shardOf } from "../engine/grid/shard.ts";
 import fc from "fast-check";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -22,7 +22,7 @@ const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "-
 
 async function cli(script: string, args: string[], env: Record<string, string> = {}) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, join(ROOT, "engine", script), ...args],
+    args: ["run", ...PERMS, join(ROOT, "app", script), ...args],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -77,7 +77,7 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
   const crashId = grid.find((s) => s.binarizer === "bnn" && s.task === "mnist")!.id;
 
   await t.step("a worker that dies is reported, exit 1, the other runs finish", async () => {
-    const r = await cli("cli.ts", [...args, "--out", full, "--workers", "2"], {
+    const r = await cli("bench.ts", [...args, "--out", full, "--workers", "2"], {
       ...env,
       BIBENCH_TEST_CRASH_RUN: crashId,
     });
@@ -95,26 +95,26 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
   });
 
   await t.step("re-running with --workers 2 resumes and prints the tables", async () => {
-    const r = await cli("cli.ts", [...args, "--out", full, "--workers", "2"], env);
+    const r = await cli("bench.ts", [...args, "--out", full, "--workers", "2"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`resuming: ${n - 1}/${n} runs already done`));
     assert.match(r.stderr, /signing bundles with key ed25519:/);
     assert.match(r.stdout, /OM_task/);
     assert.equal((await bundlesIn(full)).size, grid.length);
   });
-  const fullRun = await cli("cli.ts", [...args, "--out", full], env); // all done: prints tables
+  const fullRun = await cli("bench.ts", [...args, "--out", full], env); // all done: prints tables
   assert.equal(fullRun.code, 0, fullRun.stderr);
 
   await t.step("two shards run in parallel, merge into the same tables and numbers", async () => {
     const [a, b] = await Promise.all([
-      cli("cli.ts", [...args, "--out", s0, "--shard", "0/2"], env),
-      cli("cli.ts", [...args, "--out", s1, "--shard", "1/2"], env),
+      cli("bench.ts", [...args, "--out", s0, "--shard", "0/2"], env),
+      cli("bench.ts", [...args, "--out", s1, "--shard", "1/2"], env),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     assert.match(a.stderr, new RegExp(`shard 0/2: ${Math.ceil(n / 2)} of ${n} runs`));
     assert.equal((await bundlesIn(s0)).size + (await bundlesIn(s1)).size, grid.length);
-    const m = await cli("merge_cli.ts", [s0, s1, "--out", merged], env);
+    const m = await cli("merge.ts", [s0, s1, "--out", merged], env);
     assert.equal(m.code, 0, m.stderr);
     assert.match(
       m.stderr,
@@ -137,14 +137,14 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
   });
 
   await t.step("every bundle bench wrote passes verify", async () => {
-    const r = await cli("verify_cli.ts", ["--trusted", k.trustedFile, full, merged], env);
+    const r = await cli("verify.ts", ["--trusted", k.trustedFile, full, merged], env);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`verify: ${2 * n} bundle\\(s\\): ${2 * n} ok, 0 failed`));
   });
 
   await t.step("verify --reproduce on a smoke bundle: exact match", async () => {
     const file = join(merged, "runs", `${crashId}.json`);
-    const r = await cli("verify_cli.ts", ["--trusted", k.trustedFile, "--reproduce", file], env);
+    const r = await cli("verify.ts", ["--trusted", k.trustedFile, "--reproduce", file], env);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /reproduce: exact match \(same environment\)/);
   });
@@ -152,7 +152,7 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
   await t.step("merge accepts identical duplicates and refuses conflicting ones", async () => {
     // --no-weights: the published set, bundles only.
     const m2 = join(base, "m2");
-    const again = await cli("merge_cli.ts", [full, merged, "--out", m2, "--no-weights"], env);
+    const again = await cli("merge.ts", [full, merged, "--out", m2, "--no-weights"], env);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, new RegExp(`${n} identical duplicate\\(s\\) skipped`));
     assert.match(again.stderr, /weights not copied/);
@@ -173,7 +173,7 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
     const resigned = await signBundle({ ...changed, id: await contentId(changed) }, k.key);
     await Deno.mkdir(join(conflict, "runs"), { recursive: true });
     await Deno.writeTextFile(join(conflict, "runs", "x.json"), JSON.stringify(resigned));
-    const r = await cli("merge_cli.ts", [full, conflict, "--out", join(base, "m3")], env);
+    const r = await cli("merge.ts", [full, conflict, "--out", join(base, "m3")], env);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
@@ -181,7 +181,7 @@ Deno.test("workers, shards, merge, verify and reproduce on the smoke grid", asyn
     );
     assert.match(r.stderr, /refused .* nothing was written/);
     assert.equal(await Deno.stat(join(base, "m3")).then(() => true, () => false), false);
-    const usage = await cli("merge_cli.ts", [full], env);
+    const usage = await cli("merge.ts", [full], env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr.trim(), /^merge: --out DIR is required$/);
   });

@@ -13,8 +13,8 @@ import { signBundle } from "../engine/bundle/sign.ts";
 import type { SigningKey } from "../engine/bundle/keys.ts";
 import type { Bundle, EngineInfo, Environment } from "../engine/bundle/schema.ts";
 import { CORRUPTION_NAMES } from "../engine/corruptions/mod.ts";
-import { ARCHITECTURES } from "../tracks/arch.ts";
-import { SETTINGS } from "../tracks/train_track.ts";
+import { ARCHITECTURES } from "../tracks/arch/track.ts";
+import { SETTINGS } from "../tracks/train/track.ts";
 import { bytesOf, ENGINE, ENVIRONMENT, FIXTURE_TRAIN, tempKey } from "./bundle_fixtures.ts";
 
 export const NINE = ["fp32", "bnn", "xnor", "dorefa", "bireal", "xnorpp", "react", "recu", "fda"];

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { buildSite, main } from "../site/build.ts";
-import { renderTables } from "../engine/tables.ts";
+import { renderTables } from "../tracks/summary.ts";
 import { bundleToResult } from "../engine/bundle/make.ts";
 import { binarizerSlug } from "../site/lib/aggregate.ts";
 import { prefixIds } from "../site/lib/charts.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bytesOf, setAt, syntheticBundle, tempKey } from "./bundle_fixtures.ts";
 
-const CLI = new URL("../engine/verify_cli.ts", import.meta.url).pathname;
+const CLI = new URL("../app/verify.ts", import.meta.url).pathname;
 
 async function verify(args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

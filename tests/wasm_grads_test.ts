@@ -1,10 +1,13 @@
 /**
- * The wasm convolution gradient kernels (engine/wasm_grads.ts) against the reference `cpu` backend:
+ * The wasm convolution gradient kernels (engine/tfjs/grads.ts) against the reference `cpu` backend:
  * same random data, same loss, gradients must agree, and no tensor or buffer may leak.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../engine/rng.ts";
 import { initBackend, tf } from "../engine/tf.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 type Shape4 = [number, number, number, number];
 type Pad = "same" | "valid" | tf.backend_util.ExplicitPadding;

@@ -3,7 +3,7 @@
  * results. The engine runs grids; tracks never run anything themselves, and nothing downstream
  * of a track's summary reaches back into runs.
  */
-import { runId, type RunResult, type RunSpec } from "../engine/run.ts";
+import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
 
 /** Run-size profiles. */
 export const PROFILES = ["smoke", "quick", "full"] as const;
@@ -61,6 +61,11 @@ export interface Track {
   alone?: boolean;
   /** Optional text view of the table, for tracks whose numbers are not accuracies. */
   render?(table: TrackTable): string;
+  /**
+   * Executors of the run kinds this track's grid uses besides the engine's "train", by kind;
+   * registering the track registers them.
+   */
+  executors?: Record<string, Executor>;
 }
 
 /**

@@ -10,8 +10,7 @@
  */
 import { tf } from "../tf.ts";
 import { channelMeanAbs, fourier, sign, withGradient } from "./ops.ts";
-import type { LayerShape } from "./registry.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer, type LayerShape } from "./registry.ts";
 import type { Rng } from "../rng.ts";
 
 /** Schedule: n = 9 + floor(9 e / E); alpha_e = 0.05 (1 + cos(pi (e + 1) / E)). */
@@ -51,16 +50,13 @@ function fromWeightRows(rows: tf.Tensor, layer: LayerShape): tf.Tensor {
   return tf.transpose(r, [...Array(shape.length - 1).keys()].map((i) => i + 1).concat([0]));
 }
 
-export default registerBinarizer({
+/** The fda binarizer (registered by the composition root, app/plugins.ts). */
+export const fda: Binarizer = defineBinarizer({
   name: "fda",
   summary: "sign with Fourier-series gradient; decaying learnable noise adaptation; mean_c|w|",
   binary: true,
   deploy: {
     weightScale: true,
-    runtimeActivationScale: false,
-    channelOutputScale: false,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   params: (layer, rng, makeVar) => {
     const d = layer.weightShape.slice(0, -1).reduce((a, b) => a * b, 1);

@@ -1,17 +1,11 @@
 /** Full-precision baseline: identity on weights and activations. */
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/** The fp32 binarizer (registered by the composition root, app/plugins.ts). */
+export const fp32: Binarizer = defineBinarizer({
   name: "fp32",
   summary: "full precision (no binarization): the reference every ratio is taken against",
   binary: false,
-  deploy: {
-    weightScale: false,
-    runtimeActivationScale: false,
-    channelOutputScale: false,
-    spatialOutputScale: false,
-    inputThreshold: false,
-  },
   weights: (w) => w,
   activations: (x) => x,
 });

@@ -4,17 +4,15 @@
  */
 import { tf } from "../tf.ts";
 import { approxSign, scaledSignWeights, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/** The react binarizer (registered by the composition root, app/plugins.ts). */
+export const react: Binarizer = defineBinarizer({
   name: "react",
   summary: "sign(x + t[c_in]) with learnable threshold and ApproxSign gradient, sign(w)*mean_c|w|",
   binary: true,
   deploy: {
     weightScale: true,
-    runtimeActivationScale: false,
-    channelOutputScale: false,
-    spatialOutputScale: false,
     inputThreshold: true,
   },
   params: (layer, _rng, makeVar) => ({ t: makeVar("t", tf.zeros([layer.inChannels])) }),

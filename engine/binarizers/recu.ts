@@ -14,7 +14,7 @@ import {
   unbiasedVar,
   withGradient,
 } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
 /** tau rises from 0.85 to 0.99: tau = A * e^(epoch/epochs) + B. */
 export function recuTau(epoch: number, epochs: number): number {
@@ -23,16 +23,13 @@ export function recuTau(epoch: number, epochs: number): number {
   return A * Math.exp(epoch / epochs) + B;
 }
 
-export default registerBinarizer({
+/** The recu binarizer (registered by the composition root, app/plugins.ts). */
+export const recu: Binarizer = defineBinarizer({
   name: "recu",
   summary: "sign(x/std(x)) in training, revived standardised clamped weights, learnable alpha[c]",
   binary: true,
   deploy: {
-    weightScale: false,
-    runtimeActivationScale: false,
     channelOutputScale: true,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   params: (layer, rng, makeVar) => {
     const a = new Float32Array(layer.outChannels);

@@ -4,18 +4,16 @@
  */
 import { tf } from "../tf.ts";
 import { clipSte, detach, sampleAxes, scaledSignWeights, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/** The xnor binarizer (registered by the composition root, app/plugins.ts). */
+export const xnor: Binarizer = defineBinarizer({
   name: "xnor",
   summary: "sign(x)*mean|x| per sample (run time), sign(w)*mean_c|w|; clipped STE",
   binary: true,
   deploy: {
     weightScale: true,
     runtimeActivationScale: true,
-    channelOutputScale: false,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   weights: (w) => scaledSignWeights(w),
   activations: (x) => {

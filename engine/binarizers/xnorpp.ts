@@ -5,18 +5,16 @@
  */
 import { tf } from "../tf.ts";
 import { clipSte, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/** The xnorpp binarizer (registered by the composition root, app/plugins.ts). */
+export const xnorpp: Binarizer = defineBinarizer({
   name: "xnorpp",
   summary: "sign(x), sign(w); learnable output scale alpha[c]*beta[h]*gamma[w]; clipped STE",
   binary: true,
   deploy: {
-    weightScale: false,
-    runtimeActivationScale: false,
     channelOutputScale: true,
     spatialOutputScale: true,
-    inputThreshold: false,
   },
   params: (layer, _rng, makeVar) => {
     const p = { alpha: makeVar("alpha", tf.ones([layer.outChannels])) };

@@ -12,11 +12,11 @@ import type { Bundle } from "../../engine/bundle/schema.ts";
 import type { TrustedKeys } from "../../engine/bundle/keys.ts";
 import { collectBundleFiles, verifyFile } from "../../engine/bundle/verify.ts";
 import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
-import { renderTable } from "../../engine/report.ts";
+import { renderTable } from "../../tracks/text_table.ts";
 import type { RunResult } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
-import { summarizeTracks } from "../../engine/tables.ts";
-import { getTrack, trackNames } from "../../tracks/mod.ts";
+import { summarizeTracks } from "../../tracks/summary.ts";
+import { getTrack, trackNames } from "../../tracks/registry.ts";
 import type { Cell, TrackTable } from "../../tracks/track.ts";
 import { OM_INFO } from "./oms.ts";
 
