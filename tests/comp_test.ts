@@ -16,7 +16,7 @@ import {
   omComp,
 } from "../engine/deploy/complexity.ts";
 import { compRun, compTrack } from "../tracks/comp/track.ts";
-import { renderCompTable } from "../tracks/infer/view.ts";
+import { renderCompTable } from "../tracks/comp/view.ts";
 import { installPlugins } from "../app/plugins.ts";
 
 installPlugins();

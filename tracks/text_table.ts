@@ -1,4 +1,8 @@
-/** Text rendering of track tables for the terminal: the view `bench` and `merge` print. */
+/**
+ * Text rendering of track tables for the terminal: the view `bench` and `merge` print (a track's
+ * own `render` when it has one, the accuracy view otherwise), and the helpers the tracks' own text
+ * views (tracks/<name>/view.ts) share.
+ */
 import type { Cell, TrackTable } from "./track.ts";
 import { getTrack, trackNames } from "./registry.ts";
 
@@ -37,4 +41,53 @@ export function renderTable(t: TrackTable): string {
     ...body.map(line),
     ...(t.notes ?? []),
   ].join("\n");
+}
+
+/** A fraction in percent, 2 decimals; "-" when not finite. */
+export const pctOrDash = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : "-");
+/** A number with `d` decimals (default 3); "-" when not finite. */
+export const fixOrDash = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "-");
+
+/** Aligned text: first column left, the others right. */
+export function align(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ")
+  );
+}
+
+/** A rule as long as `line`. */
+export function rule(line: string): string {
+  return "-".repeat(line.length);
+}
+
+/** The seed counts of a table's cells, "3" or "2/3" ("0" when empty). */
+export function seedsOf(t: TrackTable): string {
+  const ns = [...new Set(t.rows.flatMap((r) => r.cells.map((c) => c?.n ?? 0)))].filter((n) => n);
+  return ns.join("/") || "0";
+}
+
+/** A number with `d` decimals (default 2); "-" when absent or not finite. */
+export const fixed = (x: number | undefined, d = 2): string =>
+  x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "-";
+
+/** Compact count: 1234567 -> 1.23M. */
+export function si(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return "-";
+  const a = Math.abs(x);
+  if (a >= 1e9) return `${(x / 1e9).toFixed(2)}G`;
+  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(1)}K`;
+  return String(Math.round(x));
+}
+
+/** Aligned text: first column left, the others right, a rule under the header. */
+export function alignRuled(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const lines = rows.map((r) =>
+    r.map((s, i) => (i === 0 ? (s ?? "").padEnd(widths[i]) : (s ?? "").padStart(widths[i])))
+      .join("  ")
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines;
 }

@@ -4,6 +4,7 @@
  * of a track's summary reaches back into runs.
  */
 import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
+import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
 export const PROFILES = ["smoke", "quick", "full"] as const;
@@ -66,6 +67,8 @@ export interface Track {
    * registering the track registers them.
    */
   executors?: Record<string, Executor>;
+  /** How the site shows the track (prose, cell format, column label, charts). */
+  presentation?: TrackPresentation;
 }
 
 /**

@@ -16,6 +16,7 @@ import { runId, type RunSpec } from "../../engine/run.ts";
 import { accuracyTable } from "../accuracy_table.ts";
 import { DEFAULT_TRAIN } from "../task/track.ts";
 import type { GridOptions, Profile, Track, TrainSize } from "../track.ts";
+import { archPresentation } from "./presentation.ts";
 
 /** The architectures, in column order. */
 export const ARCHITECTURES = ["mlp", "vgg-small", "resnet20", "vit"];
@@ -37,6 +38,7 @@ const SIZES: Record<Profile, TrainSize> = {
 };
 
 export const archTrack: Track = {
+  presentation: archPresentation,
   name: "arch",
   title: "Neural architecture",
   grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {

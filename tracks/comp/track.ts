@@ -20,7 +20,8 @@ import {
   omComp,
 } from "../../engine/deploy/complexity.ts";
 import type { Cell, GridOptions, Track, TrackTable } from "../track.ts";
-import { renderCompTable } from "../infer/view.ts";
+import { renderCompTable } from "./view.ts";
+import { compPresentation } from "./presentation.ts";
 
 /** Models counted (those registered; 28x28x1 inputs, 10 classes). */
 export const COMP_MODELS = ["mlp", "cnn", "vgg-small", "resnet20"];
@@ -77,6 +78,7 @@ export function compRun(spec: RunSpec): Promise<RunOutput> {
 }
 
 export const compTrack: Track = {
+  presentation: compPresentation,
   executors: { comp: compRun },
   name: "comp",
   title: "Theoretical complexity",

@@ -56,6 +56,7 @@ import {
   type TrackTable,
 } from "../track.ts";
 import { renderInferTable } from "./view.ts";
+import { inferPresentation } from "./presentation.ts";
 
 /** Batch sizes timed. */
 export const INFER_BATCHES = [1, 64];
@@ -350,6 +351,7 @@ export function inferTable(results: RunResult[]): TrackTable {
 }
 
 export const inferTrack: Track = {
+  presentation: inferPresentation,
   executors: { infer: inferRun },
   name: "infer",
   title: "Hardware inference",

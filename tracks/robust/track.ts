@@ -53,6 +53,7 @@ import {
   type TrackTable,
 } from "../track.ts";
 import { renderRobustTable } from "./view.ts";
+import { robustPresentation } from "./presentation.ts";
 
 /** Datasets whose images the MNIST-C corruptions apply to (28x28 grayscale). */
 export const ROBUST_DATASETS = ["mnist", "fashion-mnist"];
@@ -269,6 +270,7 @@ export function robustTable(results: RunResult[]): TrackTable {
 }
 
 export const robustTrack: Track = {
+  presentation: robustPresentation,
   executors: { robust: robustRun },
   name: "robust",
   title: "Corruption robustness",

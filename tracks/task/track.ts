@@ -12,6 +12,7 @@ import { mean } from "../../engine/stats.ts";
 import { metricKey } from "../../engine/nn/metrics.ts";
 import { accuracyTable } from "../accuracy_table.ts";
 import type { GridOptions, Profile, Track, TrackTable } from "../track.ts";
+import { taskPresentation } from "./presentation.ts";
 
 /** A task: a dataset and the model trained on it. */
 export interface TaskDef {
@@ -114,6 +115,7 @@ export const DEFAULT_TRAIN: Omit<TrainSettings, "epochs" | "batchSize"> = {
 };
 
 export const taskTrack: Track = {
+  presentation: taskPresentation,
   name: "task",
   title: "Learning task",
   grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {

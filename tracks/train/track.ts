@@ -33,7 +33,8 @@
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { accuracyRatio, mean, std } from "../../engine/stats.ts";
 import type { Cell, GridOptions, Profile, Track, TrackTable, TrainSize } from "../track.ts";
-import { renderTrainTable } from "../robust/view.ts";
+import { renderTrainTable } from "./view.ts";
+import { trainPresentation } from "./presentation.ts";
 
 /** One training setting of the reference. */
 export interface TrainSetting {
@@ -158,6 +159,7 @@ export function trainTable(results: RunResult[]): TrackTable {
 }
 
 export const trainTrack: Track = {
+  presentation: trainPresentation,
   name: "train",
   title: "Training consumption",
   grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
