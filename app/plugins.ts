@@ -1,5 +1,5 @@
 /**
- * The composition root: every binarizer, model, executor and track of the benchmark, registered
+ * The composition root: every binarizer, model, executor, task and track of the benchmark, registered
  * explicitly, in the order tables list them. Nothing registers itself on import; each entry point
  * (the CLIs, the worker program, the site build) calls {@link installPlugins} once before it
  * looks anything up. Adding a binarizer, a model or a track is one line here (README, "Adding
@@ -19,6 +19,7 @@ import { registerExecutor } from "../engine/run.ts";
 import { trainAndTest } from "../engine/executors/train.ts";
 import { registerTrack } from "../tracks/registry.ts";
 import { taskTrack } from "../tracks/task/track.ts";
+import { BUILTIN_TASKS, registerTask } from "../tracks/task/tasks.ts";
 import { archTrack } from "../tracks/arch/track.ts";
 import { robustTrack } from "../tracks/robust/track.ts";
 import { trainTrack } from "../tracks/train/track.ts";
@@ -44,6 +45,8 @@ export function installPlugins(): void {
   registerModel("vit", vit);
 
   registerExecutor("train", trainAndTest);
+
+  for (const t of BUILTIN_TASKS) registerTask(t);
 
   // robust and infer come after task: they reuse the task track's saved networks.
   registerTrack(taskTrack);

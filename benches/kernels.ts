@@ -28,7 +28,7 @@ import { finalState } from "../engine/nn/train.ts";
 import { exportModel } from "../engine/deploy/export.ts";
 import { DeployRuntime } from "../engine/deploy/runtime.ts";
 import { sizeBreakdown } from "../engine/deploy/format.ts";
-import { TASKS } from "../tracks/task/track.ts";
+import { taskDefs } from "../tracks/task/tasks.ts";
 import { installPlugins } from "../app/plugins.ts";
 
 installPlugins();
@@ -273,7 +273,7 @@ for (const s of shapes) {
 // tfjs-wasm (BatchNorm folded, fused conv + bias + relu), both from the deployed-model files the
 // hardware-inference track uses. Latency does not depend on the weight values, so the networks
 // keep their seeded initial weights.
-const MODEL = TASKS[0].model;
+const MODEL = taskDefs()[0].model;
 const MODEL_BINARIZER = "bireal";
 const deployed = (binarizer: string) => {
   const m = buildModel(MODEL, {

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { taskTrack } from "../tracks/task/track.ts";
 import { BENCH_PERMISSIONS } from "../engine/grid/pool.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const CLI = new URL("../app/bench.ts", import.meta.url).pathname;
 

@@ -20,7 +20,8 @@ import { MultiHeadSelfAttention, paddingMask } from "../engine/nn/layers_transfo
 import { buildModel } from "../engine/nn/model.ts";
 import { TextTransformer, TRANSFORMER_VOCAB } from "../engine/nn/models/transformer.ts";
 import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
-import { TASKS, taskTrack } from "../tracks/task/track.ts";
+import { taskTrack } from "../tracks/task/track.ts";
+import { taskDefs } from "../tracks/task/tasks.ts";
 import { SPAM_VOCAB_SIZE } from "../engine/data/spam.ts";
 import { loadKws } from "../engine/data/kws.ts";
 import { train } from "../engine/nn/train.ts";
@@ -227,7 +228,7 @@ const numbers = (r: RunResult) => ({
 
 Deno.test("spam and point-cloud runs: F1 reported, same seed bit-identical, no leaked tensors", async () => {
   assert.deepEqual(
-    TASKS.map((t) => t.name),
+    taskDefs().map((t) => t.name),
     ["mnist", "fashion", "spam", "pointcloud", "kws"],
   );
   const spam = tiny("spam", "react");

@@ -16,6 +16,9 @@ import { signBundle } from "../engine/bundle/sign.ts";
 import type { Bundle } from "../engine/bundle/schema.ts";
 import { parseShard, shardOf } from "../engine/grid/shard.ts";
 import fc from "fast-check";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run"];

@@ -46,7 +46,8 @@ import { DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { measurePair, median } from "../../engine/deploy/timing.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
-import { TASKS, taskTrack } from "../task/track.ts";
+import { taskTrack } from "../task/track.ts";
+import { taskDefs } from "../task/tasks.ts";
 import {
   type Cell,
   derivedSpec,
@@ -281,7 +282,7 @@ export function omInfer(speedups: readonly number[], sizeRatios: readonly number
 /** Deployable models of the task track, each with the first task that uses it. */
 function deployedTasks(): { task: string; model: string }[] {
   const seen = new Set<string>();
-  return TASKS.filter((t) => t.deployable !== false && !seen.has(t.model) && seen.add(t.model))
+  return taskDefs().filter((t) => t.deployable !== false && !seen.has(t.model) && seen.add(t.model))
     .map((t) => ({
       task: t.name,
       model: t.model,

@@ -43,7 +43,8 @@ import { FIXED_TEST_SEED } from "../../engine/data/dataset.ts";
 import { evaluate, finalState, type TrainHooks } from "../../engine/nn/train.ts";
 import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { CORRUPTION_NAMES, corruptSplit, getCorruption } from "../../engine/corruptions/mod.ts";
-import { TASKS, taskTrack } from "../task/track.ts";
+import { taskTrack } from "../task/track.ts";
+import { taskDefs } from "../task/tasks.ts";
 import {
   type Cell,
   derivedSpec,
@@ -212,7 +213,7 @@ export function omRobust(ratios: readonly number[]): number {
 
 /** Builds the robustness table from robust runs (columns "task/corruption"). */
 export function robustTable(results: RunResult[]): TrackTable {
-  const taskOrder = TASKS.map((t) => t.name);
+  const taskOrder = taskDefs().map((t) => t.name);
   const tasks = [...new Set(results.map((r) => r.spec.task))].sort((a, b) =>
     (taskOrder.indexOf(a) + 1 || 1e9) - (taskOrder.indexOf(b) + 1 || 1e9) || (a < b ? -1 : 1)
   );

@@ -3,7 +3,7 @@
  * binarizer. OM_task = sqrt(mean over tasks of E[A_bi / A_fp]^2) (metrics.md), on test accuracy;
  * tasks with their own score (spam: F1) report it beside the table (row extras and a note).
  *
- * Tasks: MNIST and Fashion-MNIST (cnn), SpamAssassin spam detection (a small BERT-like
+ * Tasks (tasks.ts, registered by app/plugins.ts): MNIST and Fashion-MNIST (cnn), SpamAssassin spam detection (a small BERT-like
  * `transformer`, F1 with spam positive), point clouds drawn from the MNIST digits (`pointnet`),
  * keywords spoken by espeak-ng voices as log-mel frames (`fsmn`).
  */
@@ -13,32 +13,7 @@ import { metricKey } from "../../engine/nn/metrics.ts";
 import { accuracyTable } from "../accuracy_table.ts";
 import type { GridOptions, Profile, Track, TrackTable } from "../track.ts";
 import { taskPresentation } from "./presentation.ts";
-
-/** A task: a dataset and the model trained on it. */
-export interface TaskDef {
-  name: string;
-  dataset: string;
-  model: string;
-  /** Test metrics besides accuracy, by name (engine/nn/metrics.ts), e.g. ["f1"]. */
-  metrics?: string[];
-  /**
-   * False when the model has layers the deploy exporter (engine/deploy) cannot lower
-   * (attention, embeddings, point / frame pooling, FSMN memory): tracks that deploy the task
-   * track's networks should skip the task.
-   */
-  deployable?: boolean;
-}
-
-export const TASKS: TaskDef[] = [
-  { name: "mnist", dataset: "mnist", model: "cnn" },
-  { name: "fashion", dataset: "fashion-mnist", model: "cnn" },
-  // SpamAssassin mails, BERT-like encoder; F1 with spam as the positive class.
-  { name: "spam", dataset: "spam", model: "transformer", metrics: ["f1"], deployable: false },
-  // Point clouds drawn from the MNIST digits, PointNet-vanilla.
-  { name: "pointcloud", dataset: "pointcloud", model: "pointnet", deployable: false },
-  // Keywords spoken by espeak-ng voices, log-mel frames, FSMN.
-  { name: "kws", dataset: "kws", model: "fsmn", deployable: false },
-];
+import { taskDefs } from "./tasks.ts";
 
 /** Per-profile size: sample limits, epochs, seeds. */
 interface Size {
@@ -123,7 +98,7 @@ export const taskTrack: Track = {
     const specs: RunSpec[] = [];
     // Seed-major order: a long run that is stopped early still has every cell for seed 0.
     for (let seed = 0; seed < (seeds ?? size.seeds); seed++) {
-      for (const t of TASKS) {
+      for (const t of taskDefs()) {
         for (const binarizer of binarizers) {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
           const own = size.tasks?.[t.name];
@@ -153,7 +128,7 @@ export const taskTrack: Track = {
       { track: "task", title: "Learning task", omName: "OM_task" },
       results,
       (r) => r.spec.task,
-      { binarizers, columns: TASKS.map((t) => t.name) },
+      { binarizers, columns: taskDefs().map((t) => t.name) },
     );
     return withExtraMetrics(table, results);
   },
@@ -167,7 +142,7 @@ export const taskTrack: Track = {
 function withExtraMetrics(table: TrackTable, results: RunResult[]): TrackTable {
   const notes: string[] = [];
   const extras = table.rows.map(() => ({} as Record<string, number>));
-  for (const t of TASKS) {
+  for (const t of taskDefs()) {
     for (const name of t.metrics ?? []) {
       const key = metricKey(name);
       const label = `${t.name} ${key}`;
