@@ -6,13 +6,17 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { UserError } from "../engine/errors.ts";
 
-/** `parseArgs` in strict mode; an unknown or malformed option is a {@link UserError}. */
+/**
+ * `parseArgs` in strict mode; an unknown or malformed option (or a positional argument, with
+ * `positionals: false`) is a {@link UserError}. Every CLI of the project parses with this.
+ */
 export function parseCli<const O extends ParseArgsOptionsConfig>(
   argv: string[],
   options: O,
+  { positionals = true }: { positionals?: boolean } = {},
 ) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
   } catch (e) {
     throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }

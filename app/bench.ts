@@ -5,7 +5,6 @@
  * Exit status: 0 all runs done, 1 some runs failed (a worker died), 2 usage error (one line on
  * stderr, no stack trace).
  */
-import { parseArgs } from "node:util";
 import { type BackendName, BACKENDS, initBackend } from "../engine/tf.ts";
 import { RunFailure, UserError } from "../engine/errors.ts";
 import { binarizerNames } from "../engine/binarizers/mod.ts";
@@ -24,6 +23,7 @@ import type { RunResult } from "../engine/run.ts";
 import { getTrack, type Profile, PROFILES, trackNames } from "../tracks/registry.ts";
 import { renderTables } from "../tracks/summary.ts";
 import { installPlugins } from "./plugins.ts";
+import { parseCli } from "./args.ts";
 
 /** The usage text (it lists the registered tracks and binarizers). */
 export function help(): string {
@@ -78,28 +78,22 @@ function list(v: string | undefined): string[] | undefined {
 
 /** Parses argv; throws UserError with a one-line message on anything invalid. */
 export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        profile: { type: "string", default: "quick" },
-        track: { type: "string" },
-        algo: { type: "string" },
-        seeds: { type: "string" },
-        out: { type: "string" },
-        backend: { type: "string", default: "wasm" },
-        "data-dir": { type: "string" },
-        shard: { type: "string" },
-        workers: { type: "string", default: "1" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
-  }
+  const parsed = parseCli(
+    argv,
+    {
+      profile: { type: "string", default: "quick" },
+      track: { type: "string" },
+      algo: { type: "string" },
+      seeds: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string", default: "wasm" },
+      "data-dir": { type: "string" },
+      shard: { type: "string" },
+      workers: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h" },
+    },
+    { positionals: false },
+  );
   const v = parsed.values;
   if (v.help) return "help";
   const profile = v.profile as Profile;

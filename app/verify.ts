@@ -7,7 +7,7 @@
  *
  * Exit status: 0 all valid, 1 some invalid, 2 usage error.
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "./args.ts";
 import { UserError } from "../engine/errors.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { collectBundleFiles, type Verdict, verifyFile } from "../engine/bundle/verify.ts";
@@ -52,20 +52,15 @@ export async function main(
 ): Promise<number> {
   let values, positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        trusted: { type: "string" },
-        reproduce: { type: "boolean", default: false },
-        "data-dir": { type: "string" },
-        quiet: { type: "boolean", short: "q", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
+    ({ values, positionals } = parseCli(argv, {
+      trusted: { type: "string" },
+      reproduce: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+      quiet: { type: "boolean", short: "q", default: false },
+      help: { type: "boolean", short: "h" },
     }));
   } catch (e) {
-    err(`verify: ${oneLine((e as Error).message.split("\n")[0])} (see --help)`);
+    err(`verify: ${oneLine((e as Error).message)}`);
     return 2;
   }
   if (values.help) {
