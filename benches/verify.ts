@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { bytesOf, syntheticBundle, tempKey } from "../tests/bundle_fixtures.ts";
+import { bytesOf, syntheticBundle, tempKey } from "./fixtures/bundles.ts";
 import { collectBundleFiles, verifyFile } from "../engine/bundle/verify.ts";
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
  * the `leaderboard:start` / `leaderboard:end` markers, from the published bundles (`bundles/`,
  * verified against `bundles/trusted-keys.json`) through the same aggregation as the site, so the
  * README's numbers are generated, never typed. `--check` changes nothing and exits 1 when the
- * README is stale (tests/readme_test.ts runs it on the committed bundles).
+ * README is stale (tests/site/readme_test.ts runs it on the committed bundles).
  */
 import { parseCli, runCli } from "../app/args.ts";
 import { join, resolve } from "node:path";

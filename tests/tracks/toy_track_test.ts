@@ -19,7 +19,7 @@ import { accuracyTable } from "../../tracks/accuracy_table.ts";
 import { renderTables } from "../../tracks/summary.ts";
 import type { Track } from "../../tracks/track.ts";
 import { buildSite } from "../../site/build.ts";
-import { tempKey } from "../bundle_fixtures.ts";
+import { tempKey } from "../../benches/fixtures/bundles.ts";
 
 installPlugins();
 

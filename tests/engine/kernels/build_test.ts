@@ -2,7 +2,7 @@
  * The committed engine/kernels/binary.wasm must be exactly what binary.wat compiles to, so a WAT
  * edit without `deno task build:kernels` fails CI instead of silently running stale code.
  */
-import { compileWat, WASM_URL, WAT_URL } from "../engine/kernels/build.ts";
+import { compileWat, WASM_URL, WAT_URL } from "../../../engine/kernels/build.ts";
 
 Deno.test("binary.wasm is up to date with binary.wat", async () => {
   const built = await compileWat(await Deno.readTextFile(WAT_URL));

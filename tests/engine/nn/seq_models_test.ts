@@ -6,27 +6,27 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "../engine/tf.ts";
-import { Rng } from "../engine/rng.ts";
-import { ParamStore } from "../engine/nn/params.ts";
-import { type Ctx, Dense, type Layer } from "../engine/nn/layers.ts";
+import { initBackend, tf } from "../../../engine/tf.ts";
+import { Rng } from "../../../engine/rng.ts";
+import { ParamStore } from "../../../engine/nn/params.ts";
+import { type Ctx, Dense, type Layer } from "../../../engine/nn/layers.ts";
 import {
   Embedding,
   GlobalMaxPool1D,
   maskedMeanPool,
   MemoryBlock,
-} from "../engine/nn/layers_seq.ts";
-import { MultiHeadSelfAttention, paddingMask } from "../engine/nn/layers_transformer.ts";
-import { buildModel } from "../engine/nn/model.ts";
-import { TextTransformer, TRANSFORMER_VOCAB } from "../engine/nn/models/transformer.ts";
-import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
-import { taskTrack } from "../tracks/task/track.ts";
-import { taskDefs } from "../tracks/task/tasks.ts";
-import { SPAM_VOCAB_SIZE } from "../engine/data/spam.ts";
-import { loadKws } from "../engine/data/kws.ts";
-import { train } from "../engine/nn/train.ts";
-import { UserError } from "../engine/errors.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../../engine/nn/layers_seq.ts";
+import { MultiHeadSelfAttention, paddingMask } from "../../../engine/nn/layers_transformer.ts";
+import { buildModel } from "../../../engine/nn/model.ts";
+import { TextTransformer, TRANSFORMER_VOCAB } from "../../../engine/nn/models/transformer.ts";
+import { executeRun, type RunResult, type RunSpec } from "../../../engine/run.ts";
+import { taskTrack } from "../../../tracks/task/track.ts";
+import { taskDefs } from "../../../tracks/task/tasks.ts";
+import { SPAM_VOCAB_SIZE } from "../../../engine/data/spam.ts";
+import { loadKws } from "../../../engine/data/kws.ts";
+import { train } from "../../../engine/nn/train.ts";
+import { UserError } from "../../../engine/errors.ts";
+import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
 

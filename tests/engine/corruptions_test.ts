@@ -6,19 +6,19 @@
 import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
 import fc from "fast-check";
-import { loadDataset } from "../engine/data/mod.ts";
+import { loadDataset } from "../../engine/data/mod.ts";
 import {
   corruptImage,
   CORRUPTION_NAMES,
   corruptSplit,
   getCorruption,
   MNIST_C,
-} from "../engine/corruptions/mod.ts";
-import { plasmaFractal } from "../engine/corruptions/mnist_c.ts";
-import { canny } from "../engine/corruptions/canny.ts";
-import { crc32, encodePng } from "../engine/corruptions/png.ts";
-import { gridContent, renderGrid } from "../engine/corruptions/grid.ts";
-import { Rng } from "../engine/rng.ts";
+} from "../../engine/corruptions/mod.ts";
+import { plasmaFractal } from "../../engine/corruptions/mnist_c.ts";
+import { canny } from "../../engine/corruptions/canny.ts";
+import { crc32, encodePng } from "../../engine/corruptions/png.ts";
+import { gridContent, renderGrid } from "../../engine/corruptions/grid.ts";
+import { Rng } from "../../engine/rng.ts";
 
 const mnist = await loadDataset("mnist", { limit: { test: 200 } });
 const N = 24;

@@ -4,10 +4,10 @@
  * reports its documented metrics; OM_infer follows metrics.md; the view renders.
  */
 import assert from "node:assert/strict";
-import { initBackend } from "../engine/tf.ts";
-import type { RunResult, RunSpec } from "../engine/run.ts";
-import { runGrid } from "../engine/grid/runner.ts";
-import { taskTrack } from "../tracks/task/track.ts";
+import { initBackend } from "../../engine/tf.ts";
+import type { RunResult, RunSpec } from "../../engine/run.ts";
+import { runGrid } from "../../engine/grid/runner.ts";
+import { taskTrack } from "../../tracks/task/track.ts";
 import {
   type InferOptions,
   inferRun,
@@ -15,9 +15,9 @@ import {
   inferTable,
   inferTrack,
   omInfer,
-} from "../tracks/infer/track.ts";
-import { renderInferTable } from "../tracks/infer/view.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../tracks/infer/track.ts";
+import { renderInferTable } from "../../tracks/infer/view.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 

@@ -7,8 +7,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
-import { fft, LOGMEL, logMel, LOGMEL_FRAMES, parseWav, resample } from "../engine/data/audio.ts";
-import { KWS_WORDS, type KwsConfig, loadKws, utterances } from "../engine/data/kws.ts";
+import {
+  fft,
+  LOGMEL,
+  logMel,
+  LOGMEL_FRAMES,
+  parseWav,
+  resample,
+} from "../../../engine/data/audio.ts";
+import { KWS_WORDS, type KwsConfig, loadKws, utterances } from "../../../engine/data/kws.ts";
 import {
   BOS_ID,
   buildVocabulary,
@@ -19,12 +26,17 @@ import {
   SPAM_DIGESTS,
   SPAM_SEQ_LEN,
   tokenize,
-} from "../engine/data/spam.ts";
-import { imageToCloud, loadPointCloud, POINTS } from "../engine/data/pointcloud.ts";
-import { clearDatasetCache } from "../engine/data/mod.ts";
-import { sha256Hex } from "../engine/data/digest.ts";
-import { f1Score, macroF1, requestedMetrics, scorePredictions } from "../engine/nn/metrics.ts";
-import { assertUserError } from "./user_error.ts";
+} from "../../../engine/data/spam.ts";
+import { imageToCloud, loadPointCloud, POINTS } from "../../../engine/data/pointcloud.ts";
+import { clearDatasetCache } from "../../../engine/data/mod.ts";
+import { sha256Hex } from "../../../engine/data/digest.ts";
+import {
+  f1Score,
+  macroF1,
+  requestedMetrics,
+  scorePredictions,
+} from "../../../engine/nn/metrics.ts";
+import { assertUserError } from "../../user_error.ts";
 
 const root = await Deno.makeTempDir({ prefix: "bibench_seq_data_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

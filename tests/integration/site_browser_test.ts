@@ -1,6 +1,6 @@
 /**
  * The leaderboard site in a real browser (Debian's chromium driven by playwright-core; the checks
- * are in tests/site_browser_check.ts, run as a child process with full permissions because
+ * are in tests/integration/site_browser_check.ts, run as a child process with full permissions because
  * playwright needs more than this suite's permission set). Pages are opened from disk
  * (file://): every page loads without console errors or failed requests, every internal link
  * resolves, charts become interactive and hold marks, the leaderboard sorts, the hostile bundle

@@ -7,25 +7,25 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { initBackend, tf } from "../engine/tf.ts";
-import { buildModel, type Model } from "../engine/nn/model.ts";
-import { loadDataset } from "../engine/data/mod.ts";
-import { finalState, train } from "../engine/nn/train.ts";
-import { binarizerNames } from "../engine/binarizers/mod.ts";
-import { exportModel } from "../engine/deploy/export.ts";
-import { DeployRuntime } from "../engine/deploy/runtime.ts";
+import { initBackend, tf } from "../../engine/tf.ts";
+import { buildModel, type Model } from "../../engine/nn/model.ts";
+import { loadDataset } from "../../engine/data/mod.ts";
+import { finalState, train } from "../../engine/nn/train.ts";
+import { binarizerNames } from "../../engine/binarizers/mod.ts";
+import { exportModel } from "../../engine/deploy/export.ts";
+import { DeployRuntime } from "../../engine/deploy/runtime.ts";
 import {
   decodeDeployed,
   DEPLOY_MAGIC,
   packBitStream,
   sizeBreakdown,
   unpackBitStream,
-} from "../engine/deploy/format.ts";
-import { BinaryKernels } from "../engine/kernels/wasm.ts";
-import { UserError } from "../engine/errors.ts";
-import { Rng } from "../engine/rng.ts";
-import { agreement } from "../tracks/infer/track.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../engine/deploy/format.ts";
+import { BinaryKernels } from "../../engine/kernels/wasm.ts";
+import { UserError } from "../../engine/errors.ts";
+import { Rng } from "../../engine/rng.ts";
+import { agreement } from "../../tracks/infer/track.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 

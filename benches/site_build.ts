@@ -1,12 +1,12 @@
 /**
  * Times the site build from N signed synthetic bundles (default 1,000; all six tracks, the nine
  * binarizers, as many seeds as it takes) and weighs the overview page with the assets it loads.
- * `deno run -A site/bench_build.ts [N]`. Last line: JSON.
+ * `deno run -A benches/site_build.ts [N]`. Last line: JSON.
  */
 import { join } from "node:path";
-import { tempKey } from "../tests/bundle_fixtures.ts";
-import { allTrackResults, signedBundle, writeBundles } from "../tests/site_fixtures.ts";
-import { buildSite } from "./build.ts";
+import { tempKey } from "./fixtures/bundles.ts";
+import { allTrackResults, signedBundle, writeBundles } from "./fixtures/site.ts";
+import { buildSite } from "../site/build.ts";
 
 const n = Number(Deno.args[0] ?? 1000);
 const { dir, key, trustedFile } = await tempKey("bench");

@@ -5,8 +5,8 @@
  * stride 2, same/valid padding, batch > 1, 1..130 channels).
  */
 import fc from "fast-check";
-import { initBackend, tf } from "../engine/tf.ts";
-import { Rng } from "../engine/rng.ts";
+import { initBackend, tf } from "../../../engine/tf.ts";
+import { Rng } from "../../../engine/rng.ts";
 import {
   packHWIO,
   packNHWC,
@@ -15,12 +15,12 @@ import {
   realignRows,
   unpackNHWC,
   unpackRows,
-} from "../engine/kernels/pack.ts";
-import * as ref from "../engine/kernels/ref.ts";
-import { BinaryKernels, type KernelFamily } from "../engine/kernels/wasm.ts";
-import { affine, affineSignBit, signThresholds } from "../engine/kernels/transform.ts";
-import { convGeometry, type Padding } from "../engine/kernels/geometry.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../../engine/kernels/pack.ts";
+import * as ref from "../../../engine/kernels/ref.ts";
+import { BinaryKernels, type KernelFamily } from "../../../engine/kernels/wasm.ts";
+import { affine, affineSignBit, signThresholds } from "../../../engine/kernels/transform.ts";
+import { convGeometry, type Padding } from "../../../engine/kernels/geometry.ts";
+import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
 

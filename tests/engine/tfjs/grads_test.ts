@@ -3,9 +3,9 @@
  * same random data, same loss, gradients must agree, and no tensor or buffer may leak.
  */
 import assert from "node:assert/strict";
-import { Rng } from "../engine/rng.ts";
-import { initBackend, tf } from "../engine/tf.ts";
-import { installPlugins } from "../app/plugins.ts";
+import { Rng } from "../../../engine/rng.ts";
+import { initBackend, tf } from "../../../engine/tf.ts";
+import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
 

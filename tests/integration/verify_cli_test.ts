@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bytesOf, setAt, syntheticBundle, tempKey } from "./bundle_fixtures.ts";
+import { bytesOf, setAt, syntheticBundle, tempKey } from "../../benches/fixtures/bundles.ts";
 
-const CLI = new URL("../app/verify.ts", import.meta.url).pathname;
+const CLI = new URL("../../app/verify.ts", import.meta.url).pathname;
 
 async function verify(args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

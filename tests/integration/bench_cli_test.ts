@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { taskTrack } from "../tracks/task/track.ts";
-import { BENCH_PERMISSIONS } from "../engine/grid/pool.ts";
-import { installPlugins } from "../app/plugins.ts";
+import { taskTrack } from "../../tracks/task/track.ts";
+import { BENCH_PERMISSIONS } from "../../engine/grid/pool.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 
-const CLI = new URL("../app/bench.ts", import.meta.url).pathname;
+const CLI = new URL("../../app/bench.ts", import.meta.url).pathname;
 
 async function bench(
   args: string[],

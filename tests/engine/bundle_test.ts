@@ -6,17 +6,17 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { join } from "node:path";
-import { initBackend } from "../engine/tf.ts";
-import { executeRun, type RunSpec } from "../engine/run.ts";
-import { bundleSchema, SCHEMA_FILE } from "../engine/bundle/schema.ts";
-import { contentId } from "../engine/bundle/canonical.ts";
-import { generateKey, loadSigningKey, loadTrustedKeys } from "../engine/bundle/keys.ts";
-import { signBundle } from "../engine/bundle/sign.ts";
-import { bundleToResult, makeBundle, seedsOf } from "../engine/bundle/make.ts";
-import { consistencyProblem, verifyBytes, type VerifyOptions } from "../engine/bundle/verify.ts";
-import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
-import { readResult, writeRun } from "../engine/store/results.ts";
-import { compareBundles } from "../engine/reproduce.ts";
+import { initBackend } from "../../engine/tf.ts";
+import { executeRun, type RunSpec } from "../../engine/run.ts";
+import { bundleSchema, SCHEMA_FILE } from "../../engine/bundle/schema.ts";
+import { contentId } from "../../engine/bundle/canonical.ts";
+import { generateKey, loadSigningKey, loadTrustedKeys } from "../../engine/bundle/keys.ts";
+import { signBundle } from "../../engine/bundle/sign.ts";
+import { bundleToResult, makeBundle, seedsOf } from "../../engine/bundle/make.ts";
+import { consistencyProblem, verifyBytes, type VerifyOptions } from "../../engine/bundle/verify.ts";
+import { MAX_BUNDLE_BYTES } from "../../engine/bundle/validate.ts";
+import { readResult, writeRun } from "../../engine/store/results.ts";
+import { compareBundles } from "../../engine/reproduce.ts";
 import {
   bytesOf,
   changed,
@@ -27,9 +27,9 @@ import {
   syntheticBundle,
   syntheticResult,
   tempKey,
-} from "./bundle_fixtures.ts";
-import type { Bundle } from "../engine/bundle/schema.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../benches/fixtures/bundles.ts";
+import type { Bundle } from "../../engine/bundle/schema.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 
@@ -54,7 +54,7 @@ async function reId(b: Bundle, key = k1.key, sign = true): Promise<Bundle> {
 
 Deno.test("the schema file is generated from schema.ts and up to date", async () => {
   const file = JSON.parse(
-    await Deno.readTextFile(new URL(`../engine/bundle/${SCHEMA_FILE}`, import.meta.url)),
+    await Deno.readTextFile(new URL(`../../engine/bundle/${SCHEMA_FILE}`, import.meta.url)),
   );
   assert.deepEqual(file, JSON.parse(JSON.stringify(bundleSchema)), "run: deno task schema");
 });

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_TRUSTED_FILE } from "../engine/bundle/keys.ts";
-import { END, generatedTable, overviewMarkdown, START, withTable } from "../site/readme.ts";
-import type { SiteData } from "../site/lib/aggregate.ts";
+import { DEFAULT_TRUSTED_FILE } from "../../engine/bundle/keys.ts";
+import { END, generatedTable, overviewMarkdown, START, withTable } from "../../site/readme.ts";
+import type { SiteData } from "../../site/lib/aggregate.ts";
 
-const README = fileURLToPath(new URL("../README.md", import.meta.url));
-const BUNDLES = fileURLToPath(new URL("../bundles", import.meta.url));
+const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+const BUNDLES = fileURLToPath(new URL("../../bundles", import.meta.url));
 
 Deno.test("README: the leaderboard table is the one the published bundles give", async () => {
   const readme = await Deno.readTextFile(README);

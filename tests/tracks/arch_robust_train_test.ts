@@ -5,18 +5,18 @@
  * must give the same numbers.
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../engine/tf.ts";
-import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
-import { runGrid } from "../engine/grid/runner.ts";
-import { weightsPath } from "../engine/store/results.ts";
-import { buildModel } from "../engine/nn/model.ts";
-import { UserError } from "../engine/errors.ts";
-import { loadDataset } from "../engine/data/mod.ts";
-import { evaluate, train } from "../engine/nn/train.ts";
-import { CORRUPTION_NAMES } from "../engine/corruptions/mod.ts";
-import { getTrack, trackNames } from "../tracks/registry.ts";
-import { ARCHITECTURES, archTrack } from "../tracks/arch/track.ts";
-import { taskTrack } from "../tracks/task/track.ts";
+import { initBackend, tf } from "../../engine/tf.ts";
+import { executeRun, type RunResult, type RunSpec } from "../../engine/run.ts";
+import { runGrid } from "../../engine/grid/runner.ts";
+import { weightsPath } from "../../engine/store/results.ts";
+import { buildModel } from "../../engine/nn/model.ts";
+import { UserError } from "../../engine/errors.ts";
+import { loadDataset } from "../../engine/data/mod.ts";
+import { evaluate, train } from "../../engine/nn/train.ts";
+import { CORRUPTION_NAMES } from "../../engine/corruptions/mod.ts";
+import { getTrack, trackNames } from "../../tracks/registry.ts";
+import { ARCHITECTURES, archTrack } from "../../tracks/arch/track.ts";
+import { taskTrack } from "../../tracks/task/track.ts";
 import {
   gapFloor,
   gapRatio,
@@ -24,7 +24,7 @@ import {
   robustSpec,
   robustTable,
   robustTrack,
-} from "../tracks/robust/track.ts";
+} from "../../tracks/robust/track.ts";
 import {
   omTrain,
   SETTINGS,
@@ -33,9 +33,9 @@ import {
   stdRatio,
   trainTable,
   trainTrack,
-} from "../tracks/train/track.ts";
-import { mean, std } from "../engine/stats.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../tracks/train/track.ts";
+import { mean, std } from "../../engine/stats.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 

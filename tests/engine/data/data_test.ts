@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../../../engine/rng.ts";
 import {
   identity,
   limitSplit,
@@ -14,17 +14,17 @@ import {
   stratifiedPick,
   subset,
   trainValSplit,
-} from "../engine/data/dataset.ts";
-import { digestOf, KNOWN_DIGESTS, sha256Hex } from "../engine/data/digest.ts";
+} from "../../../engine/data/dataset.ts";
+import { digestOf, KNOWN_DIGESTS, sha256Hex } from "../../../engine/data/digest.ts";
 import {
   FASHION_MNIST_DEFAULT_DIR,
   FASHION_MNIST_FILES,
   loadFashionMnist,
-} from "../engine/data/fashion_mnist.ts";
-import { decodeIdxFile, parseIdxImages, parseIdxLabels } from "../engine/data/idx.ts";
-import { loadMnist } from "../engine/data/mnist.ts";
-import { DATASET_NAMES, loadDataset } from "../engine/data/mod.ts";
-import { assertUserError } from "./user_error.ts";
+} from "../../../engine/data/fashion_mnist.ts";
+import { decodeIdxFile, parseIdxImages, parseIdxLabels } from "../../../engine/data/idx.ts";
+import { loadMnist } from "../../../engine/data/mnist.ts";
+import { DATASET_NAMES, loadDataset } from "../../../engine/data/mod.ts";
+import { assertUserError } from "../../user_error.ts";
 
 // ---------- fixtures ----------
 

@@ -6,21 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tempKey } from "./bundle_fixtures.ts";
-import { taskTrack } from "../tracks/task/track.ts";
-import { Dispatcher } from "../engine/grid/pool.ts";
-import { CostModel, workUnits } from "../engine/grid/progress.ts";
-import { reproducibleView } from "../engine/bundle/make.ts";
-import { canonicalJson, contentId } from "../engine/bundle/canonical.ts";
-import { signBundle } from "../engine/bundle/sign.ts";
-import type { Bundle } from "../engine/bundle/schema.ts";
-import { parseShard, shardOf } from "../engine/grid/shard.ts";
+import { tempKey } from "../../benches/fixtures/bundles.ts";
+import { taskTrack } from "../../tracks/task/track.ts";
+import { Dispatcher } from "../../engine/grid/pool.ts";
+import { CostModel, workUnits } from "../../engine/grid/progress.ts";
+import { reproducibleView } from "../../engine/bundle/make.ts";
+import { canonicalJson, contentId } from "../../engine/bundle/canonical.ts";
+import { signBundle } from "../../engine/bundle/sign.ts";
+import type { Bundle } from "../../engine/bundle/schema.ts";
+import { parseShard, shardOf } from "../../engine/grid/shard.ts";
 import fc from "fast-check";
-import { installPlugins } from "../app/plugins.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run"];
 
 async function cli(script: string, args: string[], env: Record<string, string> = {}) {

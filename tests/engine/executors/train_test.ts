@@ -3,17 +3,17 @@
  * binarizer registered from outside the engine (this file) trains with no engine change.
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../engine/tf.ts";
-import { executeRun, type RunResult, type RunSpec } from "../engine/run.ts";
-import { registerBinarizer } from "../engine/binarizers/mod.ts";
-import { clipSte, sign, withGradient } from "../engine/binarizers/ops.ts";
-import { taskTrack } from "../tracks/task/track.ts";
-import { decodeWeights, encodeWeights } from "../engine/nn/weights.ts";
-import { buildModel } from "../engine/nn/model.ts";
-import { deriveSeed } from "../engine/rng.ts";
-import { loadDataset } from "../engine/data/mod.ts";
-import { evaluate, finalState } from "../engine/nn/train.ts";
-import { installPlugins } from "../app/plugins.ts";
+import { initBackend, tf } from "../../../engine/tf.ts";
+import { executeRun, type RunResult, type RunSpec } from "../../../engine/run.ts";
+import { registerBinarizer } from "../../../engine/binarizers/mod.ts";
+import { clipSte, sign, withGradient } from "../../../engine/binarizers/ops.ts";
+import { taskTrack } from "../../../tracks/task/track.ts";
+import { decodeWeights, encodeWeights } from "../../../engine/nn/weights.ts";
+import { buildModel } from "../../../engine/nn/model.ts";
+import { deriveSeed } from "../../../engine/rng.ts";
+import { loadDataset } from "../../../engine/data/mod.ts";
+import { evaluate, finalState } from "../../../engine/nn/train.ts";
+import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
 

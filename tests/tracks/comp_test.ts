@@ -3,21 +3,21 @@
  * binarizer's inference extras, the r_c / r_s / OM_comp formulas, and the comp track end to end.
  */
 import assert from "node:assert/strict";
-import { initBackend } from "../engine/tf.ts";
-import { ParamStore } from "../engine/nn/params.ts";
-import { Rng } from "../engine/rng.ts";
-import { Conv2D, Dense } from "../engine/nn/layers.ts";
-import { buildModel } from "../engine/nn/model.ts";
+import { initBackend } from "../../engine/tf.ts";
+import { ParamStore } from "../../engine/nn/params.ts";
+import { Rng } from "../../engine/rng.ts";
+import { Conv2D, Dense } from "../../engine/nn/layers.ts";
+import { buildModel } from "../../engine/nn/model.ts";
 import {
   complexityRatios,
   countLinear,
   countModel,
   type ModelCount,
   omComp,
-} from "../engine/deploy/complexity.ts";
-import { compRun, compTrack } from "../tracks/comp/track.ts";
-import { renderCompTable } from "../tracks/comp/view.ts";
-import { installPlugins } from "../app/plugins.ts";
+} from "../../engine/deploy/complexity.ts";
+import { compRun, compTrack } from "../../tracks/comp/track.ts";
+import { renderCompTable } from "../../tracks/comp/view.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 

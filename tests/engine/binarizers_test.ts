@@ -3,13 +3,13 @@
  * x = 0 (sign(0) = +1), |x| = 1 (the edge of the clipped STE) and |x| > 1 (no gradient).
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "../engine/tf.ts";
-import { getBinarizer } from "../engine/binarizers/mod.ts";
-import type { BinarizerContext, LayerShape, Params } from "../engine/binarizers/mod.ts";
-import { recuTau } from "../engine/binarizers/recu.ts";
-import { fdaSchedule } from "../engine/binarizers/fda.ts";
-import { Rng } from "../engine/rng.ts";
-import { installPlugins } from "../app/plugins.ts";
+import { initBackend, tf } from "../../engine/tf.ts";
+import { getBinarizer } from "../../engine/binarizers/mod.ts";
+import type { BinarizerContext, LayerShape, Params } from "../../engine/binarizers/mod.ts";
+import { recuTau } from "../../engine/binarizers/recu.ts";
+import { fdaSchedule } from "../../engine/binarizers/fda.ts";
+import { Rng } from "../../engine/rng.ts";
+import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * The browser half of tests/site_browser_test.ts, run as its own process with full permissions
+ * The browser half of tests/integration/site_browser_test.ts, run as its own process with full permissions
  * (playwright-core probes /proc and spawns chromium with extra pipes, which `deno test`'s
- * permission set does not allow): `deno run -A tests/site_browser_check.ts`. Exit 0 when every
+ * permission set does not allow): `deno run -A tests/integration/site_browser_check.ts`. Exit 0 when every
  * check passes; the first failure is printed and the exit status is 1.
  *
  * The leaderboard site in a real browser: Debian's chromium driven by playwright-core, pages
@@ -18,11 +18,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
-import { fixtureSite, listFiles } from "./site_fixtures.ts";
+import { fixtureSite, listFiles } from "../../benches/fixtures/site.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const ARTIFACTS = Deno.env.get("SITE_ARTIFACTS") ??
-  new URL("./artifacts/", import.meta.url).pathname;
+  new URL("../artifacts/", import.meta.url).pathname;
 
 /** What a page did while it loaded. */
 interface Trouble {

@@ -2,17 +2,23 @@
  * The leaderboard site (site/build.ts), without a browser: built from signed synthetic bundles of
  * all six tracks, it shows only verified bundles (and says why the others are left out), its
  * numbers are the CLI tables', pages escape every bundle string, links are relative and resolve,
- * and the build is deterministic. Browser checks: tests/site_browser_test.ts.
+ * and the build is deterministic. Browser checks: tests/integration/site_browser_test.ts.
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { buildSite, main } from "../site/build.ts";
-import { renderTables } from "../tracks/summary.ts";
-import { bundleToResult } from "../engine/bundle/make.ts";
-import { binarizerSlug } from "../site/lib/aggregate.ts";
-import { prefixIds } from "../site/lib/charts.ts";
-import { esc, html, safeHref } from "../site/lib/html.ts";
-import { allTrackResults, EVIL, fixtureSite, listFiles, NINE } from "./site_fixtures.ts";
+import { buildSite, main } from "../../site/build.ts";
+import { renderTables } from "../../tracks/summary.ts";
+import { bundleToResult } from "../../engine/bundle/make.ts";
+import { binarizerSlug } from "../../site/lib/aggregate.ts";
+import { prefixIds } from "../../site/lib/charts.ts";
+import { esc, html, safeHref } from "../../site/lib/html.ts";
+import {
+  allTrackResults,
+  EVIL,
+  fixtureSite,
+  listFiles,
+  NINE,
+} from "../../benches/fixtures/site.ts";
 
 let cached: ReturnType<typeof fixtureSite> | null = null;
 function site() {
