@@ -6,7 +6,16 @@ import { tf } from "../tf.ts";
 import { approxSign, scaledSignWeights, sign, withGradient } from "./ops.ts";
 import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-/** The react binarizer (registered by the composition root, app/plugins.ts). */
+/**
+ * ReActNet's RSign: Liu, Shen, Savvides, Cheng, "ReActNet: Towards Precise Binary Neural Network
+ * with Generalized Activation Functions" (ECCV 2020), https://arxiv.org/abs/2003.03488
+ *
+ * - Forward: a(x) = sign(x + t[c_in]), t learnable per input channel (initialised to 0);
+ *   w_b(w) = sign(w) * mean_c |w| per output channel c (detached).
+ * - Backward: ApproxSign for activations, max(0, 2 - 2|x + t|), also t's gradient; clipped STE for
+ *   weights.
+ * - Scales: mean_c |w| per output channel; the threshold t folds into the previous layer.
+ */
 export const react: Binarizer = defineBinarizer({
   name: "react",
   summary: "sign(x + t[c_in]) with learnable threshold and ApproxSign gradient, sign(w)*mean_c|w|",

@@ -9,8 +9,11 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { SiteData } from "./aggregate.ts";
 import type { ChartDef } from "../../tracks/presentation.ts";
-import { curvesChart, r3, vlSpec } from "../../tracks/charts.ts";
+import { curvesChart, r3, r4, vlSpec } from "../../tracks/charts.ts";
 import { presentationOf } from "./tracks.ts";
+import { initBackend } from "../../engine/tf.ts";
+import { getBinarizer } from "../../engine/binarizers/mod.ts";
+import { binarizerCurves } from "../../engine/binarizers/curves.ts";
 
 /** A chart as the pages use it. */
 export interface ChartData {
@@ -80,6 +83,68 @@ function omChart(d: SiteData): ChartDef | null {
   };
 }
 
+/** The epochs the operator charts take the schedule of (the published full profile's). */
+const CURVE_EPOCHS = 3;
+
+/** Schedule values as "tau = 0.85", "n = 9, alpha = 0.075". */
+function stateText(state: Record<string, number>): string {
+  return Object.entries(state).map(([k, v]) => `${k} = ${Number(v.toPrecision(4))}`).join(", ");
+}
+
+/**
+ * What a registered binarizer computes: its forward function and gradient on [-2, 2], for
+ * activations and weights, computed from the registered functions (engine/binarizers/curves.ts).
+ */
+function operatorChart(name: string, slug: string): ChartDef {
+  const b = getBinarizer(name);
+  const c = binarizerCurves(b, { epoch: 0, epochs: CURVE_EPOCHS });
+  const values = c.points.flatMap((p) => [
+    { side: p.side, x: r4(p.x), quantity: "forward", value: r4(p.forward) },
+    { side: p.side, x: r4(p.x), quantity: "gradient", value: r4(p.gradient) },
+  ]);
+  const schedule = c.schedule.length === 0
+    ? "No schedule."
+    : `Schedule of the first of ${CURVE_EPOCHS} epochs: ${stateText(c.state)} (per epoch: ${
+      c.schedule.map((s, e) => `${e + 1}: ${stateText(s)}`).join("; ")
+    }).`;
+  const learnable = b.params ? " Learnable parameters at their initial values." : "";
+  return {
+    id: `operator-${slug}`,
+    title: `What ${name} computes: forward and gradient`,
+    description: "Lines: the binarizer's output and the gradient it passes back, for one sample " +
+      "of activations (scales over the sample) and one output channel of weights (scales over " +
+      `the channel), from the registered functions, in training mode.${learnable} ${schedule}`,
+    spec: vlSpec(`Forward and gradient of ${name}`, {
+      data: { values },
+      facet: {
+        column: { field: "quantity", type: "nominal", title: null, sort: ["forward", "gradient"] },
+      },
+      spec: {
+        width: 220,
+        height: 160,
+        mark: { type: "line", tooltip: true },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: "input (x or w)" },
+          y: { field: "value", type: "quantitative", title: null },
+          color: { field: "side", type: "nominal", title: null, sort: ["activations", "weights"] },
+          strokeDash: { field: "side", type: "nominal", sort: ["activations", "weights"] },
+          tooltip: [
+            { field: "side", type: "nominal" },
+            { field: "quantity", type: "nominal" },
+            { field: "x", type: "quantitative", format: ".2f" },
+            { field: "value", type: "quantitative", format: ".4f" },
+          ],
+        },
+      },
+      resolve: { scale: { y: "independent" } },
+    }),
+    alt: {
+      columns: ["side", "x", "forward", "gradient"],
+      rows: c.points.map((p) => [p.side, r4(p.x), r4(p.forward), r4(p.gradient)]),
+    },
+  };
+}
+
 /** Renames the ids of an SVG (and their references) to `prefix-N`, in order of appearance. */
 export function prefixIds(svg: string, prefix: string): string {
   const ids: string[] = [];
@@ -108,7 +173,10 @@ async function render(def: ChartDef): Promise<ChartData> {
   }
 }
 
-/** Every chart of the site, by id: the overview, each track's (in track order), each binarizer's. */
+/**
+ * Every chart of the site, by id: the overview, each track's (in track order), each binarizer's
+ * training curves and operator (forward and gradient).
+ */
 export async function buildCharts(d: SiteData): Promise<Record<string, ChartData>> {
   const order = d.binarizers.map((b) => b.name);
   const defs: (ChartDef | null)[] = [omChart(d)];
@@ -128,6 +196,9 @@ export async function buildCharts(d: SiteData): Promise<Record<string, ChartData
       );
     }
   }
+  const known = d.binarizers.filter((b) => b.known);
+  if (known.length > 0) await initBackend("cpu");
+  for (const b of known) defs.push(operatorChart(b.name, b.slug));
   const out: Record<string, ChartData> = {};
   for (const def of defs) if (def) out[def.id] = await render(def);
   return out;

@@ -39,8 +39,10 @@ export function render(d: PageData & { bin: BinarizerData }): string {
         flags.length ? ":" : ": nothing."
       }</p>${flags.length ? html`<ul>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : html``}</div>`
       : html``}
-    <p>Formulas of all nine operators: <code>shared/reference/binarizers.md</code>; source:
-    <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>.</p>
+    <p>Forward, backward and scale formulas, schedule and paper: the doc comment of
+    <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>; every operator side by side:
+    <code>shared/reference/binarizers.md</code>.</p>
+    ${chart(d.charts[`operator-${b.slug}`])}
     <h2>Overall metrics</h2>
     <div class="scroll">
       <table class="data">

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../engine/tf.ts";
-import { getBinarizer } from "../../engine/binarizers/mod.ts";
+import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
+import { binarizerCurves } from "../../engine/binarizers/curves.ts";
 import type { BinarizerContext, LayerShape, Params } from "../../engine/binarizers/mod.ts";
 import { recuTau } from "../../engine/binarizers/recu.ts";
 import { fdaSchedule } from "../../engine/binarizers/fda.ts";
@@ -216,4 +217,23 @@ Deno.test("fda: noise adaptation adds alpha * (MLP(x) + 0.1 sin x) while alpha >
     tf.mul(tf.sin(x), 0.1),
   ).dataSync();
   close(diff, Array.from(mlp).map((v) => 0.1 * v), 1e-5);
+});
+
+Deno.test("binarizerCurves: forward and gradient from the registered functions, no tensor left", () => {
+  const before = tf.memory().numTensors;
+  const bnn = binarizerCurves(getBinarizer("bnn"), { from: -2, to: 2, points: 5 });
+  const acts = bnn.points.filter((p) => p.side === "activations");
+  assert.deepEqual(acts.map((p) => p.x), [-2, -1, 0, 1, 2]);
+  assert.deepEqual(acts.map((p) => p.forward), [-1, -1, 1, 1, 1]);
+  assert.deepEqual(acts.map((p) => p.gradient), [0, 1, 1, 1, 0]);
+  assert.deepEqual(bnn.schedule, []);
+  const fda = binarizerCurves(getBinarizer("fda"), { epochs: 3 });
+  assert.deepEqual(fda.state, fdaSchedule(0, 3));
+  assert.equal(fda.schedule.length, 3);
+  for (const name of binarizerNames()) {
+    const c = binarizerCurves(getBinarizer(name), { points: 21 });
+    assert.equal(c.points.length, 42);
+    assert.ok(c.points.every((p) => Number.isFinite(p.forward) && Number.isFinite(p.gradient)));
+  }
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { executeRun, type RunResult, type RunSpec } from "../../../engine/run.ts";
-import { registerBinarizer } from "../../../engine/binarizers/mod.ts";
+import { defineBinarizer, registerBinarizer } from "../../../engine/binarizers/mod.ts";
 import { clipSte, sign, withGradient } from "../../../engine/binarizers/ops.ts";
 import { taskTrack } from "../../../tracks/task/track.ts";
 import { decodeWeights, encodeWeights } from "../../../engine/nn/weights.ts";
@@ -73,17 +73,11 @@ Deno.test("no tensors leak across runs", async () => {
 
 Deno.test("a toy binarizer registered here runs through the engine unchanged", async () => {
   // Ternary-ish toy: sign with a dead zone, clipped STE; weights plain sign.
-  registerBinarizer({
+  // No deploy flags: they default to false.
+  registerBinarizer(defineBinarizer({
     name: "toy-deadzone",
     summary: "test-only: sign(x) outside |x| < 0.1, 0 inside",
     binary: true,
-    deploy: {
-      weightScale: false,
-      runtimeActivationScale: false,
-      channelOutputScale: false,
-      spatialOutputScale: false,
-      inputThreshold: false,
-    },
     weights: (w) => withGradient(w, sign, clipSte),
     activations: (x) =>
       withGradient(
@@ -91,7 +85,7 @@ Deno.test("a toy binarizer registered here runs through the engine unchanged", a
         (v) => tf.mul(sign(v), tf.cast(tf.greater(tf.abs(v), 0.1), "float32")),
         clipSte,
       ),
-  });
+  }));
   const specs = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "toy-deadzone"], seeds: 1 })
     .filter((s) => s.task === "mnist")
     .map((s) => ({ ...s, limit: { train: 64, val: 32, test: 64 } }));
