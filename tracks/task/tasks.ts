@@ -1,8 +1,8 @@
 /**
  * The learning tasks: each a dataset (engine/data/mod.ts) and the model trained on it
  * (engine/nn/models/). The task track trains every registered task; robust and infer reuse the
- * task runs. The composition root (app/plugins.ts) registers {@link BUILTIN_TASKS}; a task is one
- * more `registerTask` line there (sizes per profile: tracks/task/track.ts `SIZES`, optional).
+ * task runs. The composition root (app/plugins.ts) registers each task, one `registerTask` line
+ * per task (sizes per profile: tracks/task/track.ts `SIZES`, optional).
  */
 
 /** A task: a dataset and the model trained on it. */
@@ -19,18 +19,6 @@ export interface TaskDef {
    */
   deployable?: boolean;
 }
-
-/** The built-in tasks, in column order. */
-export const BUILTIN_TASKS: readonly TaskDef[] = [
-  { name: "mnist", dataset: "mnist", model: "cnn" },
-  { name: "fashion", dataset: "fashion-mnist", model: "cnn" },
-  // SpamAssassin mails, BERT-like encoder; F1 with spam as the positive class.
-  { name: "spam", dataset: "spam", model: "transformer", metrics: ["f1"], deployable: false },
-  // Point clouds drawn from the MNIST digits, PointNet-vanilla.
-  { name: "pointcloud", dataset: "pointcloud", model: "pointnet", deployable: false },
-  // Keywords spoken by espeak-ng voices, log-mel frames, FSMN.
-  { name: "kws", dataset: "kws", model: "fsmn", deployable: false },
-];
 
 const TASKS: TaskDef[] = [];
 
