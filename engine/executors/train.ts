@@ -4,12 +4,26 @@
  */
 import { backendInfo } from "../tf.ts";
 import { deriveSeed } from "../rng.ts";
-import { loadDataset } from "../data/mod.ts";
-import { buildModel } from "../nn/model.ts";
+import { type Dataset, loadDataset } from "../data/mod.ts";
+import { buildModel, type Model } from "../nn/model.ts";
 import { evaluate, predict, train, type TrainHooks } from "../nn/train.ts";
 import { accuracyOf, requestedMetrics, scorePredictions } from "../nn/metrics.ts";
 import { UserError } from "../errors.ts";
 import type { RunEnv, RunOutput, RunResult, RunSpec } from "../run.ts";
+
+/**
+ * The network of run `spec` for `data`, with its initial weights (seeded from the run's seed), as
+ * `binarizer` (default: the run's) sees it.
+ */
+export function modelFor(spec: RunSpec, data: Dataset, binarizer = spec.binarizer): Model {
+  return buildModel(spec.model, {
+    inputShape: data.shape,
+    numClasses: data.numClasses,
+    binarizer,
+    seed: deriveSeed(spec.seed, "init"),
+    width: spec.width,
+  });
+}
 
 /** The "train" executor: loads data, builds and trains the model, scores it on the test split. */
 export async function trainAndTest(
@@ -27,13 +41,7 @@ export async function trainAndTest(
     limit: spec.limit,
   });
   const loadSeconds = (performance.now() - t0) / 1000;
-  const model = buildModel(spec.model, {
-    inputShape: data.shape,
-    numClasses: data.numClasses,
-    binarizer: spec.binarizer,
-    seed: deriveSeed(spec.seed, "init"),
-    width: spec.width,
-  });
+  const model = modelFor(spec, data);
   try {
     const trained = train(model, data, { ...spec.train, seed: spec.seed }, hooks);
     const t1 = performance.now();

@@ -4,9 +4,9 @@
  * weights there are intact, trained again otherwise (training is deterministic: the same weights),
  * then the evaluating run's data loaded and the network built and restored.
  */
-import { deriveSeed } from "../rng.ts";
 import { type Dataset, loadDataset } from "../data/mod.ts";
-import { buildModel, type Model } from "../nn/model.ts";
+import type { Model } from "../nn/model.ts";
+import { modelFor } from "./train.ts";
 import type { TrainHooks } from "../nn/train.ts";
 import type { WeightSnapshot } from "../nn/params.ts";
 import { executeRun, type RunEnv, type RunSpec } from "../run.ts";
@@ -55,13 +55,7 @@ export async function loadTrainedModel(
     seed: spec.seed,
     limit: spec.limit,
   });
-  const model = buildModel(spec.model, {
-    inputShape: data.shape,
-    numClasses: data.numClasses,
-    binarizer: spec.binarizer,
-    seed: deriveSeed(spec.seed, "init"),
-    width: spec.width,
-  });
+  const model = modelFor(spec, data);
   try {
     model.store.restore(weights);
   } catch (e) {

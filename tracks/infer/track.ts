@@ -32,12 +32,12 @@
  * seconds of each phase.
  */
 import { backendInfo, tf } from "../../engine/tf.ts";
-import { deriveSeed } from "../../engine/rng.ts";
 import { UserError } from "../../engine/errors.ts";
 import { type RunEnv, type RunOutput, type RunResult, type RunSpec } from "../../engine/run.ts";
 import { loadTrainedModel } from "../../engine/executors/trained.ts";
+import { modelFor } from "../../engine/executors/train.ts";
 import type { Split } from "../../engine/data/mod.ts";
-import { buildModel, type Model } from "../../engine/nn/model.ts";
+import type { Model } from "../../engine/nn/model.ts";
 import { finalState, type TrainHooks } from "../../engine/nn/train.ts";
 import type { Ctx } from "../../engine/nn/layers.ts";
 import { mean, quadraticMean, std } from "../../engine/stats.ts";
@@ -194,13 +194,7 @@ export async function inferRun(
     env,
     hooks,
   );
-  const input = {
-    inputShape: data.shape,
-    numClasses: data.numClasses,
-    seed: deriveSeed(spec.seed, "init"),
-    width: spec.width,
-  };
-  const fpModel = buildModel(spec.model, { ...input, binarizer: "fp32" });
+  const fpModel = modelFor(spec, data, "fp32");
   const kernels = await BinaryKernels.load();
   let rt: DeployRuntime | undefined, fpRt: DeployRuntime | undefined;
   const metrics: Record<string, number> = {};
