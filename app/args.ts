@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { UserError } from "../engine/errors.ts";
+import { printable } from "../engine/printable.ts";
 
 /**
  * `parseArgs` in strict mode; an unknown or malformed option (or a positional argument, with
@@ -37,11 +38,13 @@ export async function runCli(
     return await body();
   } catch (e) {
     if (e instanceof UserError) {
-      console.error(`${name}: ${e.message}`);
+      console.error(`${name}: ${printable(e.message)}`);
       return 2;
     }
     if (opts.failed === undefined) throw e;
-    console.error(`${name}: ${opts.failed}${String((e as Error)?.message ?? e).split("\n")[0]}`);
+    console.error(
+      `${name}: ${opts.failed}${printable(String((e as Error)?.message ?? e).split("\n")[0])}`,
+    );
     return 1;
   }
 }

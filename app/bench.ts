@@ -19,7 +19,8 @@ import {
   loadSigningKey,
   loadTrustedKeys,
 } from "../engine/bundle/keys.ts";
-import type { RunResult } from "../engine/run.ts";
+import type { RunResult, RunSpec } from "../engine/run.ts";
+import { CostModel, formatDuration } from "../engine/grid/progress.ts";
 import { getTrack, type Profile, PROFILES, trackNames } from "../tracks/registry.ts";
 import { renderTables } from "../tracks/summary.ts";
 import { installPlugins } from "./plugins.ts";
@@ -45,7 +46,8 @@ Options:
                               (default /usr/share/datasets/fashion-mnist)
   --shard I/N                 run only shard I of N (0-based: every N-th run of the grid from
                               run I); merge the shards' --out directories with deno task merge
-  --workers N                 run pending runs in N local processes (default 1)
+  --workers N                 run pending runs in N local processes (default: the number of
+                              cores, ${defaultWorkers()} here; 1 runs them in this process)
   -h, --help                  show this help
 
 Every run is written as a result bundle (OUT/runs/<id>.json, weights beside it), signed with
@@ -57,6 +59,11 @@ Exit status: 0 done, 1 some runs failed, 2 usage error.
 /** Every registered binarizer but fp32: a binarizer registered in app/plugins.ts runs by default. */
 export function defaultBinarizers(): string[] {
   return binarizerNames().filter((b) => b !== "fp32");
+}
+
+/** One worker process per core: training is single-threaded (tfjs wasm), so cores are idle else. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(64, navigator.hardwareConcurrency || 1));
 }
 
 /** Parsed and validated command line. */
@@ -89,7 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       backend: { type: "string", default: "wasm" },
       "data-dir": { type: "string" },
       shard: { type: "string" },
-      workers: { type: "string", default: "1" },
+      workers: { type: "string", default: String(defaultWorkers()) },
       help: { type: "boolean", short: "h" },
     },
     { positionals: false },
@@ -163,6 +170,27 @@ async function announceSigning(): Promise<void> {
   );
 }
 
+/**
+ * What bench is about to do, in one line: profile, tracks, rows, runs left, workers and the
+ * estimated time (runs priced by {@link CostModel}'s measured rates; runs that must run alone
+ * hold every worker).
+ */
+async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
+  const { todo } = await finishedRuns(args.out, specs);
+  const costs = new CostModel();
+  const workers = Math.max(1, Math.min(args.workers, todo.length));
+  let seconds = 0;
+  for (const s of todo) {
+    seconds += costs.estimate(s) / (getTrack(s.track).alone ? 1 : workers);
+  }
+  const rows = args.binarizers.length;
+  return `bench: profile ${args.profile}; tracks ${args.tracks.join(", ")}; ${rows} rows ` +
+    `(${args.binarizers.join(", ")}); ${specs.length} runs, ${todo.length} to do` +
+    (todo.length < specs.length ? ` (${specs.length - todo.length} already in ${args.out})` : "") +
+    `; ${args.workers} worker${args.workers === 1 ? "" : "s"}; estimated ` +
+    `${formatDuration(seconds)} (rates measured on a 2-core machine)`;
+}
+
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
 export async function bench(args: BenchArgs): Promise<string[]> {
   const grid = args.tracks.flatMap((name) =>
@@ -174,6 +202,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
     await loadDataset(name, { dir: args.dataDir });
   }
   await announceSigning();
+  console.error(await planLine(args, specs));
   if (args.shard) {
     console.error(
       `bench: shard ${args.shard.index}/${args.shard.count}: ${specs.length} of ${grid.length} ` +

@@ -11,6 +11,7 @@ import { UserError } from "../engine/errors.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { planMerge, writeMerge } from "../engine/bundle/merge.ts";
 import { bundleToResult } from "../engine/bundle/make.ts";
+import { printable } from "../engine/printable.ts";
 
 export const HELP = `Usage: deno task merge DIR... --out DIR
 
@@ -52,7 +53,7 @@ export function main(argv: string[]): Promise<number> {
     const outExists = await Deno.stat(values.out).then((i) => i.isDirectory, () => false);
     const plan = await planMerge(outExists ? [values.out, ...positionals] : positionals, trusted);
     if (plan.problems.length > 0) {
-      for (const p of plan.problems) console.error(`merge: ${p.replace(/\s+/g, " ")}`);
+      for (const p of plan.problems) console.error(`merge: ${printable(p.replace(/\s+/g, " "))}`);
       console.error(`merge: refused (${plan.problems.length} problem(s)); nothing was written`);
       return 1;
     }

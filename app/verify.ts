@@ -12,6 +12,7 @@ import { UserError } from "../engine/errors.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { collectBundleFiles, type Verdict, verifyFile } from "../engine/bundle/verify.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
+import { printable } from "../engine/printable.ts";
 
 export const HELP = `Usage: deno task verify [options] FILE|DIR...
 
@@ -32,16 +33,16 @@ Options:
 Exit status: 0 all valid, 1 some invalid, 2 usage error.
 `;
 
-/** One line, whatever the reason holds. */
+/** One line, whatever the reason holds, with control and bidi characters shown as escapes. */
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
+  return printable(s.replace(/\s+/g, " ").trim());
 }
 
 function okLine(v: Verdict): string {
   const b = v.bundle!;
   const who = v.signer ? `signed by ${v.signer.owner} (${v.signer.keyId})` : "";
   const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
-  return `ok    ${v.path}  ${b.config.id}  ${who}${notes}`;
+  return printable(`ok    ${v.path}  ${b.config.id}  ${who}${notes}`);
 }
 
 /** Runs the verifier; returns the exit status. Output goes to the given sinks (tests). */
@@ -80,7 +81,7 @@ export async function main(
       const v = await verifyFile(path, { trusted });
       if (!v.ok) {
         failed++;
-        out(`FAIL  ${path}: ${oneLine(v.reason ?? "invalid")}`);
+        out(`FAIL  ${oneLine(`${path}: ${v.reason ?? "invalid"}`)}`);
         continue;
       }
       if (values.reproduce) {
@@ -100,7 +101,7 @@ export async function main(
         }
         if (!good) {
           failed++;
-          out(`FAIL  ${path}: reproduce: ${oneLine(line)}`);
+          out(`FAIL  ${oneLine(`${path}: reproduce: ${line}`)}`);
           continue;
         }
         ok++;

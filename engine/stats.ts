@@ -36,7 +36,9 @@ export function quadraticMean(xs: readonly number[]): number {
  * full-precision accuracy: E[A_bi,s / E[A_fp]] = E[A_bi] / E[A_fp].
  */
 export function accuracyRatio(bi: readonly number[], fp: readonly number[]): number {
-  return mean(bi) / mean(fp);
+  // A zero (or missing) reference has no ratio: NaN, shown as a dash, never Infinity.
+  const ref = mean(fp);
+  return ref > 0 ? mean(bi) / ref : NaN;
 }
 
 /**

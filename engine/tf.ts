@@ -11,6 +11,11 @@ import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 
 export { tf };
 
+// tfjs's cpu backend advises, on first use under Node-like runtimes, to install its native Node
+// backend: wrong advice here (Deno, wasm backend). PROD silences tfjs's warnings; numerics are
+// unchanged.
+tf.env().set("PROD", true);
+
 /** Backends the benchmark can train on. */
 export const BACKENDS = ["wasm", "cpu"] as const;
 export type BackendName = typeof BACKENDS[number];

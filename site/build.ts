@@ -5,7 +5,7 @@
  * One direction: bundles (verified, trusted signatures only) -> the tracks' own tables
  * (site/lib/aggregate.ts) -> `_data/*.json` -> charts rendered to SVG -> pages (site/pages/,
  * 11ty.ts templates) -> `_site/`. Assets (site/assets/, vega and vega-embed from node_modules)
- * and a raw copy of every shown bundle are copied in. Nothing depends on the time or the
+ * and the canonical JSON of every shown bundle are copied in. Nothing depends on the time or the
  * machine: the same bundles give byte-identical output.
  *
  * Exit status: 0 built (bundles may have been left out: they are printed and listed on the
@@ -16,7 +16,9 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Eleventy from "@11ty/eleventy";
 import { UserError } from "../engine/errors.ts";
+import { printable } from "../engine/printable.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
+import { canonicalJson } from "../engine/bundle/canonical.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
 import { buildCharts } from "./lib/charts.ts";
 import { installPlugins } from "../app/plugins.ts";
@@ -153,9 +155,11 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const pages = await runEleventy(dataDir, out);
   await copyAssets(out);
   await Deno.mkdir(join(out, "bundle"), { recursive: true });
+  // The raw JSON offered for download is the canonical form of the verified value: what was
+  // signed, whatever else the file's bytes held (key order, spacing).
   for (const b of data.bundles) {
     const a = accepted.find((x) => x.file === b.file)!;
-    await Deno.copyFile(a.path, join(out, b.raw));
+    await Deno.writeTextFile(join(out, b.raw), canonicalJson(a.bundle));
   }
 
   const seconds = (performance.now() - t0) / 1000;
@@ -164,7 +168,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   );
   if (excluded.length) {
     log(`site: ${excluded.length} file(s) left out:`);
-    for (const e of excluded) log(`  ${e.file}: ${e.reason}`);
+    for (const e of excluded) log(`  ${printable(`${e.file}: ${e.reason}`)}`);
   }
   log(`site: wrote ${pages} page(s) to ${opts.out} in ${seconds.toFixed(1)} s`);
   return { shown: accepted.length, files: fileCount, excluded, pages, seconds };

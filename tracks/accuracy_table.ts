@@ -1,6 +1,7 @@
 /**
  * The summary shared by accuracy tracks (learning task, architecture): cells of test accuracy
- * over seeds, ratios to fp32 per column, and the quadratic-mean OM over columns.
+ * over seeds, ratios to fp32 per column, and the quadratic-mean OM over columns. A column whose
+ * fp32 reference is missing or zero has no ratios (NaN) and a note says so.
  */
 import type { RunResult } from "../engine/run.ts";
 import { accuracyRatio, mean, omAccuracy, std } from "../engine/stats.ts";
@@ -38,5 +39,13 @@ export function accuracyTable(
     const om = ratios.some((r) => Number.isNaN(r)) ? NaN : omAccuracy(ratios);
     return { binarizer: b, cells, om };
   });
-  return { ...meta, metric: "test accuracy", columns, rows };
+  const noReference = columns.filter((c) => {
+    const fp = acc.get(key("fp32", c));
+    return !fp || !(mean(fp) > 0);
+  });
+  const notes = noReference.length === 0 ? [] : [
+    `No fp32 reference for ${noReference.join(", ")} (missing, or zero accuracy): ` +
+    `ratios there and ${meta.omName} are shown as —.`,
+  ];
+  return { ...meta, metric: "test accuracy", columns, rows, ...(notes.length ? { notes } : {}) };
 }

@@ -10,7 +10,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 
 function cellText(c: Cell | null): string {
   if (!c) return "-";
-  const ratio = Number.isNaN(c.ratio) ? "" : ` (${c.ratio.toFixed(3)})`;
+  const ratio = Number.isFinite(c.ratio) ? ` (${c.ratio.toFixed(3)})` : "";
   return `${pct(c.mean)} ± ${pct(c.std)}${ratio}`;
 }
 

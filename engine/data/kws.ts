@@ -1,31 +1,37 @@
 /**
- * Keyword spotting on spoken words synthesised with Debian's `espeak-ng`: the ten Speech Commands
- * keywords (yes, no, up, down, left, right, on, off, stop, go) said by many synthetic "speakers"
- * (English accents x voice variants), at seeded speeds and pitches, placed at a seeded offset in a
- * 1 s clip over seeded background noise, as log-mel features (audio.ts). The reference benchmarked
- * Google Speech Commands, which cannot be downloaded here; this keeps its shape (ten keywords, 1 s
- * clips, speaker-disjoint test set) with data generated on the machine.
+ * Keyword spotting on spoken words synthesised by eSpeak NG (WebAssembly build from npm,
+ * espeak.ts): the ten Speech Commands keywords (yes, no, up, down, left, right, on, off, stop, go)
+ * said by many synthetic "speakers" (English accents x voice variants), at seeded speeds and
+ * pitches, placed at a seeded offset in a 1 s clip over seeded background noise, as log-mel
+ * features (audio.ts). The reference benchmarked Google Speech Commands, which cannot be downloaded
+ * here; this keeps its shape (ten keywords, 1 s clips, speaker-disjoint test set) with data
+ * generated on the machine, identical on every machine (one synthesizer, one digest).
  *
- * One utterance, from its own generator (seeded by config seed, speaker, word and repetition):
+ * Speakers: every `accent+variant` of the config says each keyword once at speed 160, pitch 50;
+ * voices that produce byte-identical audio for any keyword are one speaker under two names (in
+ * eSpeak NG, `en-us-nyc` says "yes" exactly as `en-us` does), and only the first of them is kept,
+ * so no speaker can sit on both sides of the split. The kept voices are listed in `speakers.txt`.
+ *
+ * One utterance, from its own generator (seeded by config seed, voice, word and repetition):
  * speed (words per minute) and pitch (0-99) uniform integers in the config's ranges;
- * `espeak-ng --stdout -v ACCENT+VARIANT -s SPEED -p PITCH WORD`; resampled to 16 kHz; trimmed to
- * the samples between the first and last one above 2% of the peak; placed at a uniform offset in a
- * 16,000-sample clip (the centre second if longer); plus noise at an SNR uniform in the config's
- * range (dB, relative to the trimmed speech's RMS): Gaussian noise through a one-pole low-pass
- * filter with a coefficient uniform in [0, 0.95) (white to brown-ish), scaled to the target RMS.
- * Features: [49 frames, 40 log-mel bands] per utterance.
+ * `espeak-ng -v VOICE -s SPEED -p PITCH WORD`; resampled to 16 kHz; trimmed to the samples between
+ * the first and last one above 2% of the peak; placed at a uniform offset in a 16,000-sample clip
+ * (the centre second if longer); plus noise at an SNR uniform in the config's range (dB, relative
+ * to the trimmed speech's RMS): Gaussian noise through a one-pole low-pass filter with a
+ * coefficient uniform in [0, 0.95) (white to brown-ish), scaled to the target RMS. Features:
+ * [49 frames, 40 log-mel bands] per utterance.
  *
- * Splits: a fixed {@link KWS_TEST_SPEAKER_FRACTION} of the speakers (seed
+ * Splits: a fixed {@link KWS_TEST_SPEAKER_FRACTION} of the kept speakers (seed
  * {@link KWS_TEST_SPLIT_SEED}) forms the test split, so test voices are never heard in training;
  * train / val are stratified from the rest with the run seed, as for MNIST.
  *
- * Cache: the generated set is a pure function of (espeak-ng version, config, feature parameters).
- * It is written once to `CACHE/kws-<espeak version>-<params hash>/` (`features.f32` float32 LE,
- * `labels.u8`, `manifest.json` with both SHA-256), atomically (a temporary directory renamed into
- * place), where CACHE is `KwsOptions.cacheDir`, else `$BIBENCH_CACHE_DIR`, else
- * `$XDG_CACHE_HOME/bibench`, else `$HOME/.cache/bibench`. Every load hashes both files and checks
- * them against the manifest and, for a version / config whose digest is recorded in
- * {@link KWS_KNOWN_DIGESTS}, against the recorded digest: the digests go into `Dataset.digests`.
+ * Cache: the generated set is a pure function of (synthesizer, config, feature parameters). It is
+ * written once to `CACHE/kws-<synthesizer tag>-<params hash>/` (`features.f32` float32 LE,
+ * `labels.u8`, `speakers.txt`, `manifest.json` with their SHA-256), atomically (a temporary
+ * directory renamed into place), where CACHE is `KwsOptions.cacheDir`, else `$BIBENCH_CACHE_DIR`,
+ * else `$XDG_CACHE_HOME/bibench`, else `$HOME/.cache/bibench`, else `.cache/bibench` in the working
+ * directory. Every load hashes the files and checks them against the manifest and, for the default
+ * config, against {@link KWS_KNOWN_DIGESTS}: the digests go into `Dataset.digests`.
  */
 
 import { join } from "node:path";
@@ -41,6 +47,7 @@ import {
 } from "./dataset.ts";
 import { digestOf, sha256Hex } from "./digest.ts";
 import { LOGMEL, logMel, LOGMEL_FRAMES, parseWav, resample } from "./audio.ts";
+import { loadEspeak, type Synth, type SynthIdentity } from "./espeak.ts";
 
 /** The keywords, in label order. */
 export const KWS_WORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"];
@@ -63,8 +70,8 @@ export interface KwsConfig {
 }
 
 /**
- * The benchmark's set: 7 accents x 12 variants = 84 speakers, 3 repetitions of each word:
- * 2,520 utterances (17 test speakers: 510 test utterances).
+ * The benchmark's set: 7 accents x 12 variants = 84 voices (all distinct in eSpeak NG 1.52-dev),
+ * 3 repetitions of each word: 2,520 utterances (17 test speakers: 510 test utterances).
  */
 export const KWS_DEFAULT_CONFIG: KwsConfig = {
   accents: [
@@ -74,9 +81,9 @@ export const KWS_DEFAULT_CONFIG: KwsConfig = {
     "en-gb-x-gbclan",
     "en-gb-x-gbcwmd",
     "en-029",
-    "en-us-nyc",
+    "en-gb-x-rp",
   ],
-  variants: ["m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f4", "klatt", "croak"],
+  variants: ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "croak"],
   repeats: 3,
   speed: [120, 200],
   pitch: [25, 75],
@@ -89,74 +96,84 @@ export const KWS_TEST_SPEAKER_FRACTION = 0.2;
 export const KWS_TEST_SPLIT_SEED = 50_000;
 
 /**
- * SHA-256 of the generated files per cache name (`kws-<version>-<hash>/<file>`), measured with
- * Debian 12's espeak-ng 1.51+dfsg-10+deb12u2 and the default config.
+ * SHA-256 of the generated files per cache name (`kws-<synthesizer tag>-<hash>/<file>`), measured
+ * with npm espeak-ng@1.0.2 and the default config.
  */
 export const KWS_KNOWN_DIGESTS: Readonly<Record<string, string>> = {
-  "kws-1.51-cdcabf641303/features.f32":
-    "360ad74eaac31f2357adc7c4bea6df744ab27f58e8ad136798a99f70366ee463",
-  "kws-1.51-cdcabf641303/labels.u8":
+  "kws-espeak-ng-1.0.2-10d24bb7-fb8fb10555ed/features.f32":
+    "3010437a86d4c3904a4d072adf445cc5a84bb93accea9ab5796c16b07bc1435e",
+  "kws-espeak-ng-1.0.2-10d24bb7-fb8fb10555ed/labels.u8":
     "c8e51ee5f4ac28246fdb3eb40d5bf67df52ee3905de95b9eabe0ddcd0b395c76",
+  "kws-espeak-ng-1.0.2-10d24bb7-fb8fb10555ed/speakers.txt":
+    "e4130a17a05ea8803f121d4cc00520d6f3d53f26e7b5af6c7c7c09ab64311536",
 };
 
 /**
  * Version of the generation procedure, part of the cache name: bump it whenever the code that
- * turns espeak-ng's output into features changes (makeClip, audio.ts), so stale sets are not
- * reused, and re-record {@link KWS_KNOWN_DIGESTS}.
+ * turns the synthesizer's output into features changes (makeClip, audio.ts, the speaker probe),
+ * so stale sets are not reused, and re-record {@link KWS_KNOWN_DIGESTS}.
  */
-export const KWS_FORMAT = 1;
+export const KWS_FORMAT = 2;
+
+/** How each voice says each keyword once to tell speakers apart (see the module comment). */
+export const KWS_PROBE = { speed: 160, pitch: 50 } as const;
 
 /** Options of {@link loadKws} beyond the common ones. */
 export interface KwsOptions {
   config?: KwsConfig;
   /** Root of the cache (default: see the module comment). */
   cacheDir?: string;
-  /** The espeak-ng executable (default "espeak-ng" on PATH). */
-  espeak?: string;
-  /** Parallel espeak-ng processes while generating (default 2). */
-  concurrency?: number;
 }
 
-const INSTALL = `install it with "apt-get install espeak-ng"`;
-
-/** The espeak-ng version string ("1.51"), or a one-line UserError saying how to install it. */
-export function espeakVersion(espeak = "espeak-ng"): Promise<string> {
-  return memoize(`espeak-version:${espeak}`, async () => {
-    const out = await runEspeak(espeak, ["--version"]);
-    const text = new TextDecoder().decode(out);
-    const m = /text-to-speech:\s*(\S+)/.exec(text);
-    if (!m) throw new UserError(`cannot read the espeak-ng version from "${text.trim()}"`);
-    return m[1];
-  });
+/** The synthesizer's short name in cache directory names: `espeak-ng@1.0.2` + module digest. */
+export function synthTag(id: SynthIdentity): string {
+  return `${id.package.replace("@", "-")}-${id.wasmSha256.slice(0, 8)}`;
 }
 
-async function runEspeak(espeak: string, args: string[]): Promise<Uint8Array> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command(espeak, { args, stdout: "piped", stderr: "piped", stdin: "null" })
-      .output();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UserError(
-        `espeak-ng not found (${espeak}): the keyword-spotting task synthesises its words with ` +
-          `it; ${INSTALL}`,
-      );
+/** The voices of a config, accent-major: `accent+variant`. */
+export function voices(cfg: KwsConfig): string[] {
+  return cfg.accents.flatMap((a) => cfg.variants.map((v) => `${a}+${v}`));
+}
+
+/**
+ * The config's distinct speakers. Each voice says each keyword once ({@link KWS_PROBE}); two voices
+ * whose audio is byte-identical for any keyword are one speaker (one timbre under two names),
+ * transitively, and only the first voice of each such group is kept. `probe` holds each voice's
+ * per-word digests; `sameAs` maps each dropped voice to the kept voice of its group.
+ */
+export async function distinctSpeakers(
+  cfg: KwsConfig,
+  synth: Synth,
+): Promise<{ kept: string[]; probe: Record<string, string[]>; sameAs: Record<string, string> }> {
+  const all = voices(cfg);
+  const probe: Record<string, string[]> = {};
+  const parent = all.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const owner = new Map<string, number>();
+  for (let i = 0; i < all.length; i++) {
+    probe[all[i]] = [];
+    for (const text of KWS_WORDS) {
+      const digest = await sha256Hex(synth.speak({ voice: all[i], ...KWS_PROBE, text }));
+      probe[all[i]].push(digest);
+      const j = owner.get(digest);
+      if (j === undefined) owner.set(digest, i);
+      else {
+        // Union, keeping the earlier voice as the group's representative.
+        const [a, b] = [find(i), find(j)];
+        parent[Math.max(a, b)] = Math.min(a, b);
+      }
     }
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-      throw new UserError(`cannot run ${espeak}: permission denied (run deno with --allow-run)`);
-    }
-    throw e;
   }
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).replace(/\s+/g, " ").trim();
-    throw new UserError(`${espeak} ${args.join(" ")} failed (exit ${out.code}): ${err}`);
-  }
-  return out.stdout;
+  const kept: string[] = [];
+  const sameAs: Record<string, string> = {};
+  all.forEach((v, i) => (find(i) === i ? kept.push(v) : (sameAs[v] = all[find(i)])));
+  return { kept, probe, sameAs };
 }
 
 /** One utterance of the enumeration, and its draws. */
 export interface Utterance {
   index: number;
+  /** Index of the voice in the speaker list. */
   speaker: number;
   voice: string;
   word: number;
@@ -165,34 +182,30 @@ export interface Utterance {
   pitch: number;
 }
 
-/** Every utterance of a config, speaker-major, then word, then repetition. */
-export function utterances(cfg: KwsConfig): Utterance[] {
+/** Every utterance of `speakers` (voices), speaker-major, then word, then repetition. */
+export function utterances(cfg: KwsConfig, speakers: string[]): Utterance[] {
   const out: Utterance[] = [];
-  let speaker = 0;
-  for (const accent of cfg.accents) {
-    for (const variant of cfg.variants) {
-      for (let word = 0; word < KWS_WORDS.length; word++) {
-        for (let repeat = 0; repeat < cfg.repeats; repeat++) {
-          const rng = uttRng(cfg, speaker, word, repeat);
-          out.push({
-            index: out.length,
-            speaker,
-            voice: `${accent}+${variant}`,
-            word,
-            repeat,
-            speed: cfg.speed[0] + rng.int(cfg.speed[1] - cfg.speed[0] + 1),
-            pitch: cfg.pitch[0] + rng.int(cfg.pitch[1] - cfg.pitch[0] + 1),
-          });
-        }
+  speakers.forEach((voice, speaker) => {
+    for (let word = 0; word < KWS_WORDS.length; word++) {
+      for (let repeat = 0; repeat < cfg.repeats; repeat++) {
+        const rng = uttRng(cfg, voice, word, repeat);
+        out.push({
+          index: out.length,
+          speaker,
+          voice,
+          word,
+          repeat,
+          speed: cfg.speed[0] + rng.int(cfg.speed[1] - cfg.speed[0] + 1),
+          pitch: cfg.pitch[0] + rng.int(cfg.pitch[1] - cfg.pitch[0] + 1),
+        });
       }
-      speaker++;
     }
-  }
+  });
   return out;
 }
 
-function uttRng(cfg: KwsConfig, speaker: number, word: number, repeat: number): Rng {
-  return new Rng(deriveSeed(cfg.seed, `kws:${speaker}:${word}:${repeat}`));
+function uttRng(cfg: KwsConfig, voice: string, word: number, repeat: number): Rng {
+  return new Rng(deriveSeed(cfg.seed, `kws:${voice}:${word}:${repeat}`));
 }
 
 /**
@@ -200,7 +213,7 @@ function uttRng(cfg: KwsConfig, speaker: number, word: number, repeat: number): 
  * The draws continue the utterance's generator after speed and pitch.
  */
 export function makeClip(wav: Uint8Array, u: Utterance, cfg: KwsConfig): Float64Array {
-  const rng = uttRng(cfg, u.speaker, u.word, u.repeat);
+  const rng = uttRng(cfg, u.voice, u.word, u.repeat);
   rng.next(); // speed
   rng.next(); // pitch
   const audio = parseWav(wav, `espeak-ng output for "${KWS_WORDS[u.word]}" (${u.voice})`);
@@ -255,24 +268,34 @@ export function defaultCacheRoot(): string {
   if (xdg) return join(xdg, "bibench");
   const home = env("HOME");
   if (home) return join(home, ".cache", "bibench");
-  throw new UserError(
-    "no cache directory for the generated keyword-spotting set: set BIBENCH_CACHE_DIR, " +
-      "XDG_CACHE_HOME or HOME",
-  );
+  return join(".cache", "bibench");
 }
 
-/** The cache directory name of a set: `kws-<version>-<first 12 hex of the params' SHA-256>`. */
-export async function kwsCacheName(version: string, cfg: KwsConfig): Promise<string> {
-  const params = JSON.stringify({ format: KWS_FORMAT, words: KWS_WORDS, cfg, logmel: LOGMEL });
+/** The cache directory name of a set: `kws-<synthesizer tag>-<first 12 hex of the params' SHA-256>`. */
+export async function kwsCacheName(synth: SynthIdentity, cfg: KwsConfig): Promise<string> {
+  const params = JSON.stringify({
+    format: KWS_FORMAT,
+    synth,
+    words: KWS_WORDS,
+    probe: KWS_PROBE,
+    cfg,
+    logmel: LOGMEL,
+  });
   const hash = await sha256Hex(new TextEncoder().encode(params));
-  return `kws-${version.replace(/[^A-Za-z0-9._+-]/g, "_")}-${hash.slice(0, 12)}`;
+  return `kws-${synthTag(synth)}-${hash.slice(0, 12)}`;
 }
+
+/** The files of a cached set, in digest order. */
+const FILES = ["features.f32", "labels.u8", "speakers.txt"] as const;
 
 interface Manifest {
   format: number;
-  espeakVersion: string;
+  synth: SynthIdentity;
   config: KwsConfig;
   logmel: typeof LOGMEL;
+  /** Each voice's probe digests (per keyword), and the dropped voices' kept counterparts. */
+  probe: Record<string, string[]>;
+  sameAs: Record<string, string>;
   utterances: number;
   shape: [number, number];
   files: Record<string, { sha256: string; bytes: number }>;
@@ -282,56 +305,50 @@ interface RawKws {
   features: Float32Array;
   labels: Uint8Array;
   speakers: Uint16Array;
+  /** The kept voices, by speaker index. */
+  voices: string[];
   digests: FileDigest[];
   dir: string;
-  version: string;
+  synth: SynthIdentity;
 }
 
 /** Generates the set into `dir` (a fresh directory). */
-async function generate(
-  dir: string,
-  version: string,
-  cfg: KwsConfig,
-  espeak: string,
-  concurrency: number,
-): Promise<void> {
-  const list = utterances(cfg);
+async function generate(dir: string, cfg: KwsConfig, synth: Synth): Promise<void> {
+  const { kept, probe, sameAs } = await distinctSpeakers(cfg, synth);
+  const list = utterances(cfg, kept);
   const per = LOGMEL_FRAMES * LOGMEL.mels;
   const features = new Float32Array(list.length * per);
   const labels = Uint8Array.from(list, (u) => u.word);
-  let next = 0;
-  const worker = async () => {
-    while (next < list.length) {
-      const u = list[next++];
-      const wav = await runEspeak(espeak, [
-        "--stdout",
-        "-v",
-        u.voice,
-        "-s",
-        String(u.speed),
-        "-p",
-        String(u.pitch),
-        KWS_WORDS[u.word],
-      ]);
-      logMel(makeClip(wav, u, cfg), features, u.index * per);
-    }
+  for (const u of list) {
+    const wav = synth.speak({
+      voice: u.voice,
+      speed: u.speed,
+      pitch: u.pitch,
+      text: KWS_WORDS[u.word],
+    });
+    logMel(makeClip(wav, u, cfg), features, u.index * per);
+  }
+  const bytes: Record<(typeof FILES)[number], Uint8Array> = {
+    "features.f32": new Uint8Array(features.buffer),
+    "labels.u8": labels,
+    "speakers.txt": new TextEncoder().encode(kept.join("\n") + "\n"),
   };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  const fbytes = new Uint8Array(features.buffer);
+  const files: Manifest["files"] = {};
+  for (const f of FILES) {
+    files[f] = { sha256: await sha256Hex(bytes[f]), bytes: bytes[f].length };
+    await Deno.writeFile(join(dir, f), bytes[f]);
+  }
   const manifest: Manifest = {
     format: KWS_FORMAT,
-    espeakVersion: version,
+    synth: synth.identity,
     config: cfg,
     logmel: LOGMEL,
+    probe,
+    sameAs,
     utterances: list.length,
     shape: [LOGMEL_FRAMES, LOGMEL.mels],
-    files: {
-      "features.f32": { sha256: await sha256Hex(fbytes), bytes: fbytes.length },
-      "labels.u8": { sha256: await sha256Hex(labels), bytes: labels.length },
-    },
+    files,
   };
-  await Deno.writeFile(join(dir, "features.f32"), fbytes);
-  await Deno.writeFile(join(dir, "labels.u8"), labels);
   await writeFileAtomic(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 }
 
@@ -345,14 +362,9 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readOrGenerate(
-  root: string,
-  cfg: KwsConfig,
-  espeak: string,
-  concurrency: number,
-): Promise<RawKws> {
-  const version = await espeakVersion(espeak);
-  const name = await kwsCacheName(version, cfg);
+async function readOrGenerate(root: string, cfg: KwsConfig): Promise<RawKws> {
+  const synth = await loadEspeak();
+  const name = await kwsCacheName(synth.identity, cfg);
   const dir = join(root, name);
   if (!(await exists(join(dir, "manifest.json")))) {
     try {
@@ -362,11 +374,11 @@ async function readOrGenerate(
     }
     const tmp = await Deno.makeTempDir({ dir: root, prefix: `${name}.tmp-` });
     console.error(
-      `kws: generating ${utterances(cfg).length} utterances with espeak-ng ${version} into ` +
-        `${dir} (once; about 10-20 ms each)`,
+      `kws: generating about ${voices(cfg).length * KWS_WORDS.length * cfg.repeats} ` +
+        `utterances with ${synth.identity.package} into ${dir} (once; about 20 ms each)`,
     );
     try {
-      await generate(tmp, version, cfg, espeak, concurrency);
+      await generate(tmp, cfg, synth);
       try {
         await Deno.rename(tmp, dir);
       } catch (e) {
@@ -377,14 +389,14 @@ async function readOrGenerate(
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
   }
-  return { ...(await readCache(dir, name, cfg)), version };
+  return { ...(await readCache(dir, name, cfg)), synth: synth.identity };
 }
 
 async function readCache(
   dir: string,
   name: string,
   cfg: KwsConfig,
-): Promise<Omit<RawKws, "version">> {
+): Promise<Omit<RawKws, "synth">> {
   const fix = `delete ${dir} to generate it again`;
   let manifest: Manifest;
   try {
@@ -394,7 +406,7 @@ async function readCache(
   }
   const digests: FileDigest[] = [];
   const files: Record<string, Uint8Array> = {};
-  for (const f of ["features.f32", "labels.u8"]) {
+  for (const f of FILES) {
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(join(dir, f));
@@ -407,24 +419,27 @@ async function readCache(
     const want = manifest.files?.[f]?.sha256;
     if (want !== d.sha256) {
       throw new UserError(
-        `SHA-256 mismatch for keyword-spotting cache file ${
-          join(dir, f)
-        }: manifest says ${want}, ` +
-          `got ${d.sha256}; ${fix}`,
+        `SHA-256 mismatch for keyword-spotting cache file ${join(dir, f)}: manifest says ` +
+          `${want}, got ${d.sha256}; ${fix}`,
       );
     }
     const known = KWS_KNOWN_DIGESTS[d.file];
     if (known !== undefined && known !== d.sha256) {
       throw new UserError(
         `the generated keyword-spotting file ${d.file} has SHA-256 ${d.sha256}, but this ` +
-          `espeak-ng version is recorded as producing ${known}: results would not compare; ` +
-          `use Debian's espeak-ng package (apt-get install espeak-ng)`,
+          `synthesizer and config are recorded as producing ${known}: results would not ` +
+          `compare; ${fix}, or reinstall the npm package espeak-ng@1.0.2`,
       );
     }
     digests.push(d);
     files[f] = bytes;
   }
-  const list = utterances(cfg);
+  const kept = new TextDecoder().decode(files["speakers.txt"]).split("\n").filter(Boolean);
+  const all = new Set(voices(cfg));
+  if (kept.length === 0 || kept.some((v) => !all.has(v)) || new Set(kept).size !== kept.length) {
+    throw new UserError(`corrupt keyword-spotting cache ${dir}: bad speakers.txt; ${fix}`);
+  }
+  const list = utterances(cfg, kept);
   const per = LOGMEL_FRAMES * LOGMEL.mels;
   const fb = files["features.f32"];
   if (fb.length !== list.length * per * 4 || files["labels.u8"].length !== list.length) {
@@ -435,6 +450,7 @@ async function readCache(
     features,
     labels: files["labels.u8"],
     speakers: Uint16Array.from(list, (u) => u.speaker),
+    voices: kept,
     digests,
     dir,
   };
@@ -448,21 +464,11 @@ async function readCache(
 export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Promise<Dataset> {
   const cfg = kws.config ?? KWS_DEFAULT_CONFIG;
   const root = kws.cacheDir ?? defaultCacheRoot();
-  const espeak = kws.espeak ?? "espeak-ng";
-  const raw = await memoize(
-    `kws:${root}:${espeak}:${JSON.stringify(cfg)}`,
-    () => readOrGenerate(root, cfg, espeak, kws.concurrency ?? 2),
-  );
-  const speakers = cfg.accents.length * cfg.variants.length;
-  const testSpeakers = new Set(
-    new Rng(KWS_TEST_SPLIT_SEED).permutation(speakers).subarray(
-      0,
-      Math.max(1, Math.round(KWS_TEST_SPEAKER_FRACTION * speakers)),
-    ),
-  );
-  const test: number[] = [];
+  const raw = await memoize(`kws:${root}:${JSON.stringify(cfg)}`, () => readOrGenerate(root, cfg));
+  const test = new Set(testSpeakers(raw.voices.length));
+  const testIdx: number[] = [];
   const trainVal: number[] = [];
-  raw.speakers.forEach((s, i) => (testSpeakers.has(s) ? test : trainVal).push(i));
+  raw.speakers.forEach((s, i) => (test.has(s) ? testIdx : trainVal).push(i));
   const pool = {
     data: raw.features,
     divisor: 1,
@@ -473,7 +479,7 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
     pool,
     Int32Array.from(trainVal),
     pool,
-    Int32Array.from(test),
+    Int32Array.from(testIdx),
     KWS_WORDS.length,
     opts,
   );
@@ -484,6 +490,18 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
     classNames: [...KWS_WORDS],
     ...splits,
     digests: raw.digests.map((d) => ({ ...d })),
-    source: `generated:espeak-ng@${raw.version}`,
+    source:
+      `generated:${raw.synth.package} (eSpeak NG ${raw.synth.version}, ${raw.voices.length} ` +
+      `speakers)`,
   };
+}
+
+/** The test speakers (indices into the kept voices) of a set with `speakers` kept voices. */
+export function testSpeakers(speakers: number): number[] {
+  return [
+    ...new Rng(KWS_TEST_SPLIT_SEED).permutation(speakers).subarray(
+      0,
+      Math.max(1, Math.round(KWS_TEST_SPEAKER_FRACTION * speakers)),
+    ),
+  ];
 }

@@ -17,13 +17,38 @@ export function workUnits(spec: RunSpec, trainSize?: number): number {
 }
 
 /**
+ * Seconds per work unit by `kind/model` (a training batch, or a whole run for runs that do not
+ * train), measured on the 2-core development machine with one run per core: what a plan is priced
+ * at before any run of this machine has finished. Training rates include evaluation.
+ */
+export const PRIOR_RATES: Readonly<Record<string, number>> = {
+  "train/cnn": 0.46,
+  "train/mlp": 0.028,
+  "train/vgg-small": 0.475,
+  "train/resnet20": 0.77,
+  "train/vit": 0.155,
+  "train/transformer": 0.23,
+  "train/pointnet": 0.158,
+  "train/fsmn": 0.187,
+  "robust/cnn": 6,
+  "infer/cnn": 8,
+  "comp/cnn": 0.05,
+  "comp/mlp": 0.05,
+  "comp/vgg-small": 0.05,
+  "comp/resnet20": 0.05,
+};
+
+/**
  * Prices the runs of a grid whose runs differ in cost a hundredfold (an MLP epoch against a
  * ResNet's): seconds per work unit, learned per run kind and model from the runs finished so far.
- * A run of a kind / model not seen yet is priced at the rate over every finished run.
+ * A run of a kind / model not seen yet is priced at its {@link PRIOR_RATES} entry, else at the
+ * rate over every finished run.
  */
 export class CostModel {
   #rates = new Map<string, { units: number; seconds: number }>();
   #all = { units: 0, seconds: 0 };
+
+  constructor(readonly prior: Readonly<Record<string, number>> = PRIOR_RATES) {}
 
   #key(spec: RunSpec): string {
     return `${spec.kind}/${spec.model}`;
@@ -40,9 +65,11 @@ export class CostModel {
     this.#all.seconds += seconds;
   }
 
-  /** Expected seconds of a run (NaN before any run finished). */
+  /** Expected seconds of a run (NaN when neither a finished run nor the prior prices it). */
   estimate(spec: RunSpec): number {
-    const r = this.#rates.get(this.#key(spec)) ?? this.#all;
+    const own = this.#rates.get(this.#key(spec));
+    const prior = this.prior[this.#key(spec)];
+    const r = own ?? (prior !== undefined ? { units: 1, seconds: prior } : this.#all);
     return r.units > 0 ? (r.seconds / r.units) * workUnits(spec) : NaN;
   }
 }

@@ -15,11 +15,16 @@ export function cellHtml(format: CellFormat, c: CellData | null): Html {
     : format === "value"
     ? `${value(c.mean)} ± ${value(c.std)}`
     : `${pct(c.mean)} ± ${pct(c.std)}`;
-  const ratio = c.ratio === null || format === "ratio" ? "" : ` (×${num(c.ratio)})`;
+  // No ratio (fp32 reference missing or zero): a dash with the reason, never Infinity / NaN.
+  const ratio = format === "ratio"
+    ? html``
+    : c.ratio === null
+    ? html`<span class="r" title="no fp32 reference (missing, or zero accuracy)"> (×—)</span>`
+    : html`<span class="r"> (×${num(c.ratio)})</span>`;
   return html`
     <td
       data-v="${c.mean ??
-        ""}"><span class="v">${main}</span><span class="r">${ratio}</span> <span class="n" title="number of seeds / runs">n=${c
+        ""}"><span class="v">${main}</span>${ratio} <span class="n" title="number of seeds / runs">n=${c
         .n}</span></td>
   `;
 }

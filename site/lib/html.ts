@@ -1,8 +1,12 @@
 /**
- * HTML for the site's templates, escaped by construction: `html` is a tagged template whose
- * interpolations are HTML-escaped (text and double-quoted attribute values alike) unless they are
- * already `Html` (the output of another `html` call, or `trusted()` markup the build made itself,
- * such as the SVG vega renders). Every string that comes from a bundle goes through it.
+ * HTML for the site's templates, escaped and bidi-isolated by construction: `html` is a tagged
+ * template whose interpolations are HTML-escaped (text and double-quoted attribute values alike)
+ * unless they are already `Html` (the output of another `html` call, or `trusted()` markup the
+ * build made itself, such as the SVG vega renders). In element content, a string with any
+ * character beyond printable ASCII is also wrapped in `<bdi>`, so right-to-left text or a bidi
+ * override (U+202E) in it cannot reorder the page's text around it; printable ASCII has no
+ * strong right-to-left character and needs no isolation. Every string that comes from a bundle
+ * goes through it: interpolate it on its own, never glued to the site's own words.
  */
 
 /** Markup that is safe to insert as is. */
@@ -32,17 +36,39 @@ export function esc(s: unknown): string {
   return String(s).replace(/[&<>"'`]/g, (c) => ENTITIES[c]);
 }
 
-function part(v: unknown): string {
-  if (v instanceof Html) return v.value;
-  if (Array.isArray(v)) return v.map(part).join("");
-  if (v === null || v === undefined || v === false) return "";
-  return esc(v);
+/** Printable ASCII only: text that cannot change the direction of what surrounds it. */
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/** Escaped text, isolated in `<bdi>` unless it is plain ASCII (element content only). */
+export function isolated(s: string): string {
+  return PLAIN.test(s) ? esc(s) : `<bdi>${esc(s)}</bdi>`;
 }
 
-/** Tagged template: interpolations are escaped unless they are `Html`; arrays are joined. */
+function part(v: unknown, content: boolean): string {
+  if (v instanceof Html) return v.value;
+  if (Array.isArray(v)) return v.map((x) => part(x, content)).join("");
+  if (v === null || v === undefined || v === false) return "";
+  return content ? isolated(String(v)) : esc(v);
+}
+
+/**
+ * Whether markup ending in `out` continues in element content: not inside a tag (an attribute
+ * value) and not inside `<title>` (text only, where `<bdi>` would show as characters).
+ */
+function inContent(out: string): boolean {
+  if (out.lastIndexOf("<") > out.lastIndexOf(">")) return false;
+  return out.lastIndexOf("<title>") <= out.lastIndexOf("</title>");
+}
+
+/**
+ * Tagged template: interpolations are escaped unless they are `Html` (and isolated in element
+ * content, see above); arrays are joined.
+ */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
-  for (let i = 0; i < values.length; i++) out += part(values[i]) + strings[i + 1];
+  for (let i = 0; i < values.length; i++) {
+    out += part(values[i], inContent(out)) + strings[i + 1];
+  }
   return new Html(out);
 }
 

@@ -1,6 +1,7 @@
 /** One page per bundle: configuration, seeds, environment, signer, verification, raw JSON. */
 import { page } from "../lib/layout.ts";
-import { type Html, html, int, linkOrText, value } from "../lib/html.ts";
+import { Html, html, int, linkOrText, value } from "../lib/html.ts";
+import { printable } from "../../engine/printable.ts";
 import type { BundleData } from "../lib/aggregate.ts";
 import type { PageData } from "../lib/fragments.ts";
 
@@ -9,12 +10,18 @@ export const data = {
   permalink: (d: { b: BundleData }) => `bundle/${d.b.slug}.html`,
 };
 
+/** A value as text: markup as is, objects as JSON with control and bidi characters escaped. */
+function shown(v: unknown): unknown {
+  if (v instanceof Html) return v;
+  return v !== null && typeof v === "object" ? printable(JSON.stringify(v)) : String(v);
+}
+
 function dl(entries: [string, unknown][]): Html {
   return html`<dl class="kv">${
     entries.map(([k, v]) =>
       html`
         <dt>${k}</dt>
-        <dd class="wrap">${v !== null && typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
+        <dd class="wrap">${shown(v)}</dd>
       `
     )
   }</dl>`;
@@ -56,7 +63,7 @@ export function render(d: PageData & { b: BundleData }): string {
     ${!b.knownTrack
       ? html`<p class="note">This code has no track named ${b.track}: the run is not scored.</p>`
       : html``}
-    <p><a href="${b.slug}.json" type="application/json">Raw bundle (JSON)</a> ·
+    <p><a href="${b.slug}.json" type="application/json">Raw bundle (canonical JSON, as signed)</a> ·
     ${b.knownTrack
       ? html`track <a href="../track-${b.track}.html">${b.track}</a>`
       : html`track ${b.track}`} · binarizer <a href="../binarizer-${b.binSlug}.html">${b
@@ -85,7 +92,7 @@ export function render(d: PageData & { b: BundleData }): string {
       ? html`
         <details>
           <summary>Executor options</summary>
-          <pre class="wrap">${JSON.stringify(b.config.options, null, 1)}</pre>
+          <pre class="wrap">${printable(JSON.stringify(b.config.options, null, 1))}</pre>
         </details>
       `
       : html``}
@@ -97,14 +104,17 @@ export function render(d: PageData & { b: BundleData }): string {
       ["V8", e.v8],
       ["TypeScript", e.typescript],
       ["tfjs", e.tfjs],
-      ["backend", `${e.backend}${e.simd ? " (SIMD)" : ""}`],
-      ["OS / arch", `${e.os} / ${e.arch}`],
+      ["backend", html`${e.backend}${e.simd ? " (SIMD)" : ""}`],
+      ["OS / arch", html`${e.os} / ${e.arch}`],
       ["kernel", e.kernel],
       ["CPU", e.cpu.model],
       ["CPU flags", e.cpu.flags.join(" ")],
       ["cores", e.cpu.cores],
       ["memory", e.memoryBytes ? `${int(e.memoryBytes / 2 ** 20)} MiB` : "unknown"],
-      ["engine", `${b.engine.version} @ ${b.engine.commit}${b.engine.dirty ? " (modified)" : ""}`],
+      [
+        "engine",
+        html`${b.engine.version} @ ${b.engine.commit}${b.engine.dirty ? " (modified)" : ""}`,
+      ],
       ["deno.lock SHA-256", b.engine.denoLock],
     ])}
     <h2>Data</h2>

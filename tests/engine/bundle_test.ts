@@ -14,9 +14,10 @@ import { generateKey, loadSigningKey, loadTrustedKeys } from "../../engine/bundl
 import { signBundle } from "../../engine/bundle/sign.ts";
 import { bundleToResult, makeBundle, seedsOf } from "../../engine/bundle/make.ts";
 import { consistencyProblem, verifyBytes, type VerifyOptions } from "../../engine/bundle/verify.ts";
-import { MAX_BUNDLE_BYTES } from "../../engine/bundle/validate.ts";
+import { MAX_BUNDLE_BYTES, parseJsonText } from "../../engine/bundle/validate.ts";
 import { readResult, writeRun } from "../../engine/store/results.ts";
 import { compareBundles } from "../../engine/reproduce.ts";
+import { planMerge } from "../../engine/bundle/merge.ts";
 import {
   bytesOf,
   changed,
@@ -233,7 +234,7 @@ Deno.test("internal consistency: out-of-range, recomputed and derived numbers", 
     [
       "accuracy > 1",
       (b) => setAt(b, ["results", "metrics", "testAccuracy"], 1.5),
-      /testAccuracy = 1.5 is not in \[0, 1\]/,
+      /\/results\/metrics\/testAccuracy: 1.5 is out of range \(must be <= 1\)/,
     ],
     [
       "accuracy not k/n",
@@ -341,11 +342,10 @@ Deno.test("fast-check: random mutations of a bundle are caught, one line, never 
         }
         input = JSON.stringify(v, null, 1);
       }
-      // Whitespace-only splices leave the same JSON: that bundle is still the genuine one.
-      let same = false;
-      try {
-        same = JSON.stringify(JSON.parse(input)) === JSON.stringify(real);
-      } catch { /* not JSON */ }
+      // Whitespace-only splices leave the same JSON: that bundle is still the genuine one
+      // (read as verify reads it: "-0" for 0 or a repeated key is not the same JSON).
+      const parsed = parseJsonText(input);
+      const same = parsed.ok && JSON.stringify(parsed.value) === JSON.stringify(real);
       const v = await check(input);
       if (same) return v.ok;
       return !v.ok && typeof v.reason === "string" && v.reason.length > 0 &&
@@ -424,4 +424,192 @@ Deno.test("consistency: runs that reuse a task run's training (robust, infer) ne
   // A train run must still have one curve per configured epoch.
   const lost = await makeBundle({ ...task, curves: [] }, ctx) as Bundle;
   assert.match(consistencyProblem(lost) ?? "", /0 epoch records for 2 configured epochs/);
+});
+
+// ---- issue 12: the bytes that were signed ----
+
+const PUBLISHED = new URL("../../bundles/runs/task/mnist/cnn/bnn/seed0.json", import.meta.url);
+const published = await Deno.readTextFile(PUBLISHED);
+const publishedKeys = await loadTrustedKeys(
+  new URL("../../bundles/trusted-keys.json", import.meta.url).pathname,
+);
+
+/**
+ * JSON text of `v` (as bench writes it) with one more entry for `key` in the object at `path`,
+ * written just before or just after the original entry.
+ */
+function withDuplicate(
+  v: unknown,
+  path: string[],
+  key: string,
+  dup: unknown,
+  before: boolean,
+): string {
+  const write = (x: unknown, at: string[]): string => {
+    if (Array.isArray(x)) return `[${x.map((y, i) => write(y, [...at, String(i)])).join(",\n")}]`;
+    if (x === null || typeof x !== "object") return JSON.stringify(x);
+    const entries: string[] = [];
+    for (const [k, y] of Object.entries(x)) {
+      const own = `${JSON.stringify(k)}: ${write(y, [...at, k])}`;
+      const here = at.length === path.length && at.every((s, i) => s === path[i]) && k === key;
+      const extra = `${JSON.stringify(k)}: ${JSON.stringify(dup)}`;
+      entries.push(...(here ? (before ? [extra, own] : [own, extra]) : [own]));
+    }
+    return `{${entries.join(",\n")}}`;
+  };
+  return write(v, []);
+}
+
+/** Every object in `v` with its path and keys. */
+function objectsOf(v: unknown, at: string[] = []): { path: string[]; keys: string[] }[] {
+  if (v === null || typeof v !== "object") return [];
+  const kids = Object.entries(v).flatMap(([k, y]) => objectsOf(y, [...at, k]));
+  return Array.isArray(v) ? kids : [{ path: at, keys: Object.keys(v) }, ...kids];
+}
+
+Deno.test("fast-check: a duplicate key at any depth of a published bundle is refused", async () => {
+  const trusted = { trusted: publishedKeys };
+  const ok = await verifyBytes(new TextEncoder().encode(published), PUBLISHED.pathname, trusted);
+  assert.ok(ok.ok, ok.reason);
+  const value = JSON.parse(published);
+  // The rewriter itself changes nothing: without a duplicate the text still verifies.
+  const plain = withDuplicate(value, ["no such object"], "x", 0, true);
+  assert.ok((await verifyBytes(new TextEncoder().encode(plain), "p.json", trusted)).ok);
+  const objects = objectsOf(value);
+  assert.ok(objects.length > 10 && Math.max(...objects.map((o) => o.path.length)) >= 3);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat({ max: objects.length - 1 }),
+      fc.nat(),
+      fc.boolean(),
+      // Any JSON value the parser reads (no negative zero or subnormal: refused on their own).
+      fc.oneof(
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true })
+          .filter((x) => !Object.is(x, -0) && (x === 0 || Math.abs(x) >= 2 ** -1022)),
+        fc.string(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 3 }),
+        fc.array(fc.string(), { maxLength: 3 }),
+        fc.constant("copy"),
+      ),
+      async (o, k, before, dupValue) => {
+        const { path, keys } = objects[o];
+        fc.pre(keys.length > 0);
+        const key = keys[k % keys.length];
+        type Obj = Record<string, unknown>;
+        const original = path.reduce<Obj>((x, s) => x[s] as Obj, value)[key];
+        const dup = dupValue === "copy" ? original : dupValue;
+        const text = withDuplicate(value, path, key, dup, before);
+        const v = await verifyBytes(new TextEncoder().encode(text), "dup.json", trusted);
+        return !v.ok && /^duplicate key /.test(v.reason!) && !v.reason!.includes("\n");
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("issue 12 cases: each degenerate value is refused with one line", async () => {
+  const zero = await reId(setAt(real, ["results", "metrics", "testAccuracy"], 0) as Bundle);
+  assert.ok((await check(zero)).ok, "testAccuracy 0 is a whole count and verifies");
+  const zeroText = JSON.stringify(zero, null, 1);
+  const sig = real.signature!.value;
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const flipped = sig.slice(0, 85) + B64[B64.indexOf(sig[85]) ^ 1] + "==";
+  const resigned = async (path: (string | number)[], v: unknown) =>
+    await reId(setAt(real, path, v) as Bundle);
+  const cases: [string, unknown, RegExp][] = [
+    [
+      "signature in non-canonical base64 (padding bits set)",
+      setAt(real, ["signature", "value"], flipped),
+      /^schema: \/signature\/value: .* is not of the expected form/,
+    ],
+    [
+      "1 MB executor option",
+      await resigned(["config", "options"], { x: "a".repeat(1_000_000) }),
+      /^schema: \/config\/options\/x: 1000000 characters, over the limit of 256$/,
+    ],
+    [
+      "evalSeconds 1e308",
+      await resigned(["results", "timings", "evalSeconds"], 1e308),
+      /^schema: \/results\/timings\/evalSeconds: 1e\+308 is out of range \(must be <= 1000000\)/,
+    ],
+    [
+      "testF1 1e308",
+      await resigned(["results", "metrics", "testF1"], 1e308),
+      /^schema: \/results\/metrics\/testF1: 1e\+308 is out of range \(must be <= 1\)/,
+    ],
+    [
+      "testAccuracy 1e308",
+      await resigned(["results", "metrics", "testAccuracy"], 1e308),
+      /testAccuracy: 1e\+308 is out of range/,
+    ],
+    [
+      "params 1e15",
+      await resigned(["results", "metrics", "params"], 1e15),
+      /^schema: \/results\/metrics\/params: 1000000000000000 is out of range/,
+    ],
+    [
+      "width 1e-320 (subnormal)",
+      JSON.stringify(await resigned(["config", "width"], 1e-320), null, 1),
+      /^subnormal number 1e-320 at \/config\/width/,
+    ],
+    [
+      "width 0.001",
+      await resigned(["config", "width"], 0.001),
+      /\/config\/width: 0.001 is out of range \(must be >= 0.015625\)/,
+    ],
+    [
+      "testAccuracy -0",
+      zeroText.replace('"testAccuracy": 0,', '"testAccuracy": -0,'),
+      /^negative zero at \/results\/metrics\/testAccuracy \(-0; write 0\)$/,
+    ],
+    [
+      "testAccuracy 5e-324 (subnormal)",
+      zeroText.replace('"testAccuracy": 0,', '"testAccuracy": 5e-324,'),
+      /^subnormal number 5e-324 at \/results\/metrics\/testAccuracy/,
+    ],
+    [
+      "testAccuracy 1e-13 (not a whole count)",
+      await resigned(["results", "metrics", "testAccuracy"], 1e-13),
+      /testAccuracy 1e-13 is not a whole count out of 64/,
+    ],
+    [
+      "long environment string",
+      await resigned(["environment", "kernel"], `\u202e${"k".repeat(300)}`),
+      /^schema: \/environment\/kernel: 301 characters/,
+    ],
+    [
+      "bidi key in a duplicate",
+      JSON.stringify(real, null, 1).replace(
+        '"results": {',
+        '"results": {"a\u202eb": 1, "a\u202eb": 2,',
+      ),
+      /^duplicate key "a\\u202eb" in \/results/,
+    ],
+  ];
+  for (const [name, input, want] of cases) {
+    const v = await check(input);
+    assert.equal(v.ok, false, `${name} passed`);
+    assert.match(v.reason!, want, `${name}: ${v.reason}`);
+    assert.doesNotMatch(v.reason!, /[\n\u202e]/, `${name}: not one escaped line`);
+  }
+});
+
+Deno.test("merge copies only bundles that verify: a duplicate key is a problem", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bibench-merge-" });
+  const good = await syntheticBundle(5, k1.key);
+  await Deno.writeFile(join(dir, "good.json"), bytesOf(good));
+  const ok = await planMerge([dir], k1.trusted);
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.items.length, 1);
+  const text = new TextDecoder().decode(bytesOf(await syntheticBundle(6, k1.key)));
+  await Deno.writeTextFile(
+    join(dir, "forged.json"),
+    text.replace('"results": {', '"results": {"metrics": {"testAccuracy": 1},'),
+  );
+  const plan = await planMerge([dir], k1.trusted);
+  assert.equal(plan.problems.length, 1, plan.problems.join("\n"));
+  assert.match(plan.problems[0], /forged\.json: duplicate key "metrics" in \/results/);
 });

@@ -37,6 +37,14 @@ const files: Record<string, string | Uint8Array> = {
   "j-untrusted.json": bytesOf(await syntheticBundle(3, stranger.key)),
   "k-huge.json": new Uint8Array(4 * 1024 * 1024 + 10).fill(32),
   "l-unsigned.json": bytesOf(await syntheticBundle(4, null)),
+  // Issue 12: forged metrics before the signed ones; JSON.parse would keep the signed (last) key.
+  "m-duplicate-key.json": text.replace(
+    '"results": {',
+    '"results": {"metrics": {"testAccuracy":0.998046875,"valAccuracy":0.546875,' +
+      '"finalTrainLoss":1.566136084496975,"params":75866},',
+  ),
+  // A file name with a right-to-left override and an ESC: printed escaped.
+  "n-\u202e\u001b[31m.json": bytesOf(good2),
 };
 for (const [name, content] of Object.entries(files)) {
   const p = join(dir, name);
@@ -62,14 +70,18 @@ Deno.test("verify: every bad file gets one line, good ones pass, exit 1, no stac
     "j-untrusted.json": /^FAIL .*: valid signature by untrusted key/,
     "k-huge.json": /^FAIL .*: file is 4194314 bytes, over the 4194304-byte bundle limit/,
     "l-unsigned.json": /^FAIL .*: unsigned bundle/,
+    "m-duplicate-key.json": /^FAIL .*: duplicate key "metrics" in \/results at line \d+ \(/,
+    "n-\\u202e\\u001b[31m.json": /^ok {4}.*task\/mnist\/cnn\/bnn\/seed2 {2}signed by alice/,
   };
   for (const [name, re] of Object.entries(want)) {
     const line = lines.find((l) => l.includes(`/${name}`));
     assert.ok(line, `no line for ${name}`);
     assert.match(line, re);
   }
-  assert.match(lines.at(-1)!, /^verify: 12 bundle\(s\): 2 ok, 10 failed/);
+  assert.match(lines.at(-1)!, /^verify: 14 bundle\(s\): 3 ok, 11 failed/);
   assert.doesNotMatch(r.stdout + r.stderr, /\bat .*\.ts:\d+/);
+  const out = r.stdout + r.stderr;
+  assert.ok(!out.includes("\u001b") && !out.includes("\u202e"), "ESC / RLO printed raw");
 });
 
 Deno.test("verify: exit 0 when all pass, 2 on usage errors", async () => {
@@ -81,6 +93,11 @@ Deno.test("verify: exit 0 when all pass, 2 on usage errors", async () => {
   ]);
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.stdout, /verify: 2 bundle\(s\): 2 ok, 0 failed/);
+  // The issue's reproduction alone: FAIL with a one-line reason, exit 1.
+  const dup = await verify(["--trusted", k.trustedFile, join(dir, "m-duplicate-key.json")]);
+  assert.equal(dup.code, 1, dup.stdout);
+  assert.match(dup.stdout, /^FAIL .*m-duplicate-key\.json: duplicate key "metrics" in \/results/);
+  assert.equal(dup.stdout.trim().split("\n").length, 2, dup.stdout);
   const missing = await verify(["--trusted", k.trustedFile, join(dir, "nope.json")]);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout, /FAIL .*nope.json: cannot read: no such file/);

@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { buildSite, main } from "../../site/build.ts";
-import { renderTables } from "../../tracks/summary.ts";
+import { renderTables, summarizeTracks } from "../../tracks/summary.ts";
+import { renderTable } from "../../tracks/text_table.ts";
+import { cellHtml } from "../../site/lib/fragments.ts";
 import { bundleToResult } from "../../engine/bundle/make.ts";
 import { binarizerSlug } from "../../site/lib/aggregate.ts";
 import { prefixIds } from "../../site/lib/charts.ts";
@@ -18,7 +20,11 @@ import {
   fixtureSite,
   listFiles,
   NINE,
+  RLO,
 } from "../../benches/fixtures/site.ts";
+import { canonicalJson } from "../../engine/bundle/canonical.ts";
+import { loadTrustedKeys } from "../../engine/bundle/keys.ts";
+import { verifyBytes } from "../../engine/bundle/verify.ts";
 
 let cached: ReturnType<typeof fixtureSite> | null = null;
 function site() {
@@ -36,10 +42,13 @@ Deno.test("site: only verified bundles are shown; the others are listed with the
   assert.match(reasons.get("tampered.json")!, /content id/);
   assert.match(reasons.get("untrusted.json")!, /untrusted|not trusted/i);
   assert.match(reasons.get("<img src=x onerror=alert(1)>.json")!, /JSON/);
+  assert.match(reasons.get("forged.json")!, /^duplicate key "metrics" in \/results at line \d+/);
+  assert.match(reasons.get(`rlo-${RLO}nosj.json`)!, /JSON/);
   assert.equal(s.report.excluded.filter((e) => /^identical to /.test(e.reason)).length, 1);
   assert.ok(s.report.excluded.every((e) => !e.reason.includes(s.dir)), "no local paths");
   const bundlesPage = await read(join(s.out, "bundles.html"));
   for (const e of s.report.excluded) assert.ok(bundlesPage.includes(esc(e.file)), e.file);
+  assert.ok(bundlesPage.includes(`<bdi>rlo-${RLO}nosj.json</bdi>`));
   assert.ok(!bundlesPage.includes("<img src=x"));
 });
 
@@ -76,18 +85,21 @@ Deno.test("site: _data holds the CLI tables' numbers (same aggregation code)", a
   }
 });
 
-Deno.test("site: bundle pages and raw copies", async () => {
+Deno.test("site: bundle pages and raw copies (the canonical JSON that was signed)", async () => {
   const s = await site();
   const bundles = JSON.parse(await read(join(s.data, "bundles.json")));
   assert.equal(bundles.length, s.report.shown);
+  const trusted = await loadTrustedKeys(s.trustedFile);
   for (const b of bundles.slice(0, 20)) {
     const page = await read(join(s.out, "bundle", `${b.slug}.html`));
     assert.ok(page.includes(b.signer.keyId));
     assert.ok(page.includes(`href="${b.slug}.json"`));
-    assert.deepEqual(
-      await Deno.readFile(join(s.out, "bundle", `${b.slug}.json`)),
-      await Deno.readFile(join(s.bundles, b.file)),
-    );
+    const raw = await Deno.readFile(join(s.out, "bundle", `${b.slug}.json`));
+    const source = JSON.parse(await read(join(s.bundles, b.file)));
+    assert.equal(new TextDecoder().decode(raw), canonicalJson(source));
+    assert.notDeepEqual(raw, await Deno.readFile(join(s.bundles, b.file)));
+    const v = await verifyBytes(raw, join(s.out, "bundle", `${b.slug}.json`), { trusted });
+    assert.ok(v.ok, v.reason);
   }
 });
 
@@ -115,6 +127,24 @@ Deno.test("site: hostile bundle strings are escaped everywhere", async () => {
   const page = await read(join(s.out, "bundle", `${evil.slug}.html`));
   assert.ok(page.includes(esc(EVIL)));
   assert.ok(page.includes("javascript:window.__pwned=4")); // as text, not as a link
+  // A right-to-left override cannot reverse the site's own words next to it.
+  assert.ok(page.includes(`<bdi>wasm${RLO}</bdi> (SIMD)`));
+  assert.match(page, new RegExp(`<bdi>${RLO}[^<]*</bdi> @ [0-9a-f]{40} \\(modified\\)`));
+  assert.ok(page.includes(esc(`"rlo": "\\u202eabc"`)), "options JSON shows the override escaped");
+});
+
+Deno.test("site: every bidi control in a page is inside a <bdi>", async () => {
+  const s = await site();
+  let seen = 0;
+  for (const f of (await listFiles(s.out)).filter((f) => f.endsWith(".html"))) {
+    const text = await read(join(s.out, f));
+    for (const m of text.matchAll(/[\u202a-\u202e\u2066-\u2069]/g)) {
+      const before = text.slice(0, m.index);
+      assert.ok(before.lastIndexOf("<bdi>") > before.lastIndexOf("</bdi>"), `${f} at ${m.index}`);
+      seen++;
+    }
+  }
+  assert.ok(seen >= 3, `only ${seen} overrides found`);
 });
 
 Deno.test("site: every link and asset is relative and resolves", async () => {
@@ -217,6 +247,13 @@ Deno.test("site helpers: escaping, links, slugs, SVG ids", () => {
     html`<p title="${'"><script>'}">${"<b>"}</p>`.value,
     `<p title="&quot;&gt;&lt;script&gt;">&lt;b&gt;</p>`,
   );
+  assert.equal(
+    html`<td>${`wasm${RLO}`} (SIMD)</td>`.value,
+    `<td><bdi>wasm${RLO}</bdi> (SIMD)</td>`,
+  );
+  assert.equal(html`<td>${"wasm"} (SIMD)</td>`.value, `<td>wasm (SIMD)</td>`);
+  assert.equal(html`<p title="${RLO}">`.value, `<p title="${RLO}">`);
+  assert.equal(html`<title>${`a${RLO}`} · x</title>`.value, `<title>a${RLO} · x</title>`);
   assert.equal(safeHref("javascript:alert(1)"), null);
   assert.equal(safeHref(" javascript:alert(1)"), null);
   assert.equal(safeHref("data:text/html,x"), null);
@@ -228,4 +265,28 @@ Deno.test("site helpers: escaping, links, slugs, SVG ids", () => {
     prefixIds(`<svg><clipPath id="clip7"/><g clip-path="url(#clip7)"/></svg>`, "c"),
     `<svg><clipPath id="c-1"/><g clip-path="url(#c-1)"/></svg>`,
   );
+});
+
+Deno.test("ratios: a zero or missing fp32 reference is a dash with a note, never Infinity", () => {
+  const results = allTrackResults(1).filter((r) =>
+    r.spec.track !== "task" || r.spec.binarizer !== "fp32" || r.spec.task !== "fashion"
+  );
+  for (const r of results) {
+    if (r.spec.track === "task" && r.spec.binarizer === "fp32") r.metrics.testAccuracy = 0;
+  }
+  const task = summarizeTracks(results).tables.find((t) => t.track === "task")!;
+  const bnn = task.rows.find((r) => r.binarizer === "bnn")!;
+  assert.deepEqual(task.columns, ["mnist", "fashion"]);
+  assert.ok(bnn.cells.every((c) => c && Number.isNaN(c.ratio)), "no ratio without a reference");
+  assert.ok(Number.isNaN(bnn.om));
+  assert.ok(
+    task.notes?.some((n) => /No fp32 reference for mnist, fashion/.test(n)),
+    `${task.notes}`,
+  );
+  const text = renderTable(task);
+  assert.doesNotMatch(text, /Infinity|NaN/);
+  const cell = cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: null }).value;
+  assert.match(cell, /title="no fp32 reference \(missing, or zero accuracy\)"> \(×—\)/);
+  assert.doesNotMatch(cell, /Infinity|NaN/);
+  assert.match(cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: 0.5 }).value, /\(×0\.500\)/);
 });

