@@ -1,6 +1,6 @@
 /**
  * The arithmetic behind every reported number: means, standard deviations and the overall
- * metrics (OM) of ../shared/reference/metrics.md. Views (CLI tables, site, verifier) call these;
+ * metrics (OM) of docs/metrics.md. Views (CLI tables, site, verifier) call these;
  * none re-derives them.
  */
 
@@ -43,7 +43,7 @@ export function accuracyRatio(bi: readonly number[], fp: readonly number[]): num
 
 /**
  * OM_task / OM_arch = sqrt((1/N) sum_i E[A_bi,i / A_fp,i]^2) over tasks or architectures i
- * (metrics.md, "learning task" and "neural architecture" rows).
+ * (docs/metrics.md, "learning task" and "neural architecture" rows).
  */
 export function omAccuracy(ratios: readonly number[]): number {
   return quadraticMean(ratios);

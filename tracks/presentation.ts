@@ -18,7 +18,7 @@ export type CellFormat =
 export interface TrackPresentation {
   /** Name of the overall metric, e.g. "OM_task" (shown even before the track has results). */
   omName: string;
-  /** What the OM means, in a sentence or two (../shared/reference/metrics.md). */
+  /** What the OM means, in a sentence or two (docs/metrics.md). */
   meaning: string;
   /** How cells read (default "percent"). */
   cells?: CellFormat;

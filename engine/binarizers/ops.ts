@@ -1,6 +1,6 @@
 /**
  * The shared pieces binarizers are made of: a sign that maps 0 to +1 (the deploy convention),
- * straight-through gradient shapes, detached scales. Formulas: ../shared/reference/binarizers.md.
+ * straight-through gradient shapes, detached scales. Formulas: docs/binarizers.md.
  */
 import { tf } from "../tf.ts";
 

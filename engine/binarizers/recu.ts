@@ -1,7 +1,7 @@
 /**
  * ReCU (Xu et al. 2021): standardised, clamped ("revived") latent weights and a learnable output
  * scale; activations normalised by their per-sample std while training. Formulas and the tau
- * schedule: ../shared/reference/binarizers.md. Variances are unbiased, as torch's `var` is.
+ * schedule: docs/binarizers.md. Variances are unbiased, as torch's `var` is.
  */
 import { tf } from "../tf.ts";
 import {

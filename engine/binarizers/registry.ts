@@ -46,7 +46,7 @@ export interface DeployInfo {
   inputThreshold: boolean;
 }
 
-/** One operator-level binarization method. See ../shared/reference/binarizers.md. */
+/** One operator-level binarization method. See docs/binarizers.md. */
 export interface Binarizer {
   name: string;
   /** One line for tables and the site. */

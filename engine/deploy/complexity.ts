@@ -1,6 +1,6 @@
 /**
  * Theoretical complexity of a network: parameters, FLOPs and binary operations (BOPs) per layer
- * and per model, and the ratios of the theoretical-complexity track (shared/reference/metrics.md):
+ * and per model, and the ratios of the theoretical-complexity track (docs/metrics.md):
  *
  *   r_c = params_fp / (binary_params / 32 + fp_params_left)
  *   r_s = FLOPs_fp / (BOPs / 64 + FLOPs_left)
@@ -14,7 +14,7 @@
  *   per-channel affine / threshold of a binarized layer), activations, pooling and residual adds
  *   are not counted, for every network alike.
  * - FLOPs_left = the full-precision layers' FLOPs (stem, head, 1x1 shortcuts) plus every float
- *   operation a binarizer adds at inference, from its formula (shared/reference/binarizers.md),
+ *   operation a binarizer adds at inference, from its formula (docs/binarizers.md),
  *   one per element:
  *   - channel weight scale mean_c|w| (xnor, dorefa, bireal, react, fda): one multiply per output;
  *   - learnable channel output scale (recu alpha[c]): one multiply per output;
@@ -158,7 +158,7 @@ export function countLinear(layer: Conv2D | Dense): LayerCount {
   };
 }
 
-/** r_c, r_s of a binarized model against the full-precision one (metrics.md). */
+/** r_c, r_s of a binarized model against the full-precision one (docs/metrics.md). */
 export function complexityRatios(fp: ModelCount, bi: ModelCount): { rc: number; rs: number } {
   const paramsFp = fp.fpParams + fp.binaryParams;
   const flopsFp = fp.flopsLeft + fp.bops;
@@ -168,7 +168,7 @@ export function complexityRatios(fp: ModelCount, bi: ModelCount): { rc: number; 
   };
 }
 
-/** OM_comp = sqrt(1/2 (E[r_c]^2 + E[r_s]^2)), E over models (metrics.md). */
+/** OM_comp = sqrt(1/2 (E[r_c]^2 + E[r_s]^2)), E over models (docs/metrics.md). */
 export function omComp(rc: readonly number[], rs: readonly number[]): number {
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return quadraticMean([mean(rc), mean(rs)]);

@@ -3,7 +3,7 @@
  * of a deployed model file (format.ts), folding everything per-channel into as few passes as
  * possible while keeping the training forward's semantics.
  *
- * What each binarizer becomes (shared/reference/binarizers.md, "What deployment needs"):
+ * What each binarizer becomes (docs/binarizers.md, "What deployment costs"):
  * - binarized conv / dense = XNOR-popcount dot of sign(input) and sign(weights) (sign(0) = +1, as
  *   binarizers/ops.ts `sign`). The signs and the per-output-channel weight scale are read from the
  *   binarizer's own eval-mode weights (`weights()` must give ±s[c] per channel: mean_c|w| for

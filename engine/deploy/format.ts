@@ -1,7 +1,7 @@
 /**
  * The deployed-model file ("BBDM", version 1): a trained network lowered to the operations the
  * inference runtime executes, with binarized weights stored as bits. Documented in README.md
- * beside this module; the file size is the `S` of OM_infer (shared/reference/metrics.md).
+ * beside this module; the file size is the `S` of OM_infer (docs/metrics.md).
  *
  * Layout (little-endian):
  *

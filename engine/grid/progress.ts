@@ -17,9 +17,9 @@ export function workUnits(spec: RunSpec, trainSize?: number): number {
 }
 
 /**
- * Seconds per work unit by `kind/model` (a training batch, or a whole run for runs that do not
- * train), measured on the 2-core development machine with one run per core: what a plan is priced
- * at before any run of this machine has finished. Training rates include evaluation.
+ * Seconds per training batch (kind "train", evaluation included) or per run (other kinds), by
+ * `kind/model`, measured on the 2-core development machine with one run per core: what a plan is
+ * priced at before any run of this machine has finished.
  */
 export const PRIOR_RATES: Readonly<Record<string, number>> = {
   "train/cnn": 0.46,
@@ -69,7 +69,8 @@ export class CostModel {
   estimate(spec: RunSpec): number {
     const own = this.#rates.get(this.#key(spec));
     const prior = this.prior[this.#key(spec)];
-    const r = own ?? (prior !== undefined ? { units: 1, seconds: prior } : this.#all);
+    if (!own && prior !== undefined) return spec.kind === "train" ? prior * workUnits(spec) : prior;
+    const r = own ?? this.#all;
     return r.units > 0 ? (r.seconds / r.units) * workUnits(spec) : NaN;
   }
 }

@@ -4,7 +4,7 @@
  * post-norm blocks). They implement the `Layer` interface of ./layers.ts and reuse its `Dense`, so
  * binarized linear layers look their binarizer up by name exactly as convolutions do.
  *
- * The reference's rule for Transformers (../shared/reference/binarizers.md, "Network rules"):
+ * The reference's rule for Transformers (docs/metrics.md, "Network rules"):
  * the linear layers of attention (query / key / value / output projections) and of the MLP are
  * binarized; embeddings, LayerNorm, softmax and the head stay full precision. Attention's two
  * matrix products (Q K^T and P V) multiply activations by activations and stay full precision,

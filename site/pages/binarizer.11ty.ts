@@ -41,7 +41,7 @@ export function render(d: PageData & { bin: BinarizerData }): string {
       : html``}
     <p>Forward, backward and scale formulas, schedule and paper: the doc comment of
     <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>; every operator side by side:
-    <code>shared/reference/binarizers.md</code>.</p>
+    <code>docs/binarizers.md</code>.</p>
     ${chart(d.charts[`operator-${b.slug}`])}
     <h2>Overall metrics</h2>
     <div class="scroll">

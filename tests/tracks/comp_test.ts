@@ -92,7 +92,7 @@ Deno.test("stride-2 conv and a dense layer with bias", () => {
   assert.equal(d.extraFlops, 256 + 256);
 });
 
-Deno.test("r_c, r_s and OM_comp follow metrics.md", () => {
+Deno.test("r_c, r_s and OM_comp follow docs/metrics.md", () => {
   const m = (fpParams: number, binaryParams: number, flopsLeft: number, bops: number) =>
     ({ layers: [], fpParams, binaryParams, flopsLeft, bops, extraFlops: 0 }) as ModelCount;
   const { rc, rs } = complexityRatios(m(1000, 0, 64000, 0), m(100, 3200, 1000, 64000));

@@ -1,7 +1,7 @@
 /**
  * Hardware-inference track: its grid deploys the task track's runs; an infer run trains (or
  * reuses the task run's saved weights), checks prediction agreement, times both deployments and
- * reports its documented metrics; OM_infer follows metrics.md; the view renders.
+ * reports its documented metrics; OM_infer follows docs/metrics.md; the view renders.
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../../engine/tf.ts";

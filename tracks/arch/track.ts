@@ -9,7 +9,7 @@
  * Every architecture gets the same data and recipe (Adam 1e-3, cosine, batch 64, no weight
  * decay, seeded), so the columns differ by architecture only.
  *
- * OM_arch = sqrt((1/N) sum_i E[A_bi,i / A_fp,i]^2) over architectures i (metrics.md), with
+ * OM_arch = sqrt((1/N) sum_i E[A_bi,i / A_fp,i]^2) over architectures i (docs/metrics.md), with
  * E[A_bi / A_fp] = E[A_bi] / E[A_fp] (seeds unpaired; engine/stats.ts).
  */
 import { runId, type RunSpec } from "../../engine/run.ts";
@@ -29,11 +29,11 @@ export const ARCH_TASK = { name: "fashion", dataset: "fashion-mnist" };
  * vgg-small ~41-45, resnet20 ~58-152 (fp32 .. fda), vit ~15-16: ~1,250 CPU-s per
  * 2,000-image seed; trained on 1,500 images, the full grid (3 seeds, 108 runs) is ~2,800 CPU-s,
  * ~24 min with 2 workers on 2 cores.
- * smoke: 36 runs, ~1 min; quick: 72 runs, ~15 min on one process (~8 with 2 workers).
+ * smoke: 36 runs, ~1 min; quick: 72 runs, ~4.5 min with 2 workers.
  */
 const SIZES: Record<Profile, TrainSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
-  quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 1000, val: 250, test: 1000 } },
+  quick: { seeds: 2, epochs: 1, batchSize: 64, limit: { train: 384, val: 96, test: 500 } },
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 1500, val: 500, test: 2000 } },
 };
 

@@ -2,7 +2,7 @@
  * Theoretical-complexity track: parameters, FLOPs and binary operations (BOPs) per layer and per
  * model, counted from the layer tree (no training), for every binarizer on every model of
  * {@link COMP_MODELS}; r_c, r_s per model and OM_comp = sqrt(1/2 (E[r_c]^2 + E[r_s]^2)) over the
- * models (shared/reference/metrics.md). Counting conventions: engine/deploy/complexity.ts.
+ * models (docs/metrics.md). Counting conventions: engine/deploy/complexity.ts.
  *
  * Runs: kind "comp", one per (model, binarizer); seeds do not matter (always seed 0).
  * Metrics per run: fpParams, binaryParams, bops, flopsLeft, extraFlops (this binarized model);

@@ -2,7 +2,7 @@
  * Hardware-inference track: the networks of the learning-task track, deployed (engine/deploy/:
  * exported to a packed model file, run by the bit-packed kernel runtime) and timed against the
  * full-precision network of the same architecture on tfjs-wasm, side by side in one process.
- * OM_infer = sqrt(1/2 (E[T_fp / T_bi]^2 + E[S_fp / S_bi]^2)) (shared/reference/metrics.md), with
+ * OM_infer = sqrt(1/2 (E[T_fp / T_bi]^2 + E[S_fp / S_bi]^2)) (docs/metrics.md), with
  * E over the deployed models x batch sizes {1, 64} for latency and over models for size.
  *
  * Runs: one "infer" run per (model, binarizer, seed) for the first task of each deployable
@@ -63,7 +63,7 @@ import { inferPresentation } from "./presentation.ts";
 export const INFER_BATCHES = [1, 64];
 
 /** Milliseconds of alternating samples per batch size, per profile. */
-const BUDGET_MS: Record<Profile, number> = { smoke: 400, quick: 2000, full: 5000 };
+const BUDGET_MS: Record<Profile, number> = { smoke: 400, quick: 1000, full: 5000 };
 
 /** Executor options of an infer run. */
 export interface InferOptions {

@@ -2,7 +2,7 @@
  * Corruption-robustness track: the networks the learning-task track trained on MNIST and
  * Fashion-MNIST, evaluated without retraining on their test sets corrupted by the 15 MNIST-C
  * corruptions (engine/corruptions/, the 28x28 counterpart of the reference's CIFAR-10-C;
- * ../shared/reference/metrics.md).
+ * docs/metrics.md).
  *
  * Runs: one "robust" run per task-track run on an image task (same task, model, binarizer, seed,
  * training settings and limits; the task spec itself is kept in `options.taskSpec`). The executor
@@ -18,7 +18,7 @@
  * profile sees the identical corrupted test set, as with MNIST-C's released files. The result's
  * dataset sizes record that evaluation subset as `test`.
  *
- * Metric (metrics.md): G = A_clean - A_corrupted; OM_robust = sqrt((1/C) sum_i E[G_fp,i / G_bi,i]^2)
+ * Metric (docs/metrics.md): G = A_clean - A_corrupted; OM_robust = sqrt((1/C) sum_i E[G_fp,i / G_bi,i]^2)
  * over the C = tasks x corruptions columns. Seeds are not paired, so E[G_fp / G_bi] is taken as
  * E[G_fp] / E[G_bi] (as stats.ts does for accuracies).
  *
@@ -26,7 +26,7 @@
  * floored at the noise level of the measurement before dividing,
  *   floor = max(MIN_GAP_FLOOR, 1 / sqrt(n)) = max(0.01, 2 * sqrt(0.5 * 0.5 / n)),
  * two standard errors of an accuracy measured on the n evaluation images (worst case p = 0.5):
- * 0.032 for n = 1,000 (full), 0.045 for 500 (quick), 0.071 for 200 (smoke). A gap inside that
+ * 0.032 for n = 1,000 (full), 0.058 for 300 (quick), 0.071 for 200 (smoke). A gap inside that
  * band is indistinguishable from no gap, so two networks that both shrug a corruption off score
  * 1, and a network with no measurable gap scores at most G_fp / floor. The raw gaps (unfloored,
  * possibly negative) are the cells' means and are printed beside every ratio, with the clean
@@ -71,10 +71,10 @@ export function gapFloor(n: number): number {
  * Test images each run scores clean and corrupted, per profile. Planned time with the task
  * track's weights on disk (measured: cnn, 16 evaluations of 1,000 images ~13 CPU-s; the 15
  * corruptions of 1,000 images ~3 CPU-s, once per process and dataset): full 54 runs ~760 CPU-s,
- * ~6-7 min with 2 workers; quick ~4 min on one process; smoke 18 runs ~1 min. A run whose task
+ * ~6-7 min with 2 workers; quick 36 runs ~1.5 min with 2 workers; smoke 18 runs ~1 min. A run whose task
  * weights are missing costs its task run's training on top.
  */
-const EVAL_LIMIT: Record<Profile, number> = { smoke: 200, quick: 500, full: 1000 };
+const EVAL_LIMIT: Record<Profile, number> = { smoke: 200, quick: 300, full: 1000 };
 
 /** Seed of the evaluation subset (fixed: the same images for every run). */
 const EVAL_SUBSET_SEED = deriveSeed(FIXED_TEST_SEED, "robust-eval");

@@ -1,6 +1,6 @@
 /**
  * Learning-task track: each task (a dataset and its model) trained with fp32 and every
- * binarizer. OM_task = sqrt(mean over tasks of E[A_bi / A_fp]^2) (metrics.md), on test accuracy;
+ * binarizer. OM_task = sqrt(mean over tasks of E[A_bi / A_fp]^2) (docs/metrics.md), on test accuracy;
  * tasks with their own score (spam: F1) report it beside the table (row extras and a note).
  *
  * Tasks (tasks.ts, registered by app/plugins.ts): MNIST and Fashion-MNIST (cnn), SpamAssassin spam detection (a small BERT-like
@@ -39,21 +39,24 @@ const SIZES: Record<Profile, Size> = {
     },
     tasks: { spam: { epochs: 1 }, pointcloud: { epochs: 1 }, kws: { epochs: 1 } },
   },
+  // The default profile: all six tracks in under 15 minutes on a 2-core machine with 2 workers
+  // (README, "Profiles"); 2 seeds so every cell has a spread. Small subsets, 2 epochs: the
+  // numbers show the pipeline and the ordering, not converged accuracies (that is `full`).
   quick: {
-    seeds: 3,
-    epochs: 3,
+    seeds: 2,
+    epochs: 2,
     batchSize: 64,
     limit: {
-      mnist: { train: 2000, val: 500, test: 2000 },
-      fashion: { train: 2000, val: 500, test: 2000 },
-      spam: { train: 1500, val: 300 },
-      pointcloud: { train: 1500, val: 300, test: 1000 },
-      kws: { train: 1000 },
+      mnist: { train: 512, val: 128, test: 1000 },
+      fashion: { train: 512, val: 128, test: 1000 },
+      spam: { train: 384, val: 96, test: 500 },
+      pointcloud: { train: 384, val: 96, test: 500 },
+      kws: { train: 384, val: 96 },
     },
     tasks: {
-      spam: { epochs: 2, batchSize: 32 },
-      pointcloud: { epochs: 2, batchSize: 32 },
-      kws: { epochs: 3, batchSize: 32 },
+      spam: { batchSize: 32 },
+      pointcloud: { batchSize: 32 },
+      kws: { batchSize: 32 },
     },
   },
   // The full profile is sized so that all six tracks fit in about two hours on a 2-core machine

@@ -1,7 +1,7 @@
 /**
  * Training-consumption track: fp32 and every binarizer trained under the reference's eight
  * settings, {SGD lr 0.1, SGD lr 0.01, Adam lr 1e-3, Adam lr 1e-4} x {cosine, step}
- * (../shared/reference/metrics.md), on Fashion-MNIST. What it measures: how long training takes
+ * (docs/metrics.md), on Fashion-MNIST. What it measures: how long training takes
  * (wall time T) and how sensitive the final accuracy is to the hyperparameters (the std of test
  * accuracy over the eight settings).
  *
@@ -16,7 +16,7 @@
  * decays x0.1 at 50% and 75% of the steps; cosine is per step (engine/nn/optim.ts).
  *
  * OM_train = sqrt(1/2 (E[T_fp / T_bi]^2 + E[std(A_fp over settings) / std(A_bi over settings)]^2))
- * (metrics.md). Conventions, as stats.ts does for unpaired seeds:
+ * (docs/metrics.md). Conventions, as stats.ts does for unpaired seeds:
  * - E[T_fp / T_bi]: the mean over the eight settings of (mean T_fp) / (mean T_bi), T the run's
  *   `trainSeconds` (training loop with per-epoch validation; data loading excluded);
  * - std over settings: the sample std of test accuracy over the eight settings, for each seed,
@@ -68,12 +68,12 @@ export const STD_FLOOR = 0.005;
 
 /**
  * Per-profile size. Planned time (measured 7.5-10.4 CPU-s per run, 2 workers on 2 cores,
- * at 8,000 training images): smoke 72 runs ~45 s; quick 144 runs ~7 min on one process; full
+ * at 8,000 training images): smoke 72 runs ~45 s; quick 144 runs ~1 min with 2 workers; full
  * (6,000 images, 3 seeds) 216 runs ~1,500 CPU-s, ~13 min.
  */
 const SIZES: Record<Profile, TrainSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
-  quick: { seeds: 2, epochs: 2, batchSize: 64, limit: { train: 2000, val: 500, test: 2000 } },
+  quick: { seeds: 2, epochs: 1, batchSize: 64, limit: { train: 512, val: 128, test: 500 } },
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 6000, val: 1000, test: 5000 } },
 };
 

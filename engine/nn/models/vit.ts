@@ -4,7 +4,7 @@
  *
  * Layout: 7x7 patches -> 16 tokens, fp patch projection to d = 64 + learned position embedding;
  * 2 pre-norm encoder blocks (4-head self-attention, MLP 64 -> 128 -> 64); final LayerNorm, mean
- * over tokens, fp linear head. Binarized (reference rule, ../../shared/reference/binarizers.md):
+ * over tokens, fp linear head. Binarized (reference rule, docs/metrics.md):
  * the attention projections q, k, v, o and both MLP layers; full precision: patch embedding,
  * position embedding, LayerNorm, softmax, attention's activation-activation products, head.
  * The MLP activation is GELU in the fp32 network and Hardtanh in binarized ones (the reference's
