@@ -239,7 +239,8 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       signer: await loadSigningKey(),
     });
   }
-  return renderTables(results, args.tracks).tables;
+  const { tables, overview } = renderTables(results, args.tracks);
+  return [...tables, overview];
 }
 
 /** Entry point: exit 0 on success, 1 when runs failed, 2 on a user error (one line each). */

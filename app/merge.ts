@@ -73,11 +73,13 @@ export function main(argv: string[]): Promise<number> {
     const { installPlugins } = await import("./plugins.ts");
     installPlugins();
     const { renderTables } = await import("../tracks/summary.ts");
-    const { tables, unknownTracks } = renderTables(plan.items.map((i) => bundleToResult(i.bundle)));
+    const { tables, overview, unknownTracks } = renderTables(
+      plan.items.map((i) => bundleToResult(i.bundle)),
+    );
     if (unknownTracks.length) {
       console.error(`merge: no table for unknown track(s): ${unknownTracks.join(", ")}`);
     }
-    for (const t of tables) console.log(`\n${t}\n`);
+    for (const t of [...tables, overview]) console.log(`\n${t}\n`);
     return 0;
   }, { failed: "failed: " });
 }

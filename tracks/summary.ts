@@ -6,7 +6,7 @@
  */
 import type { RunResult } from "../engine/run.ts";
 import { binarizerNames } from "../engine/binarizers/mod.ts";
-import { renderTable } from "./text_table.ts";
+import { renderOverview, renderTable } from "./text_table.ts";
 import { getTrack, trackNames } from "./registry.ts";
 import type { TrackTable } from "./track.ts";
 
@@ -51,11 +51,14 @@ export function summarizeTracks(
   return { tables, unknownTracks: [...present].filter((t) => !known.includes(t)).sort() };
 }
 
-/** The text tables `bench` and `merge` print: {@link summarizeTracks}, rendered. */
+/**
+ * The text tables `bench` and `merge` print: {@link summarizeTracks}, rendered, and the overall
+ * metrics of every track side by side.
+ */
 export function renderTables(
   results: RunResult[],
   only?: string[],
-): { tables: string[]; unknownTracks: string[] } {
+): { tables: string[]; overview: string; unknownTracks: string[] } {
   const { tables, unknownTracks } = summarizeTracks(results, only);
-  return { tables: tables.map(renderTable), unknownTracks };
+  return { tables: tables.map(renderTable), overview: renderOverview(tables), unknownTracks };
 }

@@ -43,6 +43,32 @@ export function renderTable(t: TrackTable): string {
   ].join("\n");
 }
 
+/**
+ * The overall metrics side by side: a row per binarizer (in the tables' order), a column per
+ * track's OM, each with its meaning in one line below. What a reader compares first.
+ */
+export function renderOverview(tables: TrackTable[]): string {
+  const bins = [...new Set(tables.flatMap((t) => t.rows.map((r) => r.binarizer)))];
+  const header = ["binarizer", ...tables.map((t) => t.omName)];
+  const body = bins.map((b) => [
+    b,
+    ...tables.map((t) => {
+      const om = t.rows.find((r) => r.binarizer === b)?.om;
+      return om === undefined || !Number.isFinite(om) ? "-" : om.toFixed(3);
+    }),
+  ]);
+  const rows = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
+  return [
+    "Overall metrics — one per track (fp32 = 1 on the accuracy tracks; higher is better)",
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...body.map(line),
+  ].join("\n");
+}
+
 /** A fraction in percent, 2 decimals; "-" when not finite. */
 export const pctOrDash = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : "-");
 /** A number with `d` decimals (default 3); "-" when not finite. */

@@ -17,7 +17,7 @@ async function bench(
   opts: { signalAfter?: (out: string) => Promise<boolean> } = {},
 ) {
   const cmd = new Deno.Command(Deno.execPath(), {
-    // The permissions of `deno task bench` (--allow-run: espeak-ng makes the keyword-spotting set).
+    // The permissions of `deno task bench` (--allow-run: worker processes).
     args: ["run", ...BENCH_PERMISSIONS, CLI, ...args],
     stdout: "piped",
     stderr: "piped",
@@ -119,14 +119,25 @@ Deno.test("a run killed half-way resumes, keeps finished runs and prints the sam
   const ref = await bench([...args, "--out", full]);
   assert.equal(ref.code, 0, ref.stderr);
   assert.match(ref.stdout, /OM_task/);
+  // Says what it will run first; ends with the overall metrics of every row.
+  const n = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "bnn"] }).length;
+  const workers = navigator.hardwareConcurrency;
+  assert.match(
+    ref.stderr,
+    new RegExp(
+      `bench: profile smoke; tracks task; 2 rows \\(fp32, bnn\\); ${n} runs, ${n} to do; ` +
+        `${workers} workers?; estimated [0-9hms]+ \\(rates measured on a 2-core machine\\)`,
+    ),
+  );
+  const overview = ref.stdout.slice(ref.stdout.indexOf("Overall metrics"));
+  assert.match(overview, /\nbinarizer +OM_task\n-+ +-+\nfp32 +1\.000\nbnn +\d\.\d{3}\n/);
   // Kill after the first result file is written, then run again.
   const k = await bench([...args, "--out", killed], {
     signalAfter: async (o) => (await results(o)).size >= 1,
   });
   assert.notEqual(k.code, 0);
   const kept = await results(killed);
-  // Runs of the smoke task grid: every task x (fp32, bnn).
-  const n = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "bnn"] }).length;
+  // n: runs of the smoke task grid, every task x (fp32, bnn).
   assert.ok(kept.size >= 1 && kept.size < n, `killed run left ${kept.size} results`);
   const again = await bench([...args, "--out", killed]);
   assert.equal(again.code, 0, again.stderr);
