@@ -5,7 +5,7 @@
  * output directory, so resume works exactly as with one process. The parent shows combined
  * progress (runs done / total, ETA) and reports a worker that dies, naming the run it was on.
  */
-import { CostModel, formatDuration, Progress, workUnits } from "./progress.ts";
+import { CostModel, formatDuration, gridProgress, workUnits } from "./progress.ts";
 import { finishedRuns } from "../store/results.ts";
 import type { RunSpec } from "../run.ts";
 import type { BackendName } from "../tf.ts";
@@ -104,14 +104,7 @@ export async function runWithWorkers(
 ): Promise<FailedRun[]> {
   const { todo: queue } = await finishedRuns(opts.out, specs);
   const skipped = specs.length - queue.length;
-  const progress = new Progress(
-    specs.length,
-    queue.reduce((a, s) => a + workUnits(s), 0),
-    opts.quiet,
-  );
-  if (skipped > 0) {
-    progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
-  }
+  const progress = gridProgress(specs, queue, opts.out, opts.quiet);
   if (queue.length === 0) return [];
   const n = Math.min(opts.workers, queue.length);
   progress.log(`workers: ${n} processes for ${queue.length} runs`);

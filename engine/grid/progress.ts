@@ -134,3 +134,19 @@ export class Progress {
     Deno.stderr.writeSync(new TextEncoder().encode(`${prefix}${line}\n`));
   }
 }
+
+/**
+ * The progress of a grid of which `todo` is left to run (the rest is already in `out`): says so
+ * when resuming. The single-process runner and the worker pool both start with it.
+ */
+export function gridProgress(
+  specs: RunSpec[],
+  todo: RunSpec[],
+  out: string,
+  quiet?: boolean,
+): Progress {
+  const progress = new Progress(specs.length, todo.reduce((a, s) => a + workUnits(s), 0), quiet);
+  const skipped = specs.length - todo.length;
+  if (skipped > 0) progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${out}`);
+  return progress;
+}

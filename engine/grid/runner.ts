@@ -5,7 +5,7 @@
  * (pool.ts) runs the same loop, one spec at a time, in each worker process.
  */
 import { executeRun, type RunEnv, type RunResult, type RunSpec } from "../run.ts";
-import { CostModel, formatDuration, Progress, workUnits } from "./progress.ts";
+import { CostModel, formatDuration, gridProgress, workUnits } from "./progress.ts";
 import type { SigningKey } from "../bundle/keys.ts";
 import { finishedRuns, writeRun } from "../store/results.ts";
 
@@ -35,16 +35,8 @@ export interface GridRunOptions {
 /** Runs every spec not already finished in `out`; returns all results in spec order. */
 export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<RunResult[]> {
   const { results, todo } = await finishedRuns(opts.out, specs);
-  const progress = new Progress(
-    specs.length,
-    todo.reduce((a, s) => a + workUnits(s), 0),
-    opts.quiet,
-  );
-  const skipped = specs.length - todo.length;
-  if (skipped > 0) {
-    progress.log(`resuming: ${skipped}/${specs.length} runs already done in ${opts.out}`);
-  }
-  let done = skipped;
+  const progress = gridProgress(specs, todo, opts.out, opts.quiet);
+  let done = specs.length - todo.length;
   const costs = new CostModel();
   let at = 0;
   progress.estimator = () =>
