@@ -180,15 +180,19 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
   const costs = new CostModel();
   const workers = Math.max(1, Math.min(args.workers, todo.length));
   let seconds = 0;
+  let unpriced = 0;
   for (const s of todo) {
-    seconds += costs.estimate(s) / (getTrack(s.track).alone ? 1 : workers);
+    const e = costs.estimate(s);
+    if (Number.isFinite(e)) seconds += e / (getTrack(s.track).alone ? 1 : workers);
+    else unpriced++;
   }
   const rows = args.binarizers.length;
   return `bench: profile ${args.profile}; tracks ${args.tracks.join(", ")}; ${rows} rows ` +
     `(${args.binarizers.join(", ")}); ${specs.length} runs, ${todo.length} to do` +
     (todo.length < specs.length ? ` (${specs.length - todo.length} already in ${args.out})` : "") +
     `; ${args.workers} worker${args.workers === 1 ? "" : "s"}; estimated ` +
-    `${formatDuration(seconds)} (rates measured on a 2-core machine)`;
+    `${formatDuration(seconds)}` + (unpriced ? ` + ${unpriced} runs of unknown cost` : "") +
+    " (rates measured on a 2-core machine)";
 }
 
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */

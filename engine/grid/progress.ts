@@ -16,26 +16,32 @@ export function workUnits(spec: RunSpec, trainSize?: number): number {
   return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
 }
 
+/** What a run costs before any has finished here: seconds per run plus seconds per work unit. */
+export interface PriorRate {
+  run: number;
+  unit: number;
+}
+
 /**
- * Seconds per training batch (kind "train", evaluation included) or per run (other kinds), by
- * `kind/model`, measured on the 2-core development machine with one run per core: what a plan is
- * priced at before any run of this machine has finished.
+ * Prior costs by `kind/model`, fitted to the runs of the `quick` and `full` profiles on the 2-core
+ * development machine with one run per core: a fixed part (start-up, evaluation) and a part per
+ * training batch of 64 samples. What a plan is priced at before any run of this machine has finished.
  */
-export const PRIOR_RATES: Readonly<Record<string, number>> = {
-  "train/cnn": 0.46,
-  "train/mlp": 0.028,
-  "train/vgg-small": 0.475,
-  "train/resnet20": 0.77,
-  "train/vit": 0.155,
-  "train/transformer": 0.23,
-  "train/pointnet": 0.158,
-  "train/fsmn": 0.187,
-  "robust/cnn": 6,
-  "infer/cnn": 8,
-  "comp/cnn": 0.05,
-  "comp/mlp": 0.05,
-  "comp/vgg-small": 0.05,
-  "comp/resnet20": 0.05,
+export const PRIOR_RATES: Readonly<Record<string, PriorRate>> = {
+  "train/cnn": { run: 4.5, unit: 0.41 },
+  "train/mlp": { run: 0.25, unit: 0.024 },
+  "train/vgg-small": { run: 2.6, unit: 0.44 },
+  "train/resnet20": { run: 5.8, unit: 0.69 },
+  "train/vit": { run: 1.1, unit: 0.14 },
+  "train/transformer": { run: 9.5, unit: 0.18 },
+  "train/pointnet": { run: 2.6, unit: 0.15 },
+  "train/fsmn": { run: 3.3, unit: 0.17 },
+  "robust/cnn": { run: 6, unit: 0 },
+  "infer/cnn": { run: 5, unit: 0 },
+  "comp/mlp": { run: 0.05, unit: 0 },
+  "comp/cnn": { run: 0.05, unit: 0 },
+  "comp/vgg-small": { run: 0.05, unit: 0 },
+  "comp/resnet20": { run: 0.05, unit: 0 },
 };
 
 /**
@@ -48,7 +54,7 @@ export class CostModel {
   #rates = new Map<string, { units: number; seconds: number }>();
   #all = { units: 0, seconds: 0 };
 
-  constructor(readonly prior: Readonly<Record<string, number>> = PRIOR_RATES) {}
+  constructor(readonly prior: Readonly<Record<string, PriorRate>> = PRIOR_RATES) {}
 
   #key(spec: RunSpec): string {
     return `${spec.kind}/${spec.model}`;
@@ -69,7 +75,13 @@ export class CostModel {
   estimate(spec: RunSpec): number {
     const own = this.#rates.get(this.#key(spec));
     const prior = this.prior[this.#key(spec)];
-    if (!own && prior !== undefined) return spec.kind === "train" ? prior * workUnits(spec) : prior;
+    if (!own && prior !== undefined) {
+      // Unit rates are per batch of 64: a batch of 32 costs about half.
+      const batches = spec.kind === "train" && spec.train
+        ? workUnits(spec) * spec.train.batchSize / 64
+        : 0;
+      return prior.run + prior.unit * batches;
+    }
     const r = own ?? this.#all;
     return r.units > 0 ? (r.seconds / r.units) * workUnits(spec) : NaN;
   }

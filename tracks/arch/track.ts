@@ -32,7 +32,7 @@ export const ARCH_TASK = { name: "fashion", dataset: "fashion-mnist" };
  * smoke: 36 runs, ~1 min; quick: 72 runs, ~4.5 min with 2 workers.
  */
 const SIZES: Record<Profile, TrainSize> = {
-  smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
+  smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 128, val: 32, test: 128 } },
   quick: { seeds: 2, epochs: 1, batchSize: 64, limit: { train: 384, val: 96, test: 500 } },
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 1500, val: 500, test: 2000 } },
 };

@@ -26,7 +26,7 @@
  * floored at the noise level of the measurement before dividing,
  *   floor = max(MIN_GAP_FLOOR, 1 / sqrt(n)) = max(0.01, 2 * sqrt(0.5 * 0.5 / n)),
  * two standard errors of an accuracy measured on the n evaluation images (worst case p = 0.5):
- * 0.032 for n = 1,000 (full), 0.058 for 300 (quick), 0.071 for 200 (smoke). A gap inside that
+ * 0.032 for n = 1,000 (full), 0.058 for 300 (quick), 0.1 for 100 (smoke). A gap inside that
  * band is indistinguishable from no gap, so two networks that both shrug a corruption off score
  * 1, and a network with no measurable gap scores at most G_fp / floor. The raw gaps (unfloored,
  * possibly negative) are the cells' means and are printed beside every ratio, with the clean
@@ -74,7 +74,7 @@ export function gapFloor(n: number): number {
  * ~6-7 min with 2 workers; quick 36 runs ~1.5 min with 2 workers; smoke 18 runs ~1 min. A run whose task
  * weights are missing costs its task run's training on top.
  */
-const EVAL_LIMIT: Record<Profile, number> = { smoke: 200, quick: 300, full: 1000 };
+const EVAL_LIMIT: Record<Profile, number> = { smoke: 100, quick: 300, full: 1000 };
 
 /** Seed of the evaluation subset (fixed: the same images for every run). */
 const EVAL_SUBSET_SEED = deriveSeed(FIXED_TEST_SEED, "robust-eval");

@@ -28,7 +28,7 @@ interface Size {
 const SIZES: Record<Profile, Size> = {
   smoke: {
     seeds: 1,
-    epochs: 2,
+    epochs: 1,
     batchSize: 32,
     limit: {
       mnist: { train: 512, val: 128, test: 512 },
