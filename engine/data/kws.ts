@@ -312,6 +312,38 @@ interface RawKws {
   synth: SynthIdentity;
 }
 
+/** The log-mel features of `list`, one [49, 40] block per utterance, in order. */
+export function utteranceFeatures(cfg: KwsConfig, list: Utterance[], synth: Synth): Float32Array {
+  const per = LOGMEL_FRAMES * LOGMEL.mels;
+  const out = new Float32Array(list.length * per);
+  list.forEach((u, k) => {
+    const wav = synth.speak({
+      voice: u.voice,
+      speed: u.speed,
+      pitch: u.pitch,
+      text: KWS_WORDS[u.word],
+    });
+    logMel(makeClip(wav, u, cfg), out, k * per);
+  });
+  return out;
+}
+
+/** {@link utteranceFeatures} in a worker thread (kws_worker.ts). */
+function featuresInWorker(cfg: KwsConfig, list: Utterance[]): Promise<Float32Array> {
+  const worker = new Worker(new URL("./kws_worker.ts", import.meta.url).href, { type: "module" });
+  return new Promise<Float32Array>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<{ features?: Float32Array; error?: string }>) => {
+      if (e.data.features) resolve(e.data.features);
+      else reject(new UserError(`keyword-spotting generation failed: ${e.data.error}`));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject(new UserError(`keyword-spotting generation failed: ${e.message}`));
+    };
+    worker.postMessage({ cfg, list });
+  }).finally(() => worker.terminate());
+}
+
 /** Generates the set into `dir` (a fresh directory). */
 async function generate(dir: string, cfg: KwsConfig, synth: Synth): Promise<void> {
   const { kept, probe, sameAs } = await distinctSpeakers(cfg, synth);
@@ -319,15 +351,14 @@ async function generate(dir: string, cfg: KwsConfig, synth: Synth): Promise<void
   const per = LOGMEL_FRAMES * LOGMEL.mels;
   const features = new Float32Array(list.length * per);
   const labels = Uint8Array.from(list, (u) => u.word);
-  for (const u of list) {
-    const wav = synth.speak({
-      voice: u.voice,
-      speed: u.speed,
-      pitch: u.pitch,
-      text: KWS_WORDS[u.word],
-    });
-    logMel(makeClip(wav, u, cfg), features, u.index * per);
-  }
+  // One share per core: the other shares go to worker threads with their own synthesizer, this
+  // thread makes the first. Every utterance depends only on itself, so the bytes are the same.
+  const shares = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+  const size = Math.ceil(list.length / shares);
+  const parts = Array.from({ length: shares }, (_, k) => list.slice(k * size, (k + 1) * size));
+  const others = parts.slice(1).map((part) => featuresInWorker(cfg, part));
+  features.set(utteranceFeatures(cfg, parts[0], synth), 0);
+  (await Promise.all(others)).forEach((f, k) => features.set(f, (k + 1) * size * per));
   const bytes: Record<(typeof FILES)[number], Uint8Array> = {
     "features.f32": new Uint8Array(features.buffer),
     "labels.u8": labels,
