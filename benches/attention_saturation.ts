@@ -7,10 +7,12 @@
  *   deno run -A benches/attention_saturation.ts
  */
 import { initBackend, tf } from "../engine/tf.ts";
-import { buildModel } from "../engine/models.ts";
+import { buildModel } from "../engine/nn/model.ts";
 import { loadDataset } from "../engine/data/mod.ts";
-import "../tracks/mod.ts";
-import type { TextTransformer } from "../engine/models/transformer.ts";
+import type { TextTransformer } from "../engine/nn/models/transformer.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 await initBackend("wasm");
 const ds = await loadDataset("spam");
 const L = ds.shape[0];

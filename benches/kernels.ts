@@ -23,12 +23,15 @@ import { packNHWC, packOHWI, packRows } from "../engine/kernels/pack.ts";
 import * as ref from "../engine/kernels/ref.ts";
 import { BinaryKernels } from "../engine/kernels/wasm.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { buildModel } from "../engine/models.ts";
-import { finalState } from "../engine/train.ts";
+import { buildModel } from "../engine/nn/model.ts";
+import { finalState } from "../engine/nn/train.ts";
 import { exportModel } from "../engine/deploy/export.ts";
 import { DeployRuntime } from "../engine/deploy/runtime.ts";
 import { sizeBreakdown } from "../engine/deploy/format.ts";
-import { TASKS } from "../tracks/task.ts";
+import { taskDefs } from "../tracks/task/tasks.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const quick = Deno.args.includes("--quick");
 const argValue = (name: string) =>
@@ -183,7 +186,7 @@ interface ConvShape {
   o: number;
 }
 // The headline 56x56x64->64 shape, then the binarized layers of the task track's CNN at batch 64
-// (engine/models.ts "cnn": 14x14 16->32, 32->32; 7x7 32->64, 64->64).
+// (engine/nn/model.ts "cnn": 14x14 16->32, 32->32; 7x7 32->64, 64->64).
 const shapes: ConvShape[] = [
   { n: 1, hw: 56, c: 64, o: 64 },
   { n: 8, hw: 56, c: 64, o: 64 },
@@ -265,12 +268,12 @@ for (const s of shapes) {
 }
 
 // ------------------------------------------------------------------------------------ end to end
-// The task track's CNN (engine/models.ts) deployed: a binarized network (fused-threshold path,
+// The task track's CNN (engine/nn/model.ts) deployed: a binarized network (fused-threshold path,
 // MODEL_BINARIZER) on the bit-packed kernels vs the same architecture in full precision on
 // tfjs-wasm (BatchNorm folded, fused conv + bias + relu), both from the deployed-model files the
 // hardware-inference track uses. Latency does not depend on the weight values, so the networks
 // keep their seeded initial weights.
-const MODEL = TASKS[0].model;
+const MODEL = taskDefs()[0].model;
 const MODEL_BINARIZER = "bireal";
 const deployed = (binarizer: string) => {
   const m = buildModel(MODEL, {

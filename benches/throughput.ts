@@ -7,11 +7,14 @@
  */
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend, tf } from "../engine/tf.ts";
-import { buildModel } from "../engine/models.ts";
-import type { Ctx } from "../engine/layers.ts";
-import { makeOptimizer } from "../engine/optim.ts";
+import { buildModel } from "../engine/nn/model.ts";
+import type { Ctx } from "../engine/nn/layers.ts";
+import { makeOptimizer } from "../engine/nn/optim.ts";
 import { Rng } from "../engine/rng.ts";
 import "../engine/binarizers/mod.ts";
+import { installPlugins } from "../app/plugins.ts";
+
+installPlugins();
 
 const { values } = parseArgs({
   args: Deno.args,

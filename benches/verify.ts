@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { bytesOf, syntheticBundle, tempKey } from "../tests/bundle_fixtures.ts";
+import { bytesOf, syntheticBundle, tempKey } from "./fixtures/bundles.ts";
 import { collectBundleFiles, verifyFile } from "../engine/bundle/verify.ts";
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ try {
   const lib = (performance.now() - t0) / 1000;
   if (ok !== n) throw new Error(`only ${ok}/${n} bundles verified`);
 
-  const cli = new URL("../engine/verify_cli.ts", import.meta.url).pathname;
+  const cli = new URL("../app/verify.ts", import.meta.url).pathname;
   const t1 = performance.now();
   const r = await new Deno.Command(Deno.execPath(), {
     args: [

@@ -7,7 +7,7 @@
  *   deno task bench:workers [--workers 2] [--algo bnn] [--profile smoke]
  */
 import { parseArgs } from "node:util";
-import { BENCH_PERMISSIONS } from "../engine/workers.ts";
+import { BENCH_PERMISSIONS } from "../engine/grid/pool.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     profile: { type: "string", default: "smoke" },
   },
 });
-const cli = new URL("../engine/cli.ts", import.meta.url).pathname;
+const cli = new URL("../app/bench.ts", import.meta.url).pathname;
 const keys = await Deno.makeTempDir(); // no key: unsigned bundles, same work either way
 
 async function timed(workers: number): Promise<number> {

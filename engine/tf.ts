@@ -6,8 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradients } from "./wasm_grads.ts";
-import { registerFastMatMulGradient } from "./wasm_matmul.ts";
+import { registerWasmGradients } from "./tfjs/grads.ts";
+import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 
 export { tf };
 

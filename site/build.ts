@@ -11,7 +11,7 @@
  * Exit status: 0 built (bundles may have been left out: they are printed and listed on the
  * site), 2 usage error (unknown option, unreadable trusted-keys file, bad directories).
  */
-import { parseCli, runCli } from "../engine/cli_args.ts";
+import { parseCli, runCli } from "../app/args.ts";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Eleventy from "@11ty/eleventy";
@@ -21,6 +21,7 @@ import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts"
 import { canonicalJson } from "../engine/bundle/canonical.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
 import { buildCharts } from "./lib/charts.ts";
+import { installPlugins } from "../app/plugins.ts";
 
 const SITE_DIR = fileURLToPath(new URL(".", import.meta.url));
 const REPO_DIR = resolve(SITE_DIR, "..");
@@ -134,6 +135,7 @@ async function runEleventy(dataDir: string, out: string): Promise<number> {
 
 /** Builds the site; returns what it did. UserError for bad options. */
 export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
+  installPlugins();
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = performance.now();
   const trusted = await loadTrustedKeys(opts.trusted);

@@ -3,14 +3,15 @@
  * the `leaderboard:start` / `leaderboard:end` markers, from the published bundles (`bundles/`,
  * verified against `bundles/trusted-keys.json`) through the same aggregation as the site, so the
  * README's numbers are generated, never typed. `--check` changes nothing and exits 1 when the
- * README is stale (tests/readme_test.ts runs it on the committed bundles).
+ * README is stale (tests/site/readme_test.ts runs it on the committed bundles).
  */
-import { parseCli, runCli } from "../engine/cli_args.ts";
+import { parseCli, runCli } from "../app/args.ts";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/atomic.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
+import { installPlugins } from "../app/plugins.ts";
 import { aggregate, loadBundles, type SiteData } from "./lib/aggregate.ts";
 
 const REPO_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -69,6 +70,7 @@ export function withTable(readme: string, table: string): string {
 
 /** The generated table for a bundle directory and trusted-keys file. */
 export async function generatedTable(bundles: string, trustedFile: string): Promise<string> {
+  installPlugins();
   const trusted = await loadTrustedKeys(trustedFile);
   const { accepted, excluded, fileCount } = await loadBundles(bundles, trusted);
   return overviewMarkdown(await aggregate(accepted, excluded, fileCount, trusted));

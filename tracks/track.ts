@@ -3,7 +3,8 @@
  * results. The engine runs grids; tracks never run anything themselves, and nothing downstream
  * of a track's summary reaches back into runs.
  */
-import { runId, type RunResult, type RunSpec } from "../engine/run.ts";
+import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
+import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
 export const PROFILES = ["smoke", "quick", "full"] as const;
@@ -61,6 +62,13 @@ export interface Track {
   alone?: boolean;
   /** Optional text view of the table, for tracks whose numbers are not accuracies. */
   render?(table: TrackTable): string;
+  /**
+   * Executors of the run kinds this track's grid uses besides the engine's "train", by kind;
+   * registering the track registers them.
+   */
+  executors?: Record<string, Executor>;
+  /** How the site shows the track (prose, cell format, column label, charts). */
+  presentation?: TrackPresentation;
 }
 
 /**

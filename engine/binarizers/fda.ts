@@ -10,8 +10,7 @@
  */
 import { tf } from "../tf.ts";
 import { channelMeanAbs, fourier, sign, withGradient } from "./ops.ts";
-import type { LayerShape } from "./registry.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer, type LayerShape } from "./registry.ts";
 import type { Rng } from "../rng.ts";
 
 /** Schedule: n = 9 + floor(9 e / E); alpha_e = 0.05 (1 + cos(pi (e + 1) / E)). */
@@ -51,16 +50,25 @@ function fromWeightRows(rows: tf.Tensor, layer: LayerShape): tf.Tensor {
   return tf.transpose(r, [...Array(shape.length - 1).keys()].map((i) => i + 1).concat([0]));
 }
 
-export default registerBinarizer({
+/**
+ * FDA: Xu, Li, Zhang, Li, Tian, Ji, "Learning Frequency Domain Approximation for Binary Neural
+ * Networks" (NeurIPS 2021), https://arxiv.org/abs/2103.00841
+ *
+ * - Forward: a(x) = sign(x) + alpha_e * (MLP_a(x) + 0.1 sin x) while alpha_e > 0;
+ *   w_b(w) = (sign(w) + alpha_e * (MLP_w(w) + 0.1 sin w)) * mean_c |w| per output channel c.
+ * - Backward: the Fourier series of the square wave, d sign/dx ~ (4 omega / pi) *
+ *   sum_{i=0..n} cos((2i + 1) omega x), omega = 0.1, zero where |x| > 1; plus the noise term's
+ *   own gradient.
+ * - Scales: mean_c |w| per output channel.
+ * - Schedule: n = 9 + floor(9 e / E) terms, alpha_e = 0.05 (1 + cos(pi (e + 1) / E)), 0 by the
+ *   last epoch ({@link fdaSchedule}).
+ */
+export const fda: Binarizer = defineBinarizer({
   name: "fda",
   summary: "sign with Fourier-series gradient; decaying learnable noise adaptation; mean_c|w|",
   binary: true,
   deploy: {
     weightScale: true,
-    runtimeActivationScale: false,
-    channelOutputScale: false,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   params: (layer, rng, makeVar) => {
     const d = layer.weightShape.slice(0, -1).reduce((a, b) => a * b, 1);

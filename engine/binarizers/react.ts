@@ -4,17 +4,24 @@
  */
 import { tf } from "../tf.ts";
 import { approxSign, scaledSignWeights, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/**
+ * ReActNet's RSign: Liu, Shen, Savvides, Cheng, "ReActNet: Towards Precise Binary Neural Network
+ * with Generalized Activation Functions" (ECCV 2020), https://arxiv.org/abs/2003.03488
+ *
+ * - Forward: a(x) = sign(x + t[c_in]), t learnable per input channel (initialised to 0);
+ *   w_b(w) = sign(w) * mean_c |w| per output channel c (detached).
+ * - Backward: ApproxSign for activations, max(0, 2 - 2|x + t|), also t's gradient; clipped STE for
+ *   weights.
+ * - Scales: mean_c |w| per output channel; the threshold t folds into the previous layer.
+ */
+export const react: Binarizer = defineBinarizer({
   name: "react",
   summary: "sign(x + t[c_in]) with learnable threshold and ApproxSign gradient, sign(w)*mean_c|w|",
   binary: true,
   deploy: {
     weightScale: true,
-    runtimeActivationScale: false,
-    channelOutputScale: false,
-    spatialOutputScale: false,
     inputThreshold: true,
   },
   params: (layer, _rng, makeVar) => ({ t: makeVar("t", tf.zeros([layer.inChannels])) }),

@@ -14,7 +14,7 @@ import {
   unbiasedVar,
   withGradient,
 } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
 /** tau rises from 0.85 to 0.99: tau = A * e^(epoch/epochs) + B. */
 export function recuTau(epoch: number, epochs: number): number {
@@ -23,16 +23,25 @@ export function recuTau(epoch: number, epochs: number): number {
   return A * Math.exp(epoch / epochs) + B;
 }
 
-export default registerBinarizer({
+/**
+ * ReCU: Xu, Lin, Zhang, Ding, Ji, Wu, Tian, Ji, "ReCU: Reviving the Dead Weights in Binary Neural
+ * Networks" (ICCV 2021), https://arxiv.org/abs/2103.12369
+ *
+ * - Forward: activations a(x) = sign(x / sqrt(var(x) + 1e-5)) while training (per sample,
+ *   unbiased variance), sign(x) in evaluation; weights standardised per output channel,
+ *   w1 = 2 sqrt(2) (w - mean_c w) / sqrt(var_c(w) + 1e-5), clamped to [-Q, Q] with
+ *   Q = -mean|w1| * ln(2 - 2 tau), then w_b = sign(clamp(w1)).
+ * - Backward: ApproxSign for activations; plain STE through sign for weights (the clamp's own
+ *   gradient, 1 inside [-Q, Q]).
+ * - Scales: a learnable output scale alpha[c_out] (initialised uniform in [0, 1)).
+ * - Schedule: tau = A e^(epoch / epochs) + B, rising from 0.85 to 0.99 ({@link recuTau}).
+ */
+export const recu: Binarizer = defineBinarizer({
   name: "recu",
   summary: "sign(x/std(x)) in training, revived standardised clamped weights, learnable alpha[c]",
   binary: true,
   deploy: {
-    weightScale: false,
-    runtimeActivationScale: false,
     channelOutputScale: true,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   params: (layer, rng, makeVar) => {
     const a = new Float32Array(layer.outChannels);

@@ -1,7 +1,9 @@
 /**
  * The binarizer registry. A binarizer is one small unit — forward, gradient, scales, extra
  * parameters, per-epoch schedule — and layers only look it up by name (as Larq's quantizers do).
- * Adding a binarizer means adding one file that calls `registerBinarizer`.
+ * Adding a binarizer means adding one file that exports its `defineBinarizer({...})` record and
+ * one line in the composition root (app/plugins.ts) that registers it; `bench` then runs it by
+ * default (every registered binarizer is part of the default run).
  */
 import type { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
@@ -66,6 +68,23 @@ export interface Binarizer {
   output?(y: Tensor, p: Params, ctx: BinarizerContext, layer: LayerShape): Tensor;
   /** Per-epoch schedule values (epoch is 0-based, of `epochs`). */
   schedule?(epoch: number, epochs: number): Record<string, number>;
+}
+
+/** All deploy flags false: what a binarizer that declares none of them costs at deploy time. */
+export const NO_DEPLOY_COST: DeployInfo = {
+  weightScale: false,
+  runtimeActivationScale: false,
+  channelOutputScale: false,
+  spatialOutputScale: false,
+  inputThreshold: false,
+};
+
+/** A binarizer as its file writes it: the deploy flags it sets (the others default to false). */
+export type BinarizerSpec = Omit<Binarizer, "deploy"> & { deploy?: Partial<DeployInfo> };
+
+/** The full record of a binarizer: its spec with every deploy flag it leaves out set to false. */
+export function defineBinarizer(spec: BinarizerSpec): Binarizer {
+  return { ...spec, deploy: { ...NO_DEPLOY_COST, ...spec.deploy } };
 }
 
 const registry = new Map<string, Binarizer>();

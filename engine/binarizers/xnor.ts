@@ -4,18 +4,24 @@
  */
 import { tf } from "../tf.ts";
 import { clipSte, detach, sampleAxes, scaledSignWeights, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/**
+ * XNOR-Net: Rastegari, Ordonez, Redmon, Farhadi, "XNOR-Net: ImageNet Classification Using Binary
+ * Convolutional Neural Networks" (ECCV 2016), https://arxiv.org/abs/1603.05279
+ *
+ * - Forward: a(x) = sign(x) * K, K = mean |x| over each sample (computed at run time, detached);
+ *   w_b(w) = sign(w) * mean_c |w| per output channel c (detached).
+ * - Backward: clipped STE on both sides, 1_{|x| <= 1} and 1_{|w| <= 1}.
+ * - Scales: K per sample (a float reduction at deploy time), mean_c |w| per output channel.
+ */
+export const xnor: Binarizer = defineBinarizer({
   name: "xnor",
   summary: "sign(x)*mean|x| per sample (run time), sign(w)*mean_c|w|; clipped STE",
   binary: true,
   deploy: {
     weightScale: true,
     runtimeActivationScale: true,
-    channelOutputScale: false,
-    spatialOutputScale: false,
-    inputThreshold: false,
   },
   weights: (w) => scaledSignWeights(w),
   activations: (x) => {

@@ -5,18 +5,25 @@
  */
 import { tf } from "../tf.ts";
 import { clipSte, sign, withGradient } from "./ops.ts";
-import { registerBinarizer } from "./registry.ts";
+import { type Binarizer, defineBinarizer } from "./registry.ts";
 
-export default registerBinarizer({
+/**
+ * XNOR-Net++: Bulat, Tzimiropoulos, "XNOR-Net++: Improved Binary Neural Networks" (BMVC 2019),
+ * https://arxiv.org/abs/1909.13863
+ *
+ * - Forward: a(x) = sign(x), w_b(w) = sign(w); the layer output y becomes y * Gamma with
+ *   Gamma = alpha[c_out] * beta[h] * gamma[w] (dense layers: alpha only), all initialised to 1.
+ * - Backward: clipped STE, 1_{|x| <= 1} and 1_{|w| <= 1}; alpha, beta, gamma learn by their own
+ *   gradients.
+ * - Scales: the learnable output scale Gamma (its spatial part costs a multiply per output).
+ */
+export const xnorpp: Binarizer = defineBinarizer({
   name: "xnorpp",
   summary: "sign(x), sign(w); learnable output scale alpha[c]*beta[h]*gamma[w]; clipped STE",
   binary: true,
   deploy: {
-    weightScale: false,
-    runtimeActivationScale: false,
     channelOutputScale: true,
     spatialOutputScale: true,
-    inputThreshold: false,
   },
   params: (layer, _rng, makeVar) => {
     const p = { alpha: makeVar("alpha", tf.ones([layer.outChannels])) };

@@ -15,9 +15,9 @@
  * (a new field, a new required field, a narrower range) is a new version: a new `bibench-bundle/N`
  * constant and schema file, with the verifier keeping the old one readable.
  */
-import type { EpochRecord } from "../train.ts";
+import type { EpochRecord } from "../nn/train.ts";
 import type { FileDigest } from "../data/dataset.ts";
-import type { OptimizerName, ScheduleName } from "../optim.ts";
+import type { OptimizerName, ScheduleName } from "../nn/optim.ts";
 
 /** The schema version every bundle carries in its `schema` field. */
 export const SCHEMA_VERSION = "bibench-bundle/1";

@@ -1,11 +1,10 @@
 /**
- * `deno task corruptions:png [--out FILE] [--examples N] [--seed S] [--data-dir DIR]`: writes a
- * PNG grid so a person can check each corruption is what its name says. Rows: the clean images,
+ * The PNG grid behind `deno task corruptions:png` (app/corruptions_png.ts): written so a person
+ * can check each corruption is what its name says. Rows: the clean images,
  * then the 15 MNIST-C corruptions in order, each labelled on the left; columns: N MNIST test
  * digits, then N Fashion-MNIST test images (left out, with a note, when that dataset is not
  * installed). Pixels are scaled 2x.
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import { loadDataset, type Split } from "../data/mod.ts";
@@ -87,54 +86,3 @@ export async function writeCorruptionGrid(opts: {
   await Deno.writeFile(opts.out, encodePng(canvas.width, canvas.height, canvas.pixels));
   return { file: opts.out, rows: g.rows.length, columns: images.length, notes };
 }
-
-async function main(argv: string[]): Promise<number> {
-  try {
-    let v;
-    try {
-      v = parseArgs({
-        args: argv,
-        options: {
-          out: { type: "string", default: "results/corruptions.png" },
-          examples: { type: "string", default: "6" },
-          seed: { type: "string", default: "0" },
-          "data-dir": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (e) {
-      throw new UserError(`${(e as Error).message.split("\n")[0]} (see --help)`);
-    }
-    if (v.help) {
-      console.log(
-        "Usage: deno task corruptions:png [--out FILE] [--examples N] [--seed S] [--data-dir DIR]",
-      );
-      return 0;
-    }
-    const examples = Number(v.examples), seed = Number(v.seed);
-    if (!Number.isInteger(examples) || examples < 1 || examples > 50) {
-      throw new UserError(`--examples must be an integer from 1 to 50, got "${v.examples}"`);
-    }
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new UserError(`--seed must be a 32-bit unsigned integer, got "${v.seed}"`);
-    }
-    const r = await writeCorruptionGrid({ out: v.out!, examples, seed, dataDir: v["data-dir"] });
-    for (const n of r.notes) console.error(`corruptions:png: ${n}`);
-    console.log(
-      `wrote ${r.file}: ${r.rows} rows (clean, ${
-        CORRUPTION_NAMES.join(", ")
-      }) x ${r.columns} images`,
-    );
-    return 0;
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`corruptions:png: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

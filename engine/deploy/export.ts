@@ -35,8 +35,8 @@ import {
   type Layer,
   Residual,
   Sequential,
-} from "../layers.ts";
-import type { Model } from "../models.ts";
+} from "../nn/layers.ts";
+import type { Model } from "../nn/model.ts";
 import {
   type Act,
   type BinEpilogue,

@@ -1,6 +1,6 @@
 /**
  * Compiles the hand-written binary.wat into binary.wasm (committed next to it), with wabt from npm.
- * `deno task build:kernels` runs this; tests/kernels_build_test.ts rebuilds in memory and checks
+ * `deno task build:kernels` runs this; tests/engine/kernels/build_test.ts rebuilds in memory and checks
  * the committed binary is not stale.
  */
 import wabtInit from "wabt";

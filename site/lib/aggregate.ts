@@ -12,13 +12,22 @@ import type { Bundle } from "../../engine/bundle/schema.ts";
 import type { TrustedKeys } from "../../engine/bundle/keys.ts";
 import { collectBundleFiles, verifyFile } from "../../engine/bundle/verify.ts";
 import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
-import { renderTable } from "../../engine/report.ts";
+import { renderTable } from "../../tracks/text_table.ts";
 import type { RunResult } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
-import { summarizeTracks } from "../../engine/tables.ts";
-import { getTrack, trackNames } from "../../tracks/mod.ts";
+import { summarizeTracks } from "../../tracks/summary.ts";
+import { getTrack, trackNames } from "../../tracks/registry.ts";
 import type { Cell, TrackTable } from "../../tracks/track.ts";
-import { OM_INFO } from "./oms.ts";
+import { presentationOf } from "./tracks.ts";
+import type {
+  CellData,
+  CellFormat,
+  CurvePoint,
+  RowData,
+  TrackView,
+} from "../../tracks/presentation.ts";
+
+export type { CellData, CurvePoint, RowData } from "../../tracks/presentation.ts";
 
 /** A bundle that passed verification, with the file it came from. */
 export interface Accepted {
@@ -37,21 +46,6 @@ export interface Excluded {
   reason: string;
 }
 
-export interface CellData {
-  mean: number | null;
-  std: number | null;
-  n: number;
-  ratio: number | null;
-}
-
-export interface RowData {
-  binarizer: string;
-  slug: string;
-  cells: (CellData | null)[];
-  om: number | null;
-  extra: Record<string, number | null>;
-}
-
 /** A reference to a bundle page. */
 export interface BundleRef {
   slug: string;
@@ -65,34 +59,23 @@ export interface BundleRef {
   seed: number;
 }
 
-/** Per-epoch training curve, mean over seeds. */
-export interface CurvePoint {
-  track: string;
-  task: string;
-  model: string;
-  binarizer: string;
-  epoch: number;
-  valAccuracy: number | null;
-  trainAccuracy: number | null;
-  trainLoss: number | null;
-  n: number;
-}
-
-export interface TrackData {
-  name: string;
+export interface TrackData extends TrackView {
   title: string;
   omName: string;
   metric: string;
   /** What the OM means (prose from oms.ts). */
   meaning: string;
   present: boolean;
-  columns: string[];
-  rows: RowData[];
   notes: string[];
+  /** How cells read, the unit line under the table, what a column is (the track's presentation). */
+  cells: CellFormat;
+  legend: string;
+  columnLabel: string;
+  /** Ids of the track page's charts. */
+  charts: string[];
   /** The table exactly as `bench` prints it. */
   text: string;
   runs: BundleRef[];
-  curves: CurvePoint[];
 }
 
 export interface BinarizerData {
@@ -356,14 +339,18 @@ export async function aggregate(
   const tracks: TrackData[] = trackNames().map((name) => {
     const track = getTrack(name);
     const t = tableOf.get(name);
-    const info = OM_INFO[name];
+    const info = presentationOf(name);
     return {
       name,
       title: t?.title ?? track.title,
-      omName: t?.omName ?? info?.omName ?? `OM_${name}`,
+      omName: t?.omName ?? info.omName,
       metric: t?.metric ?? "",
-      meaning: info?.meaning ?? "",
+      meaning: info.meaning,
       present: t !== undefined,
+      cells: info.cells,
+      legend: info.legend(t?.metric ?? ""),
+      columnLabel: info.columnLabel,
+      charts: info.charts.map((c) => c.id),
       columns: t?.columns ?? [],
       rows: t ? t.rows.map(rowData) : [],
       notes: t?.notes ?? [],

@@ -7,7 +7,13 @@
  */
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import type { CurvePoint, SiteData, TrackData } from "./aggregate.ts";
+import type { SiteData } from "./aggregate.ts";
+import type { ChartDef } from "../../tracks/presentation.ts";
+import { curvesChart, r3, r4, vlSpec } from "../../tracks/charts.ts";
+import { presentationOf } from "./tracks.ts";
+import { initBackend } from "../../engine/tf.ts";
+import { getBinarizer } from "../../engine/binarizers/mod.ts";
+import { binarizerCurves } from "../../engine/binarizers/curves.ts";
 
 /** A chart as the pages use it. */
 export interface ChartData {
@@ -18,38 +24,8 @@ export interface ChartData {
   svg: string;
   /** The compiled Vega spec (data inline). */
   spec: unknown;
-  alt: { columns: string[]; rows: (string | number | null)[][] };
+  alt: ChartDef["alt"];
 }
-
-interface ChartDef {
-  id: string;
-  title: string;
-  description: string;
-  spec: Record<string, unknown>;
-  alt: ChartData["alt"];
-}
-
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-const CONFIG = {
-  font: FONT,
-  view: { stroke: "#ccc" },
-  axis: { labelFontSize: 11, titleFontSize: 12, labelLimit: 160 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 200 },
-};
-
-function vlSpec(description: string, body: Record<string, unknown>) {
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    description,
-    background: "white",
-    padding: 8,
-    config: CONFIG,
-    ...body,
-  };
-}
-
-const r3 = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
-const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
 
 /** Overview: the six OMs per binarizer, grouped bars. */
 function omChart(d: SiteData): ChartDef | null {
@@ -107,285 +83,64 @@ function omChart(d: SiteData): ChartDef | null {
   };
 }
 
-function curveValues(points: CurvePoint[]) {
-  return points.filter((p) => p.valAccuracy !== null).map((p) => ({
-    task: `${p.task} (${p.model})`,
-    binarizer: p.binarizer,
-    epoch: p.epoch,
-    valAccuracy: r4(p.valAccuracy),
-    trainLoss: r4(p.trainLoss),
-    seeds: p.n,
-  }));
-}
+/** The epochs the operator charts take the schedule of (the published full profile's). */
+const CURVE_EPOCHS = 3;
 
-/** Training curves: validation accuracy per epoch (mean over seeds), one panel per task. */
-function curvesChart(
-  id: string,
-  title: string,
-  points: CurvePoint[],
-  colorBy: "binarizer" | "task",
-  order: string[],
-): ChartDef | null {
-  const values = curveValues(points);
-  if (values.length === 0) return null;
-  const tasks = [...new Set(values.map((v) => v.task))];
-  const line = {
-    mark: { type: "line", point: true, tooltip: true },
-    encoding: {
-      x: { field: "epoch", type: "quantitative", axis: { tickMinStep: 1 }, title: "epoch" },
-      y: {
-        field: "valAccuracy",
-        type: "quantitative",
-        title: "validation accuracy",
-        axis: { format: ".0%" },
-      },
-      color: {
-        field: colorBy,
-        type: "nominal",
-        sort: colorBy === "binarizer" ? order : tasks,
-      },
-      tooltip: [
-        { field: "task", type: "nominal" },
-        { field: "binarizer", type: "nominal" },
-        { field: "epoch", type: "quantitative" },
-        { field: "valAccuracy", type: "quantitative", format: ".2%", title: "val accuracy" },
-        { field: "trainLoss", type: "quantitative", format: ".3f", title: "train loss" },
-        { field: "seeds", type: "quantitative" },
-      ],
-    },
-  };
-  const body = colorBy === "binarizer"
-    ? {
-      data: { values },
-      facet: { field: "task", type: "nominal", sort: tasks, title: null },
-      columns: 3,
-      spec: { ...line, width: 200, height: 150 },
-      resolve: { scale: { x: "independent", y: "independent" } },
-    }
-    : { data: { values }, ...line, width: 360, height: 200 };
-  return {
-    id,
-    title,
-    description: "Lines: validation accuracy after each epoch, mean over seeds.",
-    spec: vlSpec(title, body),
-    alt: {
-      columns: ["task", "binarizer", "epoch", "val accuracy", "train loss", "seeds"],
-      rows: values.map((v) => [v.task, v.binarizer, v.epoch, v.valAccuracy, v.trainLoss, v.seeds]),
-    },
-  };
-}
-
-/** Robustness: corruption x binarizer heatmap of the mean gap. */
-function heatmap(t: TrackData): ChartDef | null {
-  const values = t.rows.flatMap((row) =>
-    row.cells.flatMap((c, i) =>
-      c && c.mean !== null
-        ? [{
-          binarizer: row.binarizer,
-          corruption: t.columns[i],
-          gap: r4(c.mean),
-          ratio: r3(c.ratio),
-          seeds: c.n,
-        }]
-        : []
-    )
-  );
-  if (values.length === 0) return null;
-  return {
-    id: "robust-heatmap",
-    title: "Robustness gap per corruption and binarizer",
-    description: "Heatmap: G = clean − corrupted accuracy (mean over seeds); darker = larger loss.",
-    spec: vlSpec("Heatmap of robustness gaps", {
-      data: { values },
-      mark: { type: "rect", tooltip: true },
-      width: { step: 16 },
-      height: { step: 18 },
-      encoding: {
-        x: { field: "corruption", type: "nominal", sort: t.columns, title: "task / corruption" },
-        y: {
-          field: "binarizer",
-          type: "nominal",
-          sort: t.rows.map((r) => r.binarizer),
-          title: null,
-        },
-        color: {
-          field: "gap",
-          type: "quantitative",
-          title: "gap G",
-          scale: { scheme: "orangered" },
-          legend: { format: ".0%" },
-        },
-        tooltip: [
-          { field: "binarizer", type: "nominal" },
-          { field: "corruption", type: "nominal" },
-          { field: "gap", type: "quantitative", format: ".2%", title: "gap G" },
-          { field: "ratio", type: "quantitative", format: ".3f", title: "guarded G_fp/G_bi" },
-          { field: "seeds", type: "quantitative" },
-        ],
-      },
-    }),
-    alt: {
-      columns: ["binarizer", "task / corruption", "gap G", "ratio", "seeds"],
-      rows: values.map((v) => [v.binarizer, v.corruption, v.gap, v.ratio, v.seeds]),
-    },
-  };
-}
-
-/** Training consumption: accuracy per hyperparameter setting and binarizer. */
-function sensitivity(t: TrackData): ChartDef | null {
-  const values = t.rows.flatMap((row) =>
-    row.cells.flatMap((c, i) =>
-      c && c.mean !== null
-        ? [{
-          binarizer: row.binarizer,
-          setting: t.columns[i],
-          accuracy: r4(c.mean),
-          std: r4(c.std),
-          seeds: c.n,
-        }]
-        : []
-    )
-  );
-  if (values.length === 0) return null;
-  return {
-    id: "train-sensitivity",
-    title: "Hyperparameter sensitivity",
-    description: "Lines: test accuracy under each optimizer / learning-rate / schedule setting; " +
-      "a flat line is a binarizer that does not care about the setting.",
-    spec: vlSpec("Test accuracy per training setting", {
-      data: { values },
-      mark: { type: "line", point: true, tooltip: true },
-      width: { step: 56 },
-      height: 260,
-      encoding: {
-        x: {
-          field: "setting",
-          type: "nominal",
-          sort: t.columns,
-          title: "optimizer-lr-schedule",
-          axis: { labelAngle: -30 },
-        },
-        y: {
-          field: "accuracy",
-          type: "quantitative",
-          title: "test accuracy",
-          axis: { format: ".0%" },
-        },
-        color: { field: "binarizer", type: "nominal", sort: t.rows.map((r) => r.binarizer) },
-        tooltip: [
-          { field: "binarizer", type: "nominal" },
-          { field: "setting", type: "nominal" },
-          { field: "accuracy", type: "quantitative", format: ".2%" },
-          { field: "std", type: "quantitative", format: ".2%" },
-          { field: "seeds", type: "quantitative" },
-        ],
-      },
-    }),
-    alt: {
-      columns: ["binarizer", "setting", "test accuracy", "std", "seeds"],
-      rows: values.map((v) => [v.binarizer, v.setting, v.accuracy, v.std, v.seeds]),
-    },
-  };
+/** Schedule values as "tau = 0.85", "n = 9, alpha = 0.075". */
+function stateText(state: Record<string, number>): string {
+  return Object.entries(state).map(([k, v]) => `${k} = ${Number(v.toPrecision(4))}`).join(", ");
 }
 
 /**
- * Hardware inference: accuracy retention (deployed accuracy / fp32's, mean over models) against
- * the measured speed-up (mean of the latency cells' T_fp / T_bi), with the Pareto front.
+ * What a registered binarizer computes: its forward function and gradient on [-2, 2], for
+ * activations and weights, computed from the registered functions (engine/binarizers/curves.ts).
  */
-export function retentionPoints(t: TrackData): {
-  binarizer: string;
-  speedup: number;
-  retention: number;
-  pareto: boolean;
-}[] {
-  const fp = t.rows.find((r) => r.binarizer === "fp32");
-  const models = [
-    ...new Set(
-      Object.keys(fp?.extra ?? {})
-        .filter((k) => k.endsWith(".deployAccuracy"))
-        .map((k) => k.slice(0, -".deployAccuracy".length)),
-    ),
-  ];
-  const pts = t.rows.flatMap((row) => {
-    const speed = row.cells
-      .map((c, i) => (/ b\d+$/.test(t.columns[i]) ? c?.ratio ?? null : null))
-      .filter((x): x is number => x !== null);
-    const ret = models.map((m) => {
-      const a = row.extra[`${m}.deployAccuracy`], f = fp?.extra[`${m}.deployAccuracy`];
-      return a !== null && a !== undefined && f ? a / f : null;
-    }).filter((x): x is number => x !== null && Number.isFinite(x));
-    if (speed.length === 0 || ret.length === 0) return [];
-    return [{
-      binarizer: row.binarizer,
-      speedup: speed.reduce((a, b) => a + b, 0) / speed.length,
-      retention: ret.reduce((a, b) => a + b, 0) / ret.length,
-      pareto: false,
-    }];
-  });
-  for (const p of pts) {
-    p.pareto = !pts.some((q) =>
-      q !== p && q.speedup >= p.speedup && q.retention >= p.retention &&
-      (q.speedup > p.speedup || q.retention > p.retention)
-    );
-  }
-  return pts;
-}
-
-function pareto(t: TrackData): ChartDef | null {
-  const pts = retentionPoints(t).map((p) => ({
-    ...p,
-    speedup: r3(p.speedup),
-    retention: r4(p.retention),
-    front: p.pareto ? "on the Pareto front" : "dominated",
-  }));
-  if (pts.length === 0) return null;
-  const x = { field: "speedup", type: "quantitative", title: "measured speed-up T_fp / T_bi (×)" };
-  const y = {
-    field: "retention",
-    type: "quantitative",
-    title: "accuracy retention (deployed / fp32)",
-    scale: { zero: false },
-    axis: { format: ".0%" },
-  };
+function operatorChart(name: string, slug: string): ChartDef {
+  const b = getBinarizer(name);
+  const c = binarizerCurves(b, { epoch: 0, epochs: CURVE_EPOCHS });
+  const values = c.points.flatMap((p) => [
+    { side: p.side, x: r4(p.x), quantity: "forward", value: r4(p.forward) },
+    { side: p.side, x: r4(p.x), quantity: "gradient", value: r4(p.gradient) },
+  ]);
+  const schedule = c.schedule.length === 0
+    ? "No schedule."
+    : `Schedule of the first of ${CURVE_EPOCHS} epochs: ${stateText(c.state)} (per epoch: ${
+      c.schedule.map((s, e) => `${e + 1}: ${stateText(s)}`).join("; ")
+    }).`;
+  const learnable = b.params ? " Learnable parameters at their initial values." : "";
   return {
-    id: "infer-pareto",
-    title: "Accuracy retention vs measured speed-up",
-    description: "Points: binarizers; the line joins the Pareto front (no other binarizer is " +
-      "both faster and more accurate).",
-    spec: vlSpec("Scatter of accuracy retention against speed-up with the Pareto front", {
-      data: { values: pts },
-      width: 420,
-      height: 280,
-      layer: [
-        {
-          transform: [{ filter: "datum.pareto" }],
-          mark: { type: "line", color: "#888", strokeDash: [5, 3] },
-          encoding: { x: { ...x }, y: { ...y }, order: { field: "speedup" } },
+    id: `operator-${slug}`,
+    title: `What ${name} computes: forward and gradient`,
+    description: "Lines: the binarizer's output and the gradient it passes back, for one sample " +
+      "of activations (scales over the sample) and one output channel of weights (scales over " +
+      `the channel), from the registered functions, in training mode.${learnable} ${schedule}`,
+    spec: vlSpec(`Forward and gradient of ${name}`, {
+      data: { values },
+      facet: {
+        column: { field: "quantity", type: "nominal", title: null, sort: ["forward", "gradient"] },
+      },
+      spec: {
+        width: 220,
+        height: 160,
+        mark: { type: "line", tooltip: true },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: "input (x or w)" },
+          y: { field: "value", type: "quantitative", title: null },
+          color: { field: "side", type: "nominal", title: null, sort: ["activations", "weights"] },
+          strokeDash: { field: "side", type: "nominal", sort: ["activations", "weights"] },
+          tooltip: [
+            { field: "side", type: "nominal" },
+            { field: "quantity", type: "nominal" },
+            { field: "x", type: "quantitative", format: ".2f" },
+            { field: "value", type: "quantitative", format: ".4f" },
+          ],
         },
-        {
-          mark: { type: "point", filled: true, size: 80, tooltip: true },
-          encoding: {
-            x,
-            y,
-            color: { field: "binarizer", type: "nominal", sort: pts.map((p) => p.binarizer) },
-            shape: { field: "front", type: "nominal", title: null },
-            tooltip: [
-              { field: "binarizer", type: "nominal" },
-              { field: "speedup", type: "quantitative", format: ".2f", title: "speed-up" },
-              { field: "retention", type: "quantitative", format: ".2%" },
-              { field: "front", type: "nominal" },
-            ],
-          },
-        },
-        {
-          mark: { type: "text", dx: 7, align: "left", baseline: "middle", fontSize: 10 },
-          encoding: { x, y, text: { field: "binarizer" } },
-        },
-      ],
+      },
+      resolve: { scale: { y: "independent" } },
     }),
     alt: {
-      columns: ["binarizer", "speed-up", "accuracy retention", "Pareto front"],
-      rows: pts.map((p) => [p.binarizer, p.speedup, p.retention, p.pareto ? "yes" : "no"]),
+      columns: ["side", "x", "forward", "gradient"],
+      rows: c.points.map((p) => [p.side, r4(p.x), r4(p.forward), r4(p.gradient)]),
     },
   };
 }
@@ -418,40 +173,32 @@ async function render(def: ChartDef): Promise<ChartData> {
   }
 }
 
-/** Every chart of the site, by id. */
+/**
+ * Every chart of the site, by id: the overview, each track's (in track order), each binarizer's
+ * training curves and operator (forward and gradient).
+ */
 export async function buildCharts(d: SiteData): Promise<Record<string, ChartData>> {
-  const track = (n: string) => d.tracks.find((t) => t.name === n);
   const order = d.binarizers.map((b) => b.name);
   const defs: (ChartDef | null)[] = [omChart(d)];
-  const task = track("task");
-  if (task) {
-    defs.push(
-      curvesChart(
-        "task-curves",
-        "Training curves (learning task)",
-        task.curves,
-        "binarizer",
-        order,
-      ),
-    );
+  for (const t of d.tracks) {
+    for (const c of presentationOf(t.name).charts) defs.push(c.build(t, order));
   }
-  const robust = track("robust");
-  if (robust) defs.push(heatmap(robust));
-  const train = track("train");
-  if (train) defs.push(sensitivity(train));
-  const infer = track("infer");
-  if (infer) defs.push(pareto(infer));
-  for (const b of d.binarizers) {
-    defs.push(
-      curvesChart(
-        `curves-${b.slug}`,
-        `Training curves of ${b.name} (learning task)`,
-        b.curves.filter((c) => c.track === "task"),
-        "task",
-        order,
-      ),
-    );
+  for (const t of d.tracks.filter((t) => presentationOf(t.name).binarizerCurves)) {
+    for (const b of d.binarizers) {
+      defs.push(
+        curvesChart(
+          `curves-${b.slug}`,
+          `Training curves of ${b.name} (${t.title.toLowerCase()})`,
+          b.curves.filter((c) => c.track === t.name),
+          "task",
+          order,
+        ),
+      );
+    }
   }
+  const known = d.binarizers.filter((b) => b.known);
+  if (known.length > 0) await initBackend("cpu");
+  for (const b of known) defs.push(operatorChart(b.name, b.slug));
   const out: Record<string, ChartData> = {};
   for (const def of defs) if (def) out[def.id] = await render(def);
   return out;

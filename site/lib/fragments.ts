@@ -1,25 +1,22 @@
 /** Fragments several pages share: track tables, bundle lists, OM cells. */
 import type { BundleRef, CellData, RowData, SiteData } from "./aggregate.ts";
 import type { ChartData } from "./charts.ts";
+import type { CellFormat } from "../../tracks/presentation.ts";
 import { type Html, html, int, num, pct, value } from "./html.ts";
 
 /** What the templates receive: the `_data/` files by name. */
 export type PageData = SiteData & { charts: Record<string, ChartData> };
 
-/** Tracks whose cells are not fractions (latency ms / bytes, complexity ratios). */
-const RAW_CELLS = new Set(["infer", "comp"]);
-
-/** One table cell's text: mean ± std, n and the ratio to fp32. */
-export function cellHtml(track: string, c: CellData | null): Html {
+/** One table cell's text, as the track's presentation says cells read: mean ± std, n, ratio. */
+export function cellHtml(format: CellFormat, c: CellData | null): Html {
   if (!c) return html`<td class="na" data-v="">—</td>`;
-  const raw = RAW_CELLS.has(track);
-  const main = track === "comp"
+  const main = format === "ratio"
     ? num(c.mean, 2)
-    : raw
+    : format === "value"
     ? `${value(c.mean)} ± ${value(c.std)}`
     : `${pct(c.mean)} ± ${pct(c.std)}`;
   // No ratio (fp32 reference missing or zero): a dash with the reason, never Infinity / NaN.
-  const ratio = track === "comp"
+  const ratio = format === "ratio"
     ? html``
     : c.ratio === null
     ? html`<span class="r" title="no fp32 reference (missing, or zero accuracy)"> (×—)</span>`
@@ -32,24 +29,13 @@ export function cellHtml(track: string, c: CellData | null): Html {
   `;
 }
 
-/** The unit line under a track table. */
-export function cellLegend(track: string, metric: string): string {
-  if (track === "comp") return "Cells: the ratio itself (one count per model, no seeds).";
-  if (track === "infer") {
-    return "Cells: mean ± std over seeds of the median latency (ms) or the model file size " +
-      "(bytes); (×) = T_fp / T_bi or S_fp / S_bi.";
-  }
-  return `Cells: ${metric} in percent, mean ± std over seeds; (×) = ratio to fp32 ` +
-    "(as the track orients it: higher is better); n = seeds.";
-}
-
 /**
  * A track table: a row per binarizer, a column per task / model / corruption / setting, and the
  * OM. Tables with many columns (robustness: tasks x corruptions) are transposed so that they
  * read down the page: a row per column, a column per binarizer, the OM as the last row.
  */
 export function trackTable(
-  track: string,
+  cells: CellFormat,
   columns: string[],
   rows: RowData[],
   omName: string,
@@ -68,7 +54,7 @@ export function trackTable(
             )}</tr>
           </thead>
           <tbody>${columns.map((c, i) =>
-            html`<tr><th scope="row">${c}</th>${rows.map((r) => cellHtml(track, r.cells[i]))}</tr>`
+            html`<tr><th scope="row">${c}</th>${rows.map((r) => cellHtml(cells, r.cells[i]))}</tr>`
           )}</tbody>
           <tfoot>
             <tr><th scope="row">${omName}</th>${rows.map((r) =>
@@ -90,7 +76,7 @@ export function trackTable(
         </thead>
         <tbody>${rows.map((r) =>
           html`<tr><th scope="row">${link(r)}</th>${
-            r.cells.map((c) => cellHtml(track, c))
+            r.cells.map((c) => cellHtml(cells, c))
           }<td data-v="${r.om ?? ""}" class="om">${num(r.om)}</td></tr>`
         )}</tbody>
       </table>

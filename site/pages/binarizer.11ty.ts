@@ -2,7 +2,7 @@
 import { chart, page } from "../lib/layout.ts";
 import { html, int, num } from "../lib/html.ts";
 import type { BinarizerData } from "../lib/aggregate.ts";
-import { bundleList, cellLegend, type PageData, trackTable } from "../lib/fragments.ts";
+import { bundleList, type PageData, trackTable } from "../lib/fragments.ts";
 
 export const data = {
   pagination: { data: "binarizers", size: 1, alias: "bin" },
@@ -39,8 +39,10 @@ export function render(d: PageData & { bin: BinarizerData }): string {
         flags.length ? ":" : ": nothing."
       }</p>${flags.length ? html`<ul>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : html``}</div>`
       : html``}
-    <p>Formulas of all nine operators: <code>docs/binarizers.md</code>; source:
-    <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>.</p>
+    <p>Forward, backward and scale formulas, schedule and paper: the doc comment of
+    <code>engine/binarizers/${b.known ? b.name : "…"}.ts</code>; every operator side by side:
+    <code>docs/binarizers.md</code>.</p>
+    ${chart(d.charts[`operator-${b.slug}`])}
     <h2>Overall metrics</h2>
     <div class="scroll">
       <table class="data">
@@ -56,13 +58,12 @@ export function render(d: PageData & { bin: BinarizerData }): string {
     </div>
     ${chart(d.charts[`curves-${b.slug}`])}
     <h2>Results per track</h2>
-    ${b.results.map((r) =>
-      html`<h3><a href="track-${r.track}.html">${r.title}</a></h3>
-${trackTable(r.track, r.columns, [r.row], r.omName, "", `${r.title}: ${b.name}`)}
-<p class="legend">${
-        cellLegend(r.track, d.tracks.find((t) => t.name === r.track)?.metric ?? "")
-      }</p>`
-    )}
+    ${b.results.map((r) => {
+      const t = d.tracks.find((t) => t.name === r.track)!;
+      return html`<h3><a href="track-${r.track}.html">${r.title}</a></h3>
+${trackTable(t.cells, r.columns, [r.row], r.omName, "", `${r.title}: ${b.name}`)}
+<p class="legend">${t.legend}</p>`;
+    })}
     <h2>Bundles (${int(b.bundles.length)})</h2>
     <details><summary>Every run of ${b.name}</summary>${bundleList(b.bundles, "", false)}</details>
   `;

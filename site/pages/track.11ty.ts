@@ -2,24 +2,11 @@
 import { chart, page } from "../lib/layout.ts";
 import { html, int } from "../lib/html.ts";
 import type { TrackData } from "../lib/aggregate.ts";
-import {
-  bundleList,
-  cellLegend,
-  extrasTable,
-  type PageData,
-  trackTable,
-} from "../lib/fragments.ts";
+import { bundleList, extrasTable, type PageData, trackTable } from "../lib/fragments.ts";
 
 export const data = {
   pagination: { data: "tracks", size: 1, alias: "track" },
   permalink: (d: { track: TrackData }) => `track-${d.track.name}.html`,
-};
-
-const CHARTS: Record<string, string[]> = {
-  task: ["task-curves"],
-  robust: ["robust-heatmap"],
-  train: ["train-sensitivity"],
-  infer: ["infer-pareto"],
 };
 
 export function render(d: PageData & { track: TrackData }): string {
@@ -29,18 +16,16 @@ export function render(d: PageData & { track: TrackData }): string {
 ${
     !t.present ? html`<p class="empty">No verified bundles of this track yet.</p>` : html`
       ${trackTable(
-        t.name,
+        t.cells,
         t.columns,
         t.rows,
         t.omName,
         "",
-        `${t.title}: ${t.metric} per binarizer and ${
-          t.name === "robust" ? "task / corruption" : t.name === "train" ? "setting" : "column"
-        }`,
+        `${t.title}: ${t.metric} per binarizer and ${t.columnLabel}`,
       )}
-      <p class="legend">${cellLegend(t.name, t.metric)}</p>
+      <p class="legend">${t.legend}</p>
       ${t.notes.map((n) => html`<p class="note">${n}</p>`)}
-      ${(CHARTS[t.name] ?? []).map((id) => chart(d.charts[id]))}
+      ${t.charts.map((id) => chart(d.charts[id]))}
       ${extrasTable(t.rows)}
       <details>
         <summary>The table as <code>deno task bench</code> prints it</summary>

@@ -1,0 +1,129 @@
+/**
+ * `deno task verify [--trusted FILE] [--reproduce] [--data-dir DIR] FILE|DIR...`
+ *
+ * Checks result bundles: JSON, schema, content id, signature by a trusted key, internal
+ * consistency, weights file (when beside the bundle); with --reproduce, re-runs each valid
+ * bundle's configuration and compares. One line per file, then a summary.
+ *
+ * Exit status: 0 all valid, 1 some invalid, 2 usage error.
+ */
+import { parseCli } from "./args.ts";
+import { UserError } from "../engine/errors.ts";
+import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
+import { collectBundleFiles, type Verdict, verifyFile } from "../engine/bundle/verify.ts";
+import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
+import { printable } from "../engine/printable.ts";
+
+export const HELP = `Usage: deno task verify [options] FILE|DIR...
+
+Checks result bundles (directories are searched for *.json): JSON syntax, schema, content id,
+Ed25519 signature by a trusted key, internal consistency (accuracies in range, times positive,
+final metrics equal to the epoch records they come from, seeds, dataset digests), and the
+weights file when it lies beside the bundle. Files over ${MAX_BUNDLE_BYTES} bytes are refused.
+
+Options:
+  --trusted FILE    trusted public keys (default ${DEFAULT_TRUSTED_FILE})
+  --reproduce       re-run each valid bundle's configuration with its seeds and compare:
+                    identical when the environment fingerprint matches, within tolerance
+                    (accuracy ±0.05, loss ±25%) otherwise; the difference is reported either way
+  --data-dir DIR    Fashion-MNIST directory for --reproduce
+  -q, --quiet       print only failures and the summary
+  -h, --help        show this help
+
+Exit status: 0 all valid, 1 some invalid, 2 usage error.
+`;
+
+/** One line, whatever the reason holds, with control and bidi characters shown as escapes. */
+function oneLine(s: string): string {
+  return printable(s.replace(/\s+/g, " ").trim());
+}
+
+function okLine(v: Verdict): string {
+  const b = v.bundle!;
+  const who = v.signer ? `signed by ${v.signer.owner} (${v.signer.keyId})` : "";
+  const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
+  return printable(`ok    ${v.path}  ${b.config.id}  ${who}${notes}`);
+}
+
+/** Runs the verifier; returns the exit status. Output goes to the given sinks (tests). */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+): Promise<number> {
+  let values, positionals: string[];
+  try {
+    ({ values, positionals } = parseCli(argv, {
+      trusted: { type: "string" },
+      reproduce: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+      quiet: { type: "boolean", short: "q", default: false },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    err(`verify: ${oneLine((e as Error).message)}`);
+    return 2;
+  }
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  try {
+    if (positionals.length === 0) throw new UserError("no bundle files or directories given");
+    const trusted = await loadTrustedKeys(values.trusted ?? DEFAULT_TRUSTED_FILE);
+    const files = await collectBundleFiles(positionals);
+    if (files.length === 0) {
+      throw new UserError(`no bundle files (*.json) found in ${positionals.join(", ")}`);
+    }
+    let ok = 0, failed = 0;
+    let reproduce: typeof import("../engine/reproduce.ts").reproduce | undefined;
+    for (const path of files) {
+      const v = await verifyFile(path, { trusted });
+      if (!v.ok) {
+        failed++;
+        out(`FAIL  ${oneLine(`${path}: ${v.reason ?? "invalid"}`)}`);
+        continue;
+      }
+      if (values.reproduce) {
+        if (!reproduce) {
+          // Runs need the executors (and so tfjs); load them only now.
+          (await import("./plugins.ts")).installPlugins();
+          reproduce = (await import("../engine/reproduce.ts")).reproduce;
+        }
+        let line: string, good: boolean;
+        try {
+          const r = await reproduce(v.bundle!, { dataDir: values["data-dir"] });
+          good = r.ok;
+          line = r.summary;
+        } catch (e) {
+          good = false;
+          line = `could not re-run: ${(e as Error)?.message ?? e}`;
+        }
+        if (!good) {
+          failed++;
+          out(`FAIL  ${oneLine(`${path}: reproduce: ${line}`)}`);
+          continue;
+        }
+        ok++;
+        if (!values.quiet) out(`${okLine(v)}\n      reproduce: ${oneLine(line)}`);
+        continue;
+      }
+      ok++;
+      if (!values.quiet) out(okLine(v));
+    }
+    out(
+      `verify: ${files.length} bundle(s): ${ok} ok, ${failed} failed` +
+        (failed === 0 ? "" : ` (trusted keys: ${trusted.path})`),
+    );
+    return failed === 0 ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UserError) {
+      err(`verify: ${oneLine(e.message)}`);
+      return 2;
+    }
+    err(`verify: internal error: ${oneLine(String((e as Error)?.message ?? e))}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

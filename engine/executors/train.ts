@@ -1,0 +1,79 @@
+/**
+ * The "train" executor: the run kind of every track that trains a network and scores it on the
+ * test split (task, arch, train). Registered by the composition root (app/plugins.ts).
+ */
+import { backendInfo } from "../tf.ts";
+import { deriveSeed } from "../rng.ts";
+import { type Dataset, loadDataset } from "../data/mod.ts";
+import { buildModel, type Model } from "../nn/model.ts";
+import { evaluate, predict, train, type TrainHooks } from "../nn/train.ts";
+import { accuracyOf, requestedMetrics, scorePredictions } from "../nn/metrics.ts";
+import { UserError } from "../errors.ts";
+import type { RunEnv, RunOutput, RunResult, RunSpec } from "../run.ts";
+
+/**
+ * The network of run `spec` for `data`, with its initial weights (seeded from the run's seed), as
+ * `binarizer` (default: the run's) sees it.
+ */
+export function modelFor(spec: RunSpec, data: Dataset, binarizer = spec.binarizer): Model {
+  return buildModel(spec.model, {
+    inputShape: data.shape,
+    numClasses: data.numClasses,
+    binarizer,
+    seed: deriveSeed(spec.seed, "init"),
+    width: spec.width,
+  });
+}
+
+/** The "train" executor: loads data, builds and trains the model, scores it on the test split. */
+export async function trainAndTest(
+  spec: RunSpec,
+  env: RunEnv = {},
+  hooks: TrainHooks = {},
+): Promise<RunOutput> {
+  if (!spec.train) throw new UserError(`run ${spec.id} has no training settings`);
+  // Extra test metrics (spec.options.metrics, e.g. ["f1"]): checked before any training.
+  const extraMetrics = requestedMetrics(spec.options);
+  const t0 = performance.now();
+  const data = await loadDataset(spec.dataset, {
+    dir: env.dataDir,
+    seed: spec.seed,
+    limit: spec.limit,
+  });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const model = modelFor(spec, data);
+  try {
+    const trained = train(model, data, { ...spec.train, seed: spec.seed }, hooks);
+    const t1 = performance.now();
+    // With extra metrics, one prediction pass gives accuracy (the same value) and the extras.
+    const pred = extraMetrics.length === 0 ? null : predict(model, data.test, trained.state);
+    const testAccuracy = pred
+      ? accuracyOf(pred, data.test.y)
+      : evaluate(model, data.test, trained.state);
+    const extra = pred ? scorePredictions(extraMetrics, pred, data.test.y, data.numClasses) : {};
+    const evalSeconds = (performance.now() - t1) / 1000;
+    const last = trained.epochs[trained.epochs.length - 1];
+    const result: RunResult = {
+      spec,
+      metrics: {
+        testAccuracy,
+        valAccuracy: last.valAccuracy,
+        finalTrainLoss: last.trainLoss,
+        params: model.store.count(),
+        ...extra,
+      },
+      curves: trained.epochs,
+      dataset: {
+        name: data.name,
+        source: data.source,
+        digests: data.digests,
+        sizes: { train: data.train.n, val: data.val.n, test: data.test.n },
+      },
+      timings: { loadSeconds, trainSeconds: trained.trainSeconds, evalSeconds },
+      backend: backendInfo(),
+    };
+    return { result, weights: model.store.snapshot() };
+  } finally {
+    model.store.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * `pointnet`: PointNet-vanilla (Qi et al. 2017, without the T-Nets) for point clouds [N, d]. A
+ * shared per-point MLP (the engine's Dense over the last axis) 64-64-128-256 with BatchNorm, max
+ * over the points (straight after the last BatchNorm), then an MLP head 128 -> classes. As the reference's rule: the first per-point
+ * layer and the head are full precision, the middle per-point layers carry the binarizer, and
+ * binarized networks use Hardtanh where fp uses ReLU.
+ */
+import type { Builder } from "../model.ts";
+import { type Layer, Sequential } from "../layers.ts";
+import { GlobalMaxPool1D } from "../layers_seq.ts";
+import { UserError } from "../../errors.ts";
+
+/** Per-point widths at width multiplier 1 (the first is the fp layer). */
+export const POINTNET_WIDTHS = [64, 64, 128, 256] as const;
+/** Hidden width of the head. */
+export const POINTNET_HEAD = 128;
+
+export const pointnet: Builder = (k, { inputShape, numClasses, width }) => {
+  if (inputShape.length !== 2) {
+    throw new UserError(`model pointnet expects point clouds of shape [N, d], got [${inputShape}]`);
+  }
+  const ch = (c: number) => Math.max(1, Math.round(c * (width ?? 1)));
+  const layers: Layer[] = [];
+  let cin = inputShape[1];
+  POINTNET_WIDTHS.forEach((c, i) => {
+    const cout = ch(c);
+    layers.push(k.dense(cin, cout, i === 0), k.bn(cout));
+    // No activation before the max: Hardtanh's max over N points would be 1 in nearly every
+    // channel, a constant global feature (ReLU commutes with max, so fp loses nothing).
+    if (i < POINTNET_WIDTHS.length - 1) layers.push(k.act);
+    cin = cout;
+  });
+  const hidden = ch(POINTNET_HEAD);
+  layers.push(
+    new GlobalMaxPool1D(),
+    k.dense(cin, hidden, true),
+    k.bn(hidden),
+    k.act,
+    k.dense(hidden, numClasses, true),
+  );
+  return new Sequential(layers);
+};

@@ -1,0 +1,64 @@
+/**
+ * The tables `bench` and `merge` print, as a function of the *set* of finished results: results
+ * are put in one canonical order (track, binarizer in registry order with fp32 first, task,
+ * model, seed) before tracks summarize them, so a grid run on one machine, in shards, or by
+ * workers in any order prints the same tables, to the last digit.
+ */
+import type { RunResult } from "../engine/run.ts";
+import { binarizerNames } from "../engine/binarizers/mod.ts";
+import { renderOverview, renderTable } from "./text_table.ts";
+import { getTrack, trackNames } from "./registry.ts";
+import type { TrackTable } from "./track.ts";
+
+function rank(list: string[], x: string): number {
+  const i = list.indexOf(x);
+  return i < 0 ? list.length : i;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Results in the canonical order (see the module doc). */
+export function canonicalOrder(results: RunResult[]): RunResult[] {
+  const tracks = trackNames();
+  const bins = ["fp32", ...binarizerNames().filter((b) => b !== "fp32")];
+  return [...results].sort((x, y) => {
+    const a = x.spec, b = y.spec;
+    return rank(tracks, a.track) - rank(tracks, b.track) || cmp(a.track, b.track) ||
+      rank(bins, a.binarizer) - rank(bins, b.binarizer) || cmp(a.binarizer, b.binarizer) ||
+      cmp(a.task, b.task) || cmp(a.model, b.model) || a.seed - b.seed || cmp(a.id, b.id);
+  });
+}
+
+/**
+ * Each track's summary over `results`, for the tracks in `only` (default: every track that has
+ * results), in the registry's track order; results of unknown tracks are left out and named. The
+ * CLI tables and the leaderboard site (site/) are both this one computation.
+ */
+export function summarizeTracks(
+  results: RunResult[],
+  only?: string[],
+): { tables: TrackTable[]; unknownTracks: string[] } {
+  const sorted = canonicalOrder(results);
+  const known = trackNames();
+  const present = new Set(sorted.map((r) => r.spec.track));
+  const tables: TrackTable[] = [];
+  for (const name of known) {
+    if (!present.has(name) || (only && !only.includes(name))) continue;
+    tables.push(getTrack(name).summarize(sorted.filter((r) => r.spec.track === name)));
+  }
+  return { tables, unknownTracks: [...present].filter((t) => !known.includes(t)).sort() };
+}
+
+/**
+ * The text tables `bench` and `merge` print: {@link summarizeTracks}, rendered, and the overall
+ * metrics of every track side by side.
+ */
+export function renderTables(
+  results: RunResult[],
+  only?: string[],
+): { tables: string[]; overview: string; unknownTracks: string[] } {
+  const { tables, unknownTracks } = summarizeTracks(results, only);
+  return { tables: tables.map(renderTable), overview: renderOverview(tables), unknownTracks };
+}

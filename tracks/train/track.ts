@@ -1,0 +1,198 @@
+/**
+ * Training-consumption track: fp32 and every binarizer trained under the reference's eight
+ * settings, {SGD lr 0.1, SGD lr 0.01, Adam lr 1e-3, Adam lr 1e-4} x {cosine, step}
+ * (docs/metrics.md), on Fashion-MNIST. What it measures: how long training takes
+ * (wall time T) and how sensitive the final accuracy is to the hyperparameters (the std of test
+ * accuracy over the eight settings).
+ *
+ * Network: `mlp` (fp 784 -> 256, two binarized 256 -> 256, fp head). The grid is 8 settings x 9
+ * binarizers = 72 runs per seed, so the network must be cheap: measured per process on this
+ * 2-core machine (CPU time, batch 64), the MLP trains at 1,200-2,300 images/s depending on the
+ * binarizer, the CNNs at 50-250; a CNN would get ~10x fewer images per run in the same time,
+ * too few for the eight settings to separate from noise.
+ *
+ * Everything but the optimizer, learning rate and schedule is shared by all runs: batch 64 (32
+ * in smoke), momentum 0.9 for SGD, no weight decay, the same data and seeds. The step schedule
+ * decays x0.1 at 50% and 75% of the steps; cosine is per step (engine/nn/optim.ts).
+ *
+ * OM_train = sqrt(1/2 (E[T_fp / T_bi]^2 + E[std(A_fp over settings) / std(A_bi over settings)]^2))
+ * (docs/metrics.md). Conventions, as stats.ts does for unpaired seeds:
+ * - E[T_fp / T_bi]: the mean over the eight settings of (mean T_fp) / (mean T_bi), T the run's
+ *   `trainSeconds` (training loop with per-epoch validation; data loading excluded);
+ * - std over settings: the sample std of test accuracy over the eight settings, for each seed,
+ *   averaged over seeds; the ratio is E[std_fp] / E[std_bi] with both floored at STD_FLOOR =
+ *   0.005 (0.5 pp: below that, accuracy differences between settings are test-set noise), so a
+ *   binarizer that is equally bad under every setting cannot score an unbounded ratio. The raw
+ *   stds are reported beside.
+ *
+ * Wall times are measured on whatever else the machine runs (other workers, other processes):
+ * they are noisy, more so with `--workers` > cores. Ratios of means over eight settings damp
+ * that, but T_fp / T_bi is only as good as the machine was quiet; the accuracies are exact
+ * (same seed => same numbers).
+ */
+import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
+import { accuracyRatio, mean, std } from "../../engine/stats.ts";
+import type { Cell, GridOptions, Profile, Track, TrackTable, TrainSize } from "../track.ts";
+import { renderTrainTable } from "./view.ts";
+import { trainPresentation } from "./presentation.ts";
+
+/** One training setting of the reference. */
+export interface TrainSetting {
+  name: string;
+  optimizer: TrainSettings["optimizer"];
+  lr: number;
+  schedule: TrainSettings["schedule"];
+}
+
+/** The eight settings, in table order. */
+export const SETTINGS: TrainSetting[] = (["cosine", "step"] as const).flatMap((schedule) =>
+  [
+    { optimizer: "sgd" as const, lr: 0.1, label: "0.1" },
+    { optimizer: "sgd" as const, lr: 0.01, label: "0.01" },
+    { optimizer: "adam" as const, lr: 1e-3, label: "1e-3" },
+    { optimizer: "adam" as const, lr: 1e-4, label: "1e-4" },
+  ].map(({ optimizer, lr, label }) => ({
+    name: `${optimizer}-${label}-${schedule}`,
+    optimizer,
+    lr,
+    schedule,
+  }))
+);
+
+/** The model and dataset of the track. */
+export const TRAIN_MODEL = "mlp";
+export const TRAIN_DATASET = "fashion-mnist";
+
+/** Floor of the std over settings before dividing (see the module doc). */
+export const STD_FLOOR = 0.005;
+
+/**
+ * Per-profile size. Planned time (measured 7.5-10.4 CPU-s per run, 2 workers on 2 cores,
+ * at 8,000 training images): smoke 72 runs ~45 s; quick 144 runs ~1 min with 2 workers; full
+ * (6,000 images, 3 seeds) 216 runs ~1,500 CPU-s, ~13 min.
+ */
+const SIZES: Record<Profile, TrainSize> = {
+  smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
+  quick: { seeds: 2, epochs: 1, batchSize: 64, limit: { train: 512, val: 128, test: 500 } },
+  full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 6000, val: 1000, test: 5000 } },
+};
+
+/** T_fp / T_bi per setting averaged over settings, from mean training times. */
+export function timeRatio(fp: number[][], bi: number[][]): number {
+  const ratios = fp.map((f, k) => mean(f) / mean(bi[k])).filter((r) => Number.isFinite(r));
+  return ratios.length === fp.length ? mean(ratios) : NaN;
+}
+
+/** E over seeds of the std of accuracy over settings; `acc[seed]` lists one value per setting. */
+export function settingsStd(accBySeed: number[][]): number {
+  const stds = accBySeed.filter((a) => a.length >= 2).map((a) => std(a));
+  return stds.length ? mean(stds) : NaN;
+}
+
+/** Guarded E[std_fp] / E[std_bi]. */
+export function stdRatio(fpStd: number, biStd: number): number {
+  return Math.max(fpStd, STD_FLOOR) / Math.max(biStd, STD_FLOOR);
+}
+
+/** OM_train = sqrt(1/2 (timeRatio^2 + stdRatio^2)). */
+export function omTrain(tRatio: number, sRatio: number): number {
+  return Math.sqrt(0.5 * (tRatio * tRatio + sRatio * sRatio));
+}
+
+/** Builds the training-consumption table. */
+export function trainTable(results: RunResult[]): TrackTable {
+  const columns = SETTINGS.map((s) => s.name).filter((n) => results.some((r) => r.spec.task === n));
+  const binarizers = [...new Set(results.map((r) => r.spec.binarizer))];
+  const of = (b: string, setting: string) =>
+    results.filter((r) => r.spec.binarizer === b && r.spec.task === setting);
+  const accBySeed = (b: string) => {
+    const seeds = [
+      ...new Set(results.filter((r) => r.spec.binarizer === b).map((r) => r.spec.seed)),
+    ];
+    // Only seeds that have every setting: a std over a partial set is not comparable.
+    return seeds.map((s) =>
+      columns.map((c) => of(b, c).find((r) => r.spec.seed === s)?.metrics.testAccuracy)
+    ).filter((a) => a.every((x) => x !== undefined)) as number[][];
+  };
+  const times = (b: string) => columns.map((c) => of(b, c).map((r) => r.timings.trainSeconds));
+  const fpStd = settingsStd(accBySeed("fp32"));
+  const rows = binarizers.map((b) => {
+    const cells: (Cell | null)[] = columns.map((c) => {
+      const xs = of(b, c).map((r) => r.metrics.testAccuracy);
+      if (xs.length === 0) return null;
+      const fp = of("fp32", c).map((r) => r.metrics.testAccuracy);
+      return {
+        mean: mean(xs),
+        std: std(xs),
+        n: xs.length,
+        ratio: fp.length ? accuracyRatio(xs, fp) : NaN,
+      };
+    });
+    const sStd = settingsStd(accBySeed(b));
+    const tRatio = columns.length === SETTINGS.length ? timeRatio(times("fp32"), times(b)) : NaN;
+    const sRatio = Number.isNaN(fpStd) || Number.isNaN(sStd) ? NaN : stdRatio(fpStd, sStd);
+    const allTimes = times(b).flat();
+    return {
+      binarizer: b,
+      cells,
+      om: Number.isNaN(tRatio) || Number.isNaN(sRatio) ? NaN : omTrain(tRatio, sRatio),
+      extra: {
+        trainSeconds: mean(allTimes),
+        timeRatio: tRatio,
+        settingsStd: sStd,
+        stdRatio: sRatio,
+      },
+    };
+  });
+  return {
+    track: "train",
+    title: "Training consumption",
+    metric: "test accuracy",
+    omName: "OM_train",
+    columns,
+    rows,
+    notes: [
+      `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
+      `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
+    ],
+  };
+}
+
+export const trainTrack: Track = {
+  presentation: trainPresentation,
+  name: "train",
+  title: "Training consumption",
+  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+    const size = SIZES[profile];
+    const specs: RunSpec[] = [];
+    // Seed-major, then setting: a run stopped early has whole settings for every binarizer.
+    for (let seed = 0; seed < (seeds ?? size.seeds); seed++) {
+      for (const s of SETTINGS) {
+        for (const binarizer of binarizers) {
+          const base = { track: "train", task: s.name, model: TRAIN_MODEL, binarizer, seed };
+          specs.push({
+            id: runId(base),
+            kind: "train",
+            ...base,
+            dataset: TRAIN_DATASET,
+            width: 1,
+            profile,
+            train: {
+              optimizer: s.optimizer,
+              lr: s.lr,
+              momentum: 0.9,
+              weightDecay: 0,
+              schedule: s.schedule,
+              epochs: size.epochs,
+              batchSize: size.batchSize,
+            },
+            limit: size.limit,
+          });
+        }
+      }
+    }
+    return specs;
+  },
+  summarize: trainTable,
+  render: renderTrainTable,
+};
