@@ -4,8 +4,8 @@
  * fp32 reference is missing or zero has no ratios (NaN) and a note says so.
  */
 import type { RunResult } from "../engine/run.ts";
-import { accuracyRatio, mean, omAccuracy, std } from "../engine/stats.ts";
-import type { Cell, TrackTable } from "./track.ts";
+import { accuracyRatio, mean, omAccuracy } from "../engine/stats.ts";
+import { type Cell, seedCell, type TrackTable } from "./track.ts";
 
 /** Groups results by (binarizer, column) and aggregates them; `column` names a result's column. */
 export function accuracyTable(
@@ -28,12 +28,7 @@ export function accuracyTable(
       const xs = acc.get(key(b, c));
       if (!xs) return null;
       const fp = acc.get(key("fp32", c));
-      return {
-        mean: mean(xs),
-        std: std(xs),
-        n: xs.length,
-        ratio: fp ? accuracyRatio(xs, fp) : NaN,
-      };
+      return seedCell(xs, fp ? accuracyRatio(xs, fp) : NaN);
     });
     const ratios = cells.map((c) => c?.ratio ?? NaN);
     const om = ratios.some((r) => Number.isNaN(r)) ? NaN : omAccuracy(ratios);

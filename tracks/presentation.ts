@@ -55,6 +55,10 @@ export interface CellData {
   std: number | null;
   n: number;
   ratio: number | null;
+  /** Half-width of the 95% t-interval over seeds; null without one (n = 1). */
+  half: number | null;
+  /** Left out of the OM (the track's notes say why). */
+  excluded: boolean;
 }
 
 /** One table row (a binarizer) as the site reads it. */
@@ -63,6 +67,10 @@ export interface RowData {
   slug: string;
   cells: (CellData | null)[];
   om: number | null;
+  /** The OM's 95% bootstrap interval, rank and tie (null: the track gives none). */
+  omInterval: [number, number] | null;
+  rank: number | null;
+  tied: boolean;
   extra: Record<string, number | null>;
 }
 

@@ -8,7 +8,8 @@ import type { RunResult } from "../engine/run.ts";
 import { binarizerNames } from "../engine/binarizers/mod.ts";
 import { renderOverview, renderTable } from "./text_table.ts";
 import { getTrack, trackNames } from "./registry.ts";
-import type { TrackTable } from "./track.ts";
+import type { Track, TrackTable } from "./track.ts";
+import { bootstrapIntervals, ranksWithTies } from "../engine/stats.ts";
 
 function rank(list: string[], x: string): number {
   const i = list.indexOf(x);
@@ -46,7 +47,8 @@ export function summarizeTracks(
   const tables: TrackTable[] = [];
   for (const name of known) {
     if (!present.has(name) || (only && !only.includes(name))) continue;
-    tables.push(getTrack(name).summarize(sorted.filter((r) => r.spec.track === name)));
+    const track = getTrack(name);
+    tables.push(withUncertainty(track, sorted.filter((r) => r.spec.track === name)));
   }
   return { tables, unknownTracks: [...present].filter((t) => !known.includes(t)).sort() };
 }
@@ -61,4 +63,51 @@ export function renderTables(
 ): { tables: string[]; overview: string; unknownTracks: string[] } {
   const { tables, unknownTracks } = summarizeTracks(results, only);
   return { tables: tables.map(renderTable), overview: renderOverview(tables), unknownTracks };
+}
+
+/** The cell a result is one seed of, for resampling (see `Track.resampleSeeds`). */
+function cellKey(r: RunResult): string {
+  const s = r.spec;
+  return [s.binarizer, s.task, s.model, s.dataset, s.width].join("\u0000");
+}
+
+/**
+ * The track's table with, on each row, its OM's 95% interval and rank with ties
+ * (`TrackTable.rows[].uncertainty`, docs/metrics.md "Uncertainty"): each cell's seeds are
+ * resampled with replacement (engine/stats.ts `bootstrapIntervals`, fixed seed and 1,000
+ * resamples: the same results give bit-identical intervals) and the track summarizes every
+ * resample. Only for tracks that declare `resampleSeeds` and have a cell with two seeds or more.
+ */
+function withUncertainty(track: Track, results: RunResult[]): TrackTable {
+  const table = track.summarize(results);
+  if (!track.resampleSeeds) return table;
+  // Results are in canonical order, so a cell's seeds are contiguous: groups keep that order.
+  const groups: RunResult[][] = [];
+  let last = "";
+  for (const r of results) {
+    const k = cellKey(r);
+    if (groups.length === 0 || k !== last) groups.push([]);
+    groups[groups.length - 1].push(r);
+    last = k;
+  }
+  if (!groups.some((g) => g.length > 1)) return table;
+  const names = table.rows.map((r) => r.binarizer);
+  const intervals = bootstrapIntervals(groups, (drawn) => {
+    const t = track.summarize(drawn.flat());
+    return names.map((b) => t.rows.find((r) => r.binarizer === b)?.om ?? NaN);
+  });
+  const ranked = ranksWithTies(
+    intervals.map((iv, i) => (names[i] === "fp32" ? null : iv)),
+  );
+  return {
+    ...table,
+    rows: table.rows.map((r, i) => ({
+      ...r,
+      uncertainty: {
+        interval: intervals[i],
+        rank: ranked[i]?.rank ?? null,
+        tied: ranked[i]?.tied ?? false,
+      },
+    })),
+  };
 }

@@ -6,12 +6,19 @@
 import type { Cell, TrackTable } from "./track.ts";
 import { getTrack, trackNames } from "./registry.ts";
 
-const pct = (x: number) => (100 * x).toFixed(2);
+/** "mean ± h", h the 95% t-interval half-width in percent; "mean ± -" without one (n = 1). */
+export function meanHalf(c: Cell): string {
+  return `${pctOrDash(c.mean)} ± ${pctOrDash(c.half ?? NaN)}`;
+}
+
+/** What the "±" of {@link meanHalf} cells means, for a table's header line. */
+export const HALF_LEGEND = "mean ± 95% Student-t interval half-width over seeds (± - : n = 1, " +
+  "no interval)";
 
 function cellText(c: Cell | null): string {
   if (!c) return "-";
   const ratio = Number.isFinite(c.ratio) ? ` (${c.ratio.toFixed(3)})` : "";
-  return `${pct(c.mean)} ± ${pct(c.std)}${ratio}`;
+  return `${meanHalf(c)}${ratio}`;
 }
 
 /** Renders a track table as aligned text: accuracy % mean ± std (ratio to fp32), then OM. */
@@ -33,7 +40,7 @@ export function renderTable(t: TrackTable): string {
     n > 0
   );
   return [
-    `${t.title} track — ${t.metric}, mean ± std over ${
+    `${t.title} track — ${t.metric}, ${HALF_LEGEND}, ${
       seeds.join("/")
     } seed(s); ${t.omName} = quadratic mean of ratios`,
     line(header),
@@ -44,28 +51,46 @@ export function renderTable(t: TrackTable): string {
 }
 
 /**
+ * An OM with its 95% interval and rank: "0.812 [0.790, 0.830] #2=" ("=": a shared rank, it cannot
+ * be told apart from another binarizer of that rank); the OM alone when there is no interval.
+ */
+export function omText(
+  om: number,
+  u?: { interval: [number, number] | null; rank: number | null; tied: boolean },
+): string {
+  if (!u?.interval || !Number.isFinite(u.interval[0])) return om.toFixed(3);
+  const rank = u.rank === null ? "" : ` #${u.rank}${u.tied ? "=" : ""}`;
+  return `${om.toFixed(3)} [${u.interval[0].toFixed(3)}, ${u.interval[1].toFixed(3)}]${rank}`;
+}
+
+/** {@link omText} of a row; "-" when it has no OM. */
+export function omWithInterval(r: TrackTable["rows"][number] | undefined): string {
+  return !r || !Number.isFinite(r.om) ? "-" : omText(r.om, r.uncertainty);
+}
+
+/** The rule behind the overview's intervals and ranks, in one paragraph (docs/metrics.md). */
+export const OM_INTERVAL_RULE = "[lo, hi] = 95% percentile interval of the OM over 1,000 seeded " +
+  "bootstrap resamples of each cell's seeds; #k = rank among binarizers (fp32 unranked): 1 + the " +
+  'binarizers whose interval lies entirely above; "=" marks a shared rank (cannot be told ' +
+  "apart). No interval: the track has no seeds to resample (comp), pairs its runs (train, infer) " +
+  "or has one seed per cell.";
+
+/**
  * The overall metrics side by side: a row per binarizer (in the tables' order), a column per
- * track's OM, each with its meaning in one line below. What a reader compares first.
+ * track's OM with its interval and rank (`omWithInterval`), and the rule below. What a reader
+ * compares first.
  */
 export function renderOverview(tables: TrackTable[]): string {
   const bins = [...new Set(tables.flatMap((t) => t.rows.map((r) => r.binarizer)))];
   const header = ["binarizer", ...tables.map((t) => t.omName)];
   const body = bins.map((b) => [
     b,
-    ...tables.map((t) => {
-      const om = t.rows.find((r) => r.binarizer === b)?.om;
-      return om === undefined || !Number.isFinite(om) ? "-" : om.toFixed(3);
-    }),
+    ...tables.map((t) => omWithInterval(t.rows.find((r) => r.binarizer === b))),
   ]);
-  const rows = [header, ...body];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
   return [
     "Overall metrics — one per track (fp32 = 1 on the accuracy tracks; higher is better)",
-    line(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...body.map(line),
+    ...alignRuled([header, ...body]),
+    OM_INTERVAL_RULE,
   ].join("\n");
 }
 

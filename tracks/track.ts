@@ -4,6 +4,7 @@
  * of a track's summary reaches back into runs.
  */
 import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
+import { mean, std, tInterval } from "../engine/stats.ts";
 import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
@@ -30,6 +31,28 @@ export interface Cell {
    * guarded fp32 gap / gap).
    */
   ratio: number;
+  /**
+   * Half-width of the 95% Student-t interval of the mean over the cell's seeds
+   * (engine/stats.ts `tInterval`); NaN or absent when there is none (n = 1, or not a seed mean).
+   */
+  half?: number;
+  /** Left out of the row's OM (the table's notes say why), e.g. a corruption at chance level. */
+  excluded?: boolean;
+}
+
+/** A cell of values over seeds: mean, std, n, the 95% t-interval half-width, and its ratio. */
+export function seedCell(xs: readonly number[], ratio: number): Cell {
+  return { mean: mean(xs), std: std(xs), n: xs.length, ratio, half: tInterval(xs).half };
+}
+
+/** An OM's 95% bootstrap interval and its rank among the binarizers (tracks/summary.ts). */
+export interface OmUncertainty {
+  /** The percentile interval of the OM over seeded resamples of each cell's seeds. */
+  interval: [number, number];
+  /** 1 + the binarizers whose interval lies entirely above (fp32 is not ranked: null). */
+  rank: number | null;
+  /** Another binarizer has the same rank: their OMs cannot be told apart. */
+  tied: boolean;
 }
 
 /** A track's summary: a row per binarizer, a column per task / architecture / setting. */
@@ -42,7 +65,14 @@ export interface TrackTable {
   omName: string;
   columns: string[];
   /** `extra`: optional named numbers beside the cells (raw gaps, times, ...), per row. */
-  rows: { binarizer: string; cells: (Cell | null)[]; om: number; extra?: Record<string, number> }[];
+  rows: {
+    binarizer: string;
+    cells: (Cell | null)[];
+    om: number;
+    extra?: Record<string, number>;
+    /** Set by `summarizeTracks` for tracks that resample seeds (`Track.resampleSeeds`). */
+    uncertainty?: OmUncertainty;
+  }[];
   /** Optional lines printed under the table (guards, conventions). */
   notes?: string[];
 }
@@ -67,6 +97,13 @@ export interface Track {
    * registering the track registers them.
    */
   executors?: Record<string, Executor>;
+  /**
+   * True when the OM is a function of per-cell means over seeds, so that resampling each cell's
+   * seeds with replacement (results with the same binarizer, task, model, dataset and width) and
+   * summarizing again propagates the seed noise into an OM interval (tracks/summary.ts). Tracks
+   * without seeds (comp) or whose runs are paired across cells leave it unset: no interval.
+   */
+  resampleSeeds?: boolean;
   /** How the site shows the track (prose, cell format, column label, charts). */
   presentation?: TrackPresentation;
 }

@@ -119,7 +119,13 @@ export interface SiteInfo {
   unknownTracks: string[];
   trustedKeys: { owner: string; fingerprint: string }[];
   omColumns: { track: string; title: string; omName: string; meaning: string; present: boolean }[];
-  leaderboard: { binarizer: string; slug: string; oms: (number | null)[] }[];
+  leaderboard: {
+    binarizer: string;
+    slug: string;
+    oms: (number | null)[];
+    /** Per OM: its interval, rank and tie (tracks/summary.ts), or null. */
+    ranks: { interval: [number, number] | null; rank: number | null; tied: boolean }[];
+  }[];
 }
 
 /** Everything the pages read, one file per key in `_data/`. */
@@ -134,7 +140,16 @@ const fin = (x: number | undefined | null): number | null =>
   x === undefined || x === null || !Number.isFinite(x) ? null : x;
 
 function cellData(c: Cell | null): CellData | null {
-  return c ? { mean: fin(c.mean), std: fin(c.std), n: c.n, ratio: fin(c.ratio) } : null;
+  return c
+    ? {
+      mean: fin(c.mean),
+      std: fin(c.std),
+      n: c.n,
+      ratio: fin(c.ratio),
+      half: fin(c.half),
+      excluded: c.excluded === true,
+    }
+    : null;
 }
 
 function fnv1a(s: string): string {
@@ -326,11 +341,17 @@ export async function aggregate(
   const rowData = (r: TrackTable["rows"][number]): RowData => {
     const extra: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(r.extra ?? {})) extra[k] = fin(v);
+    const u = r.uncertainty;
     return {
       binarizer: r.binarizer,
       slug: slugs.get(r.binarizer) ?? binarizerSlug(r.binarizer),
       cells: r.cells.map(cellData),
       om: fin(r.om),
+      omInterval: u && Number.isFinite(u.interval[0]) && Number.isFinite(u.interval[1])
+        ? u.interval
+        : null,
+      rank: u?.rank ?? null,
+      tied: u?.tied ?? false,
       extra,
     };
   };
@@ -430,7 +451,15 @@ export async function aggregate(
       meaning: t.meaning,
       present: t.present,
     })),
-    leaderboard: binarizers.map((b) => ({ binarizer: b.name, slug: b.slug, oms: b.oms })),
+    leaderboard: binarizers.map((b) => ({
+      binarizer: b.name,
+      slug: b.slug,
+      oms: b.oms,
+      ranks: tracks.map((t) => {
+        const row = t.rows.find((r) => r.binarizer === b.name);
+        return { interval: row?.omInterval ?? null, rank: row?.rank ?? null, tied: !!row?.tied };
+      }),
+    })),
   };
   return { site, tracks, binarizers, bundles };
 }

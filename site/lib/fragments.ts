@@ -14,17 +14,30 @@ export function cellHtml(format: CellFormat, c: CellData | null): Html {
     ? num(c.mean, 2)
     : format === "value"
     ? `${value(c.mean)} ± ${value(c.std)}`
-    : `${pct(c.mean)} ± ${pct(c.std)}`;
+    : `${pct(c.mean)} ± ${pct(c.half)}`;
   // No ratio (fp32 reference missing or zero): a dash with the reason, never Infinity / NaN.
   const ratio = format === "ratio"
     ? html``
     : c.ratio === null
     ? html`<span class="r" title="no fp32 reference (missing, or zero accuracy)"> (×—)</span>`
     : html`<span class="r"> (×${num(c.ratio)})</span>`;
+  const title = format === "percent"
+    ? `± 95% Student-t interval half-width over seeds${c.half === null ? " (none: n = 1)" : ""}; ` +
+      `std ${pct(c.std)}`
+    : "";
+  const out = c.excluded
+    ? html`
+      <span class="x" title="left out of the OM (see the notes)">excluded</span>
+    `
+    : html``;
   return html`
     <td
-      data-v="${c.mean ??
-        ""}"><span class="v">${main}</span>${ratio} <span class="n" title="number of seeds / runs">n=${c
+      data-v="${c.mean ?? ""}"
+      ${c.excluded
+        ? html`
+          class="excluded"
+        `
+        : html``}><span class="v" title="${title}">${main}</span>${ratio}${out} <span class="n" title="number of seeds / runs">n=${c
         .n}</span></td>
   `;
 }
@@ -58,7 +71,7 @@ export function trackTable(
           )}</tbody>
           <tfoot>
             <tr><th scope="row">${omName}</th>${rows.map((r) =>
-              html`<td class="om">${num(r.om)}</td>`
+              html`<td class="om">${omHtml(r.om, r)}</td>`
             )}</tr>
           </tfoot>
         </table>
@@ -77,10 +90,32 @@ export function trackTable(
         <tbody>${rows.map((r) =>
           html`<tr><th scope="row">${link(r)}</th>${
             r.cells.map((c) => cellHtml(cells, c))
-          }<td data-v="${r.om ?? ""}" class="om">${num(r.om)}</td></tr>`
+          }<td data-v="${r.om ?? ""}" class="om">${omHtml(r.om, r)}</td></tr>`
         )}</tbody>
       </table>
     </div>
+  `;
+}
+
+/**
+ * An OM with its 95% bootstrap interval and its rank among binarizers ("#2=": shared rank, cannot
+ * be told apart; docs/metrics.md "Uncertainty"), or the OM alone when the track gives none.
+ */
+export function omHtml(
+  om: number | null,
+  u: { omInterval: [number, number] | null; rank: number | null; tied: boolean },
+): Html {
+  if (om === null || !u.omInterval) return html`${num(om)}`;
+  const rank = u.rank === null ? html`` : html`
+    <span class="rank" title="${u.tied
+      ? "shared rank: its interval does not separate it from another binarizer of this rank"
+      : "rank among binarizers"}">#${u.rank}${u.tied ? "=" : ""}</span>
+  `;
+  return html`
+    ${num(om)} <span class="ci"
+      title="95% bootstrap interval over seeds">[${num(u.omInterval[0])}, ${num(
+        u.omInterval[1],
+      )}]</span>${rank}
   `;
 }
 

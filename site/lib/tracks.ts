@@ -29,7 +29,8 @@ export function presentationOf(name: string): Presentation {
     columnLabel: p?.columnLabel ?? "column",
     legend: (metric) =>
       p?.legend ??
-        `Cells: ${metric} in percent, mean ± std over seeds; (×) = ratio to fp32 ` +
+        `Cells: ${metric} in percent, mean ± the half-width of its 95% Student-t interval ` +
+          "over seeds (— with one seed; the std is in the tooltip); (×) = ratio to fp32 " +
           "(as the track orients it: higher is better); n = seeds.",
     charts: p?.charts ?? [],
     binarizerCurves: p?.binarizerCurves ?? false,

@@ -1,8 +1,8 @@
 /** The overview: the leaderboard of every binarizer on the six overall metrics. */
 import { chart, page } from "../lib/layout.ts";
-import { html, int, num } from "../lib/html.ts";
-import type { PageData } from "../lib/fragments.ts";
-import { OM_READING } from "../lib/oms.ts";
+import { html, int } from "../lib/html.ts";
+import { omHtml, type PageData } from "../lib/fragments.ts";
+import { OM_INTERVALS, OM_READING } from "../lib/oms.ts";
 
 export const data = { permalink: "index.html" };
 
@@ -18,7 +18,9 @@ export function render(d: PageData): string {
     ${s.leaderboard.length === 0 ? html`<p class="empty">No verified bundles yet.</p>` : html`
       <div class="scroll">
         <table class="data sortable leaderboard" id="leaderboard">
-          <caption>Overall metrics (higher is better, fp32 = 1). Click a column header to sort.</caption>
+          <caption>Overall metrics (higher is better, fp32 = 1) with 95% bootstrap intervals over
+          seeds and ranks among binarizers (#k= : shared rank, cannot be told apart). Click a
+          column header to sort.</caption>
           <thead>
             <tr><th scope="col" data-sort="text">binarizer</th>${s.omColumns.map((c) =>
               html`<th scope="col" data-sort="num"><abbr title="${c.title}">${
@@ -30,7 +32,7 @@ export function render(d: PageData): string {
             html`<tr><th scope="row"><a href="binarizer-${r.slug}.html">${r.binarizer}</a></th>${
               r.oms.map((om, i) =>
                 html`<td data-v="${om ?? ""}"><a href="track-${s.omColumns[i].track}.html">${
-                  num(om)
+                  omHtml(om, { omInterval: r.ranks[i].interval, ...r.ranks[i] })
                 }</a></td>`
               )
             }</tr>`
@@ -41,6 +43,7 @@ export function render(d: PageData): string {
     <section class="oms">
       <h2>What the six metrics mean</h2>
       <p>${OM_READING}</p>
+      <p>${OM_INTERVALS}</p>
       <dl>${s.omColumns.map((c) =>
         html`
           <dt><a href="track-${c.track}.html">${c.omName}</a> — ${c.title}</dt>

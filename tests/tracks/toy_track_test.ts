@@ -96,7 +96,8 @@ Deno.test("a toy track registered here runs, bundles, verifies, reproduces and h
   // bench's tables: the toy track's table, after the registered tracks' (none of which ran).
   const [table] = renderTables(results).tables;
   assert.match(table, /^Toy track — test accuracy/);
-  assert.match(table, /bnn .* 60\.80 ± 0\.71 \(0\.670\)/);
+  // ± = 95% t half-width: 12.706 * 0.71 / sqrt(2) = 6.35.
+  assert.match(table, /bnn .* 60\.80 ± 6\.35 \(0\.670\)/);
 
   // The site: a page for the toy track, linked from the overview, with its presentation.
   const site = join(dir, "_site");
@@ -112,7 +113,7 @@ Deno.test("a toy track registered here runs, bundles, verifies, reproduces and h
   assert.ok(page.includes("OM_toy"));
   assert.ok(page.includes("Toy track: a made-up score, registered from a test file."));
   assert.ok(page.includes("per binarizer and toy column"));
-  assert.ok(page.includes("60.80 ± 0.71"));
+  assert.ok(page.includes("60.80 ± 6.35"));
   assert.ok((await Deno.readTextFile(join(site, "index.html"))).includes('href="track-toy.html"'));
   await Deno.remove(dir, { recursive: true });
 });

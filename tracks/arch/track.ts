@@ -39,6 +39,7 @@ const SIZES: Record<Profile, TrainSize> = {
 
 export const archTrack: Track = {
   presentation: archPresentation,
+  resampleSeeds: true,
   name: "arch",
   title: "Neural architecture",
   grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {

@@ -32,6 +32,15 @@
  * possibly negative) are the cells' means and are printed beside every ratio, with the clean
  * accuracies: a network that is poor on clean images has little left to lose, which shows up as
  * a small gap and a large ratio (the metric's definition, not a bug; look at the clean row).
+ *
+ * Chance guard: a corruption that leaves fp32 or the binarized network at chance says nothing
+ * about robustness (both gaps are then "everything"), so it is left out of that binarizer's
+ * OM_robust. A column is at chance for a network when the mean over seeds of its corrupted
+ * accuracy is below the binomial bound 1/K + 2 sqrt(p (1 - p) / n), p = 1/K, K = classes, n =
+ * evaluated images ({@link chanceBound}: 0.119 for K = 10 and n = 1,000). The excluded columns
+ * are listed in the notes and marked in the cells; their ratios are still shown. Beside each OM,
+ * the leave-one-corruption-out range (extra `loo.min` / `loo.max`): OM_robust recomputed without
+ * each corruption in turn (its columns of every task), the smallest and largest.
  */
 import { backendInfo } from "../../engine/tf.ts";
 import { deriveSeed } from "../../engine/rng.ts";
@@ -50,14 +59,28 @@ import {
   derivedSpec,
   type GridOptions,
   type Profile,
+  seedCell,
   type Track,
   type TrackTable,
 } from "../track.ts";
 import { renderRobustTable } from "./view.ts";
+import { fixOrDash } from "../text_table.ts";
 import { robustPresentation } from "./presentation.ts";
 
 /** Datasets whose images the MNIST-C corruptions apply to (28x28 grayscale). */
 export const ROBUST_DATASETS = ["mnist", "fashion-mnist"];
+
+/** Classes of the robust datasets (both 10), for the chance guard. */
+export const ROBUST_CLASSES: Record<string, number> = { mnist: 10, "fashion-mnist": 10 };
+
+/**
+ * Accuracy below which a network is at chance on `n` images of `classes` classes: the chance
+ * rate p = 1/classes plus two binomial standard errors, p + 2 sqrt(p (1 - p) / n).
+ */
+export function chanceBound(classes: number, n: number): number {
+  const p = 1 / classes;
+  return p + 2 * Math.sqrt(p * (1 - p) / n);
+}
 
 /** The smallest gap floor (see the module doc). */
 export const MIN_GAP_FLOOR = 0.01;
@@ -206,9 +229,30 @@ export function gapRatio(
   return Math.max(mean(fpGaps), floor) / Math.max(mean(biGaps), floor);
 }
 
-/** OM_robust = sqrt(mean of squared guarded gap ratios over columns); NaN if any is missing. */
-export function omRobust(ratios: readonly number[]): number {
-  return ratios.some((r) => Number.isNaN(r)) ? NaN : quadraticMean(ratios);
+/**
+ * OM_robust = sqrt(mean of squared guarded gap ratios over the columns not `excluded` (at chance,
+ * see the module doc)); NaN if a kept one is missing, or none is kept.
+ */
+export function omRobust(ratios: readonly number[], excluded: readonly boolean[] = []): number {
+  const kept = ratios.filter((_, i) => !excluded[i]);
+  return kept.length === 0 || kept.some((r) => Number.isNaN(r)) ? NaN : quadraticMean(kept);
+}
+
+/**
+ * Leave-one-corruption-out range of OM_robust: the OM without each corruption in turn (all
+ * columns `corruptionOf` maps to it), as [min, max]; NaN bounds with fewer than two corruptions.
+ */
+export function leaveOneOutRange(
+  ratios: readonly number[],
+  excluded: readonly boolean[],
+  corruptionOf: readonly string[],
+): [number, number] {
+  const names = [...new Set(corruptionOf)];
+  if (names.length < 2) return [NaN, NaN];
+  const oms = names.map((c) =>
+    omRobust(ratios, ratios.map((_, i) => excluded[i] === true || corruptionOf[i] === c))
+  ).filter((x) => Number.isFinite(x));
+  return oms.length ? [Math.min(...oms), Math.max(...oms)] : [NaN, NaN];
 }
 
 /** Builds the robustness table from robust runs (columns "task/corruption"). */
@@ -231,16 +275,35 @@ export function robustTable(results: RunResult[]): TrackTable {
     const ns = results.filter((r) => r.spec.task === t).map((r) => r.dataset?.sizes.test ?? 0);
     return [t, gapFloor(Math.min(...ns))];
   }));
+  // The chance bound of a task: from the smallest evaluation set of its runs, as the floor.
+  const bounds = new Map(tasks.map((t) => {
+    const rs = results.filter((r) => r.spec.task === t);
+    const n = Math.min(...rs.map((r) => r.dataset?.sizes.test ?? 0));
+    const classes = ROBUST_CLASSES[rs[0].spec.dataset] ?? 10;
+    return [t, n > 0 ? chanceBound(classes, n) : NaN];
+  }));
+  /** Mean corrupted accuracy over seeds (NaN when the runs do not record it). */
+  const accuracy = (b: string, t: string, c: string) =>
+    mean(runs(b, t).map((r) => r.metrics[`accuracy.${c}`]).filter((a) => a !== undefined));
+  const atChance = (b: string, t: string, c: string) => accuracy(b, t, c) < bounds.get(t)!;
+  const corruptionOf = tasks.flatMap(() => corruptions);
+  const excludedBy = new Map<string, string[]>();
   const rows = binarizers.map((b) => {
     const cells: (Cell | null)[] = tasks.flatMap((t) =>
       corruptions.map((c) => {
         const g = gaps(b, t, c);
         if (g.length === 0) return null;
-        const ratio = gapRatio(gaps("fp32", t, c), g, floors.get(t));
-        return { mean: mean(g), std: std(g), n: g.length, ratio };
+        const cell = seedCell(g, gapRatio(gaps("fp32", t, c), g, floors.get(t)));
+        if (!atChance("fp32", t, c) && !atChance(b, t, c)) return cell;
+        const col = `${t}/${c}`;
+        excludedBy.set(col, [...(excludedBy.get(col) ?? []), b]);
+        return { ...cell, excluded: true };
       })
     );
-    const extra: Record<string, number> = {};
+    const ratios = cells.map((c) => c?.ratio ?? NaN);
+    const excluded = cells.map((c) => c?.excluded === true);
+    const [looMin, looMax] = leaveOneOutRange(ratios, excluded, corruptionOf);
+    const extra: Record<string, number> = { "loo.min": looMin, "loo.max": looMax };
     for (const t of tasks) {
       const rs = runs(b, t);
       if (rs.length === 0) continue;
@@ -249,8 +312,23 @@ export function robustTable(results: RunResult[]): TrackTable {
       extra[`${t}/reused`] = rs.filter((r) => r.timings.retrainSeconds === undefined).length;
       extra[`${t}/runs`] = rs.length;
     }
-    return { binarizer: b, cells, om: omRobust(cells.map((c) => c?.ratio ?? NaN)), extra };
+    return { binarizer: b, cells, om: omRobust(ratios, excluded), extra };
   });
+  const all = binarizers.filter((b) => b !== "fp32");
+  const excludedNote = excludedBy.size === 0
+    ? "No corruption is at chance level: every column counts in OM_robust."
+    : "Excluded from OM_robust (fp32 or the binarizer at chance: mean corrupted accuracy < " +
+      "1/K + 2 sqrt(p(1-p)/n), p = 1/K; " +
+      [...bounds].map(([t, x]) => `${t}: ${(100 * x).toFixed(1)}%`).join(", ") + "): " +
+      [...excludedBy].map(([col, bs]) => {
+        const bis = bs.filter((b) => b !== "fp32");
+        return `${col} (${
+          bs.includes("fp32") || all.every((b) => bis.includes(b)) ? "all" : bis.join(", ")
+        })`;
+      }).join("; ") + ".";
+  const loo = rows.filter((r) => r.binarizer !== "fp32").map((r) =>
+    `${r.binarizer} [${fixOrDash(r.extra["loo.min"])}, ${fixOrDash(r.extra["loo.max"])}]`
+  );
   return {
     track: "robust",
     title: "Corruption robustness",
@@ -259,19 +337,23 @@ export function robustTable(results: RunResult[]): TrackTable {
     columns,
     rows,
     notes: [
-      "G = A_clean - A_corrupted (percentage points, mean ± std over seeds); ratio = " +
+      "G = A_clean - A_corrupted (percentage points, mean ± 95% t-interval half-width over seeds); " +
+      "ratio = " +
       "max(E[G_fp], f) / max(E[G_bi], f) with the noise floor f = max(0.01, 1/sqrt(n)), n = " +
       `evaluation images (${
         [...floors].map(([t, f]) => `${t}: f = ${(100 * f).toFixed(1)} pp`).join(", ")
       }); raw gaps are printed unfloored.`,
       "OM_robust = sqrt(mean over tasks x corruptions of ratio^2); above 1 = smaller gaps than " +
       "fp32 (a net that is poor on clean images has less to lose: read the clean row too).",
+      excludedNote,
+      ...(loo.length ? [`Leave-one-corruption-out OM_robust [min, max]: ${loo.join(", ")}.`] : []),
     ],
   };
 }
 
 export const robustTrack: Track = {
   presentation: robustPresentation,
+  resampleSeeds: true,
   executors: { robust: robustRun },
   name: "robust",
   title: "Corruption robustness",

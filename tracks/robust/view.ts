@@ -1,6 +1,14 @@
 /** The robust track's text view (`Track.render`): gaps per task and corruption, not accuracies. */
 import type { Cell, TrackTable } from "../track.ts";
-import { align, fixOrDash, pctOrDash, rule, seedsOf } from "../text_table.ts";
+import {
+  align,
+  fixOrDash,
+  HALF_LEGEND,
+  meanHalf,
+  pctOrDash,
+  rule,
+  seedsOf,
+} from "../text_table.ts";
 
 /**
  * Robustness view: one block per task, a row per corruption and a column per binarizer, cells
@@ -9,8 +17,9 @@ import { align, fixOrDash, pctOrDash, rule, seedsOf } from "../text_table.ts";
 export function renderRobustTable(t: TrackTable): string {
   const tasks = [...new Set(t.columns.map((c) => c.split("/")[0]))];
   const out = [
-    `${t.title} track — robustness gap G = A_clean - A_corrupted (pp), mean ± std over ` +
-    `${seedsOf(t)} seed(s), (guarded G_fp / G_bi); ${t.omName} = quadratic mean of the ratios`,
+    `${t.title} track — robustness gap G = A_clean - A_corrupted (pp), ${HALF_LEGEND}, ` +
+    `${seedsOf(t)} seed(s), (guarded G_fp / G_bi; * = at chance, left out of ${t.omName}); ` +
+    `${t.omName} = quadratic mean of the kept ratios`,
   ];
   for (const task of tasks) {
     const header = [`task ${task}`, ...t.rows.map((r) => r.binarizer)];
@@ -29,7 +38,7 @@ export function renderRobustTable(t: TrackTable): string {
         col.slice(task.length + 1),
         ...t.rows.map((r) => {
           const c: Cell | null = r.cells[j];
-          return c ? `${pctOrDash(c.mean)} ± ${pctOrDash(c.std)} (${fixOrDash(c.ratio)})` : "-";
+          return c ? `${meanHalf(c)} (${fixOrDash(c.ratio)}${c.excluded ? "*" : ""})` : "-";
         }),
       ]);
     });
@@ -46,9 +55,18 @@ export function renderRobustTable(t: TrackTable): string {
   }
   const om = align([
     [t.omName, ...t.rows.map((r) => r.binarizer)],
-    ["all tasks x corruptions", ...t.rows.map((r) => fixOrDash(r.om))],
+    ["kept tasks x corruptions", ...t.rows.map((r) => fixOrDash(r.om))],
+    ["95% interval", ...t.rows.map((r) => interval(r.uncertainty?.interval))],
+    [
+      "leave one corruption out",
+      ...t.rows.map((r) => interval([r.extra?.["loo.min"] ?? NaN, r.extra?.["loo.max"] ?? NaN])),
+    ],
   ]);
-  out.push("", om[0], rule(om[0]), om[1]);
+  out.push("", om[0], rule(om[0]), ...om.slice(1));
   if (t.notes?.length) out.push("", ...t.notes);
   return out.join("\n");
+}
+
+function interval(iv: [number, number] | undefined): string {
+  return iv && Number.isFinite(iv[0]) ? `[${fixOrDash(iv[0])}, ${fixOrDash(iv[1])}]` : "-";
 }

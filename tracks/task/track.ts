@@ -94,6 +94,7 @@ export const DEFAULT_TRAIN: Omit<TrainSettings, "epochs" | "batchSize"> = {
 
 export const taskTrack: Track = {
   presentation: taskPresentation,
+  resampleSeeds: true,
   name: "task",
   title: "Learning task",
   grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {

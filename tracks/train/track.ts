@@ -32,7 +32,15 @@
  */
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { accuracyRatio, mean, std } from "../../engine/stats.ts";
-import type { Cell, GridOptions, Profile, Track, TrackTable, TrainSize } from "../track.ts";
+import {
+  type Cell,
+  type GridOptions,
+  type Profile,
+  seedCell,
+  type Track,
+  type TrackTable,
+  type TrainSize,
+} from "../track.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
 
@@ -121,12 +129,7 @@ export function trainTable(results: RunResult[]): TrackTable {
       const xs = of(b, c).map((r) => r.metrics.testAccuracy);
       if (xs.length === 0) return null;
       const fp = of("fp32", c).map((r) => r.metrics.testAccuracy);
-      return {
-        mean: mean(xs),
-        std: std(xs),
-        n: xs.length,
-        ratio: fp.length ? accuracyRatio(xs, fp) : NaN,
-      };
+      return seedCell(xs, fp.length ? accuracyRatio(xs, fp) : NaN);
     });
     const sStd = settingsStd(accBySeed(b));
     const tRatio = columns.length === SETTINGS.length ? timeRatio(times("fp32"), times(b)) : NaN;
