@@ -40,3 +40,17 @@ Deno.test("README table: one row per binarizer, names escaped, only the block re
   assert.equal(withTable(doc, "T"), `intro\n${START}\nT\n${END}\noutro\n`);
   assert.throws(() => withTable("no markers", "T"), /lacks the markers/);
 });
+
+Deno.test("README: the default run's size is the quick grid's", async () => {
+  const { installPlugins } = await import("../../app/plugins.ts");
+  const { tracks } = await import("../../tracks/registry.ts");
+  const { binarizerNames } = await import("../../engine/binarizers/registry.ts");
+  installPlugins();
+  const binarizers = binarizerNames();
+  const runs = tracks().reduce((a, t) => a + t.grid({ profile: "quick", binarizers }).length, 0);
+  const readme = await Deno.readTextFile(README);
+  const m = /the eight binarizers\s+\((\d+) runs, (\d+) seeds\)/.exec(readme);
+  assert.ok(m, "README states the default run's size");
+  assert.equal(Number(m[1]), runs);
+  assert.equal(binarizers.length, 9);
+});
