@@ -246,7 +246,8 @@ export function limitIndices(
 
 /**
  * Builds the three splits from a training pool and a test pool: val is a stratified
- * `valFraction` of the training indices (run seed), then `limit` trims each split.
+ * `valFraction` of the training indices (run seed), or `opts.valIndices` when the loader chose
+ * them itself (e.g. whole speakers), then `limit` trims each split.
  */
 export function buildSplits(
   trainPool: Pool,
@@ -254,17 +255,24 @@ export function buildSplits(
   testPool: Pool,
   testIndices: Int32Array,
   numClasses: number,
-  opts: LoadOptions,
+  opts: LoadOptions & { valIndices?: Int32Array },
 ): { train: Split; val: Split; test: Split } {
   const seed = opts.seed ?? 0;
-  const valFraction = checkValFraction(opts.valFraction ?? DEFAULT_VAL_FRACTION);
-  const { picked: valIdx, rest: trainIdx } = stratifiedPick(
-    trainPool.labels,
-    trainIndices,
-    Math.round(valFraction * trainIndices.length),
-    numClasses,
-    new Rng(deriveSeed(seed, "val-split")),
-  );
+  let valIdx: Int32Array, trainIdx: Int32Array;
+  if (opts.valIndices) {
+    const val = new Set(opts.valIndices);
+    valIdx = opts.valIndices;
+    trainIdx = trainIndices.filter((i) => !val.has(i));
+  } else {
+    const valFraction = checkValFraction(opts.valFraction ?? DEFAULT_VAL_FRACTION);
+    ({ picked: valIdx, rest: trainIdx } = stratifiedPick(
+      trainPool.labels,
+      trainIndices,
+      Math.round(valFraction * trainIndices.length),
+      numClasses,
+      new Rng(deriveSeed(seed, "val-split")),
+    ));
+  }
   const lim = opts.limit ?? {};
   const lt = trainPool.labels;
   return {

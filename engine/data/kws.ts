@@ -23,7 +23,8 @@
  *
  * Splits: a fixed {@link KWS_TEST_SPEAKER_FRACTION} of the kept speakers (seed
  * {@link KWS_TEST_SPLIT_SEED}) forms the test split, so test voices are never heard in training;
- * train / val are stratified from the rest with the run seed, as for MNIST.
+ * a share (the validation fraction, default 10%) of the other speakers, drawn with the run seed,
+ * forms the validation split, so validation voices are not heard in training either.
  *
  * Cache: the generated set is a pure function of (synthesizer, config, feature parameters). It is
  * written once to `CACHE/kws-<synthesizer tag>-<params hash>/` (`features.f32` float32 LE,
@@ -40,7 +41,9 @@ import { deriveSeed, Rng } from "../rng.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import {
   buildSplits,
+  checkValFraction,
   type Dataset,
+  DEFAULT_VAL_FRACTION,
   type FileDigest,
   type LoadOptions,
   memoize,
@@ -496,10 +499,21 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
   const cfg = kws.config ?? KWS_DEFAULT_CONFIG;
   const root = kws.cacheDir ?? defaultCacheRoot();
   const raw = await memoize(`kws:${root}:${JSON.stringify(cfg)}`, () => readOrGenerate(root, cfg));
-  const test = new Set(testSpeakers(raw.voices.length));
+  const { test, val } = speakerSplit(
+    raw.voices.length,
+    opts.seed ?? 0,
+    checkValFraction(opts.valFraction ?? DEFAULT_VAL_FRACTION),
+  );
   const testIdx: number[] = [];
   const trainVal: number[] = [];
-  raw.speakers.forEach((s, i) => (test.has(s) ? testIdx : trainVal).push(i));
+  const valIdx: number[] = [];
+  raw.speakers.forEach((s, i) => {
+    if (test.has(s)) testIdx.push(i);
+    else {
+      trainVal.push(i);
+      if (val.has(s)) valIdx.push(i);
+    }
+  });
   const pool = {
     data: raw.features,
     divisor: 1,
@@ -512,7 +526,7 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
     pool,
     Int32Array.from(testIdx),
     KWS_WORDS.length,
-    opts,
+    val.size > 0 ? { ...opts, valIndices: Int32Array.from(valIdx) } : opts,
   );
   return {
     name: "kws",
@@ -525,6 +539,28 @@ export async function loadKws(opts: LoadOptions = {}, kws: KwsOptions = {}): Pro
       `generated:${raw.synth.package} (eSpeak NG ${raw.synth.version}, ${raw.voices.length} ` +
       `speakers)`,
   };
+}
+
+/**
+ * Which kept speakers (indices into the kept voices) test and validate: the test speakers are
+ * fixed ({@link testSpeakers}); the validation speakers are a `valFraction` share of the others
+ * (at least one, leaving at least one to train; none when fewer than two are left), drawn with the
+ * run seed. The rest train.
+ */
+export function speakerSplit(
+  speakers: number,
+  seed: number,
+  valFraction: number,
+): { test: Set<number>; val: Set<number> } {
+  const test = new Set(testSpeakers(speakers));
+  const rest = Array.from({ length: speakers }, (_, i) => i).filter((s) => !test.has(s));
+  const perm = new Rng(deriveSeed(seed, "kws-val-speakers")).permutation(rest.length);
+  // At least one validation and one training speaker; with fewer than two there is no
+  // speaker-level validation split (the loader then holds out utterances, as for images).
+  const n = rest.length < 2
+    ? 0
+    : Math.min(rest.length - 1, Math.max(1, Math.round(valFraction * rest.length)));
+  return { test, val: new Set(Array.from(perm.subarray(0, n), (k) => rest[k])) };
 }
 
 /** The test speakers (indices into the kept voices) of a set with `speakers` kept voices. */

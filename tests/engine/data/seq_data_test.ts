@@ -20,6 +20,7 @@ import {
   KWS_WORDS,
   type KwsConfig,
   loadKws,
+  speakerSplit,
   testSpeakers,
   utterances,
 } from "../../../engine/data/kws.ts";
@@ -181,10 +182,11 @@ Deno.test("kws: a generated set is cached with its digests, deterministic, speak
   const b = await loadKws({ seed: 0 }, { config: TINY, cacheDir: dirB });
   assert.deepEqual(b.digests.map((d) => d.sha256), a.digests.map((d) => d.sha256));
   assert.deepEqual(b.test.x, a.test.x);
-  // The test split does not depend on the run seed; train/val do.
+  // The test split does not depend on the run seed.
   const c = await loadKws({ seed: 3 }, { config: TINY, cacheDir: dirA });
   assert.deepEqual(c.test.x, a.test.x);
-  assert.notDeepEqual(c.train.y, a.train.y);
+  // Validation is whole speakers too: one of the two non-test speakers, chosen by the seed.
+  assert.deepEqual([a.train.n, a.val.n, a.test.n], [10, 10, 10]);
   // Every word appears in the enumeration once per speaker and repetition.
   const list = utterances(TINY, kept);
   assert.equal(list.length, total);
@@ -199,6 +201,22 @@ Deno.test("kws: a generated set is cached with its digests, deterministic, speak
     /SHA-256 mismatch for keyword-spotting cache file .*features\.f32.*delete .* to generate it again/,
   );
   clearDatasetCache();
+});
+
+Deno.test("kws: test, validation and training speakers are disjoint; validation follows the seed", () => {
+  const seen = new Set<string>();
+  for (let seed = 0; seed < 20; seed++) {
+    const { test, val } = speakerSplit(84, seed, 0.1);
+    assert.deepEqual([...test].sort(), testSpeakers(84).sort());
+    assert.equal(val.size, 7); // round(0.1 * 67)
+    assert.ok([...val].every((s) => !test.has(s) && s >= 0 && s < 84));
+    seen.add([...val].sort((a, b) => a - b).join(","));
+  }
+  assert.ok(seen.size > 15, "the validation speakers depend on the run seed");
+  // Too few speakers for a speaker-level validation split: none (utterances are held out).
+  assert.equal(speakerSplit(2, 0, 0.1).val.size, 0);
+  assert.equal(speakerSplit(3, 0, 0.9).val.size, 1);
+  assert.equal(testSpeakers(84).length, 17);
 });
 
 Deno.test("kws: the reused synthesizer runtime gives a fresh runtime's bytes", async () => {
