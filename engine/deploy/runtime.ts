@@ -67,7 +67,16 @@ type Prepared =
     /** Computed inside the `pack` that consumes it (see `fused` below). */
     skip?: boolean;
   }
-  | { op: Extract<DeployOp, { op: "dense" }>; w: tf.Tensor2D; b?: tf.Tensor1D }
+  | {
+    op: Extract<DeployOp, { op: "dense" }>;
+    w: tf.Tensor2D;
+    b?: tf.Tensor1D;
+    /**
+     * In a binarized network, the head on the float glue kernel (dense_f32) when its input is
+     * already a float array: weights `[cin][cp]` and bias padded to `cp` columns, resident.
+     */
+    onKernels?: { w: Float32Array; b: Float32Array; cp: number };
+  }
   | { op: Extract<DeployOp, { op: "affine" }>; scale?: Float32Array; bias?: Float32Array }
   | {
     op: Extract<DeployOp, { op: "pack" }>;
@@ -184,9 +193,20 @@ export class DeployRuntime {
         return { op, w, b };
       }
       case "dense": {
-        const w = tf.tensor2d(this.#tensor(m, op.w), [op.cin, op.cout]);
-        const b = op.b ? tf.tensor1d(this.#tensor(m, op.b)) : undefined;
-        return { op, w, b };
+        const wv = this.#tensor(m, op.w), bv = op.b ? this.#tensor(m, op.b) : undefined;
+        const w = tf.tensor2d(wv, [op.cin, op.cout]);
+        const b = bv ? tf.tensor1d(bv) : undefined;
+        // The full-precision baseline (no binarized op) stays on tfjs.
+        if (!this.header.ops.some((o) => o.op === "bconv" || o.op === "bdense")) {
+          return { op, w, b };
+        }
+        const cp = Math.ceil(op.cout / 4) * 4;
+        const kw = this.#k.residentF32(op.cin * cp), kb = this.#k.residentF32(cp);
+        for (let i = 0; i < op.cin; i++) {
+          kw.set(wv.subarray(i * op.cout, (i + 1) * op.cout), i * cp);
+        }
+        if (bv) kb.set(bv);
+        return { op, w, b, onKernels: { w: kw, b: kb, cp } };
       }
       case "affine":
         return {
@@ -419,7 +439,18 @@ export class DeployRuntime {
       }
       case "dense": {
         const q = p as Extract<Prepared, { op: { op: "dense" } }>;
-        const x = this.#tensorOf(get(op.in), n, owned);
+        const v = get(op.in);
+        if (q.onKernels && v.t === "array") {
+          const { w, b, cp } = q.onKernels;
+          const k = this.#k;
+          const y = k.residentF32(n * cp);
+          k.denseF32(this.#array(v, n), n, op.cin, k.refresh(w), cp, k.refresh(b), op.act, y);
+          if (cp === op.cout) return { t: "array", data: y, shape, resident: true };
+          const yv = k.refresh(y), data = new Float32Array(n * op.cout);
+          for (let r = 0; r < n; r++) data.set(yv.subarray(r * cp, r * cp + op.cout), r * op.cout);
+          return { t: "array", data, shape };
+        }
+        const x = this.#tensorOf(v, n, owned);
         const x2 = x.rank === 2 ? x as tf.Tensor2D : tf.reshape(x, [n, -1]) as tf.Tensor2D;
         if (x2 !== x) owned.push(x2);
         let y: tf.Tensor = tf.fused.matMul({

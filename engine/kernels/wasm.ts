@@ -94,6 +94,7 @@ interface Exports {
   affine_f32(...args: number[]): void;
   dots_f32(...args: number[]): void;
   mean_abs_f32(...args: number[]): void;
+  dense_f32(...args: number[]): void;
   conv_f32_pack16(...args: number[]): void;
 }
 
@@ -137,6 +138,31 @@ interface OutSetup {
   /** Host copies of the sign thresholds (mode 2). */
   thrHost?: Int32Array;
   flipHost?: Int32Array;
+  /** The cache entry of these thresholds (mode 2), holding the lut rows built from them. */
+  signEntry?: SignEntry;
+}
+
+/**
+ * Sign thresholds computed from one (scale, bias) pair, kept across calls: a layer calls its
+ * kernel with the same vectors every run, and at batch 1 rebuilding the thresholds (a binary
+ * search per channel) and the lut kernels' i16 rows cost as much as the dots. An entry is used
+ * only while the vectors still hold the values it was built from (compared on every call).
+ */
+interface SignEntry {
+  scale: Float64Array;
+  bias: Float64Array;
+  maxDot: number;
+  cols: number;
+  thr: Int32Array;
+  flip: Int32Array;
+  /** The lut kernels' i16 threshold rows and flip bits, per padding-correction table. */
+  lut: Map<PaddingCorrection | null, Map<number, { t: Int16Array; flipBits: Uint16Array }>>;
+}
+
+function sameValues(a: Float64Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The loaded kernels with their memory and allocator. */
@@ -146,6 +172,8 @@ export class BinaryKernels {
   #top: number;
   /** Address and length of every resident array (views stay keys even once detached). */
   readonly #resident = new WeakMap<Typed, { ptr: number; length: number }>();
+  /** Sign thresholds per scale vector (see `SignEntry`). */
+  readonly #signs = new WeakMap<object, SignEntry[]>();
 
   private constructor(instance: WebAssembly.Instance) {
     this.#ex = instance.exports as unknown as Exports;
@@ -522,6 +550,35 @@ export class BinaryKernels {
     }
   }
 
+  /**
+   * Full-precision dense layer `y = act(fround(sum_i x[i] * w[i][j]) + bias[j])` (sequential
+   * float32 sum over i) of `rows` rows of `k` floats, into a resident `out` of `rows x cp` floats.
+   * `w`: resident `[k][cp]` floats with the output columns padded to `cp` (a multiple of 4) with
+   * zeros, `bias` resident `cp` floats.
+   */
+  denseF32(
+    src: Float32Array,
+    rows: number,
+    k: number,
+    w: Float32Array,
+    cp: number,
+    bias: Float32Array,
+    act: keyof typeof ACT_CODE,
+    out: Float32Array,
+  ): void {
+    if (cp % 4 !== 0) throw new RangeError("denseF32: padded columns must be a multiple of 4");
+    if (this.#length(src) < rows * k) throw new RangeError("denseF32: input too short");
+    if (this.#length(w) < k * cp || this.#length(bias) < cp) throw new RangeError("denseF32: w");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, rows * cp * 4);
+      const ptr = (a: Float32Array) => this.#resident.get(a)?.ptr ?? this.#upload(a);
+      this.#ex.dense_f32(this.#floatInput(src), rows, k, ptr(w), cp, ptr(bias), ACT_CODE[act], dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
   /** Per sample of `len` floats, the mean of |x| (sequential float32 sum, as tfjs-wasm's Mean). */
   meanAbsF32(src: Float32Array, n: number, len: number): Float32Array {
     if (this.#length(src) < n * len) throw new RangeError("meanAbsF32: input too short");
@@ -867,17 +924,15 @@ export class BinaryKernels {
   ): { fused: boolean; mode: number; tab: number; tabStride: number; scale: number; bias: number } {
     if (io.mode === 2) {
       const cols = io.ldr / 4;
-      const classes = host?.classes ?? 1;
-      const t = new Int16Array(classes * cols);
-      const thr = io.thrHost!, flipBits = new Uint16Array(cols / 16);
-      for (let c = 0; c < classes; c++) {
-        for (let j = 0; j < cols; j++) {
-          // dot < v  <=>  2 * sum < v - alpha + corr  <=>  sum < ceil((v - alpha + corr) / 2)
-          const v = Math.ceil((thr[j] - alpha + (host ? host.table[c * host.cols + j] : 0)) / 2);
-          t[c * cols + j] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
-        }
+      const byCorr = io.signEntry!.lut;
+      let byAlpha = byCorr.get(host);
+      if (byAlpha === undefined) byCorr.set(host, byAlpha = new Map());
+      let rows = byAlpha.get(alpha);
+      if (rows === undefined) {
+        rows = lutThresholds(io.thrHost!, io.flipHost!, cols, alpha, host);
+        byAlpha.set(alpha, rows);
       }
-      for (let j = 0; j < cols; j++) if (io.flipHost![j]) flipBits[j >> 4] |= 1 << (j & 15);
+      const { t, flipBits } = rows;
       if (io.groups * 2 < io.ldo) {
         new Uint8Array(this.memory.buffer, io.outPtr, io.rows * io.ldo).fill(0);
       }
@@ -919,6 +974,7 @@ export class BinaryKernels {
     const outPtr = this.#output(out, rows * ldo);
     let scale = 0, bias = 0, thr = 0, flip = 0;
     let thrHost: Int32Array | undefined, flipHost: Int32Array | undefined;
+    let signEntry: SignEntry | undefined;
     if (mode.mode !== 0) {
       if (mode.scale.length !== n || mode.bias.length !== n) {
         throw new RangeError(`scale and bias need ${n} values`);
@@ -928,11 +984,11 @@ export class BinaryKernels {
       scale = this.#upload(Float32Array.from(mode.scale));
       bias = this.#upload(Float32Array.from(mode.bias));
     } else if (mode.mode === 2) {
-      const t = signThresholds(mode.scale, mode.bias, maxDot, colsPad);
-      thr = this.#upload(t.thr);
-      flip = this.#upload(t.flip);
-      thrHost = t.thr;
-      flipHost = t.flip;
+      signEntry = this.#signEntry(mode.scale, mode.bias, maxDot, colsPad);
+      thr = this.#upload(signEntry.thr);
+      flip = this.#upload(signEntry.flip);
+      thrHost = signEntry.thr;
+      flipHost = signEntry.flip;
     }
     return {
       mode: mode.mode,
@@ -947,7 +1003,39 @@ export class BinaryKernels {
       flip,
       thrHost,
       flipHost,
+      signEntry,
     };
+  }
+
+  /** The sign thresholds of (scale, bias), from the cache while the values are unchanged. */
+  #signEntry(
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    maxDot: number,
+    cols: number,
+  ): SignEntry {
+    const key = scale as object;
+    let list = this.#signs.get(key);
+    if (list === undefined) this.#signs.set(key, list = []);
+    for (const e of list) {
+      if (
+        e.maxDot === maxDot && e.cols === cols && sameValues(e.scale, scale) &&
+        sameValues(e.bias, bias)
+      ) return e;
+    }
+    const t = signThresholds(scale, bias, maxDot, cols);
+    const e: SignEntry = {
+      scale: Float64Array.from(scale),
+      bias: Float64Array.from(bias),
+      maxDot,
+      cols,
+      thr: t.thr,
+      flip: t.flip,
+      lut: new Map(),
+    };
+    if (list.length >= 8) list.shift(); // a caller cycling through values: keep a few
+    list.push(e);
+    return e;
   }
 
   #epi(
@@ -986,6 +1074,32 @@ export class BinaryKernels {
     if (io.mode === 1) return new Float32Array(buf, io.outPtr, words).slice();
     return new Uint32Array(buf, io.outPtr, words).slice();
   }
+}
+
+/**
+ * The lut kernels' i16 threshold rows on the u16 lane sums, one row per border class of the
+ * padding correction `host` (null: one all-zero row, as for a GEMM), and the flip bits per
+ * 16-channel group: dot = alpha + 2 * sum - corr < thr  <=>  sum < ceil((thr - alpha + corr) / 2),
+ * clamped to i16 (sums lie in [0, 4 * steps], at most 32764).
+ */
+function lutThresholds(
+  thr: Int32Array,
+  flip: Int32Array,
+  cols: number,
+  alpha: number,
+  host: PaddingCorrection | null,
+): { t: Int16Array; flipBits: Uint16Array } {
+  const classes = host?.classes ?? 1;
+  const t = new Int16Array(classes * cols);
+  const flipBits = new Uint16Array(cols / 16);
+  for (let c = 0; c < classes; c++) {
+    for (let j = 0; j < cols; j++) {
+      const v = Math.ceil((thr[j] - alpha + (host ? host.table[c * host.cols + j] : 0)) / 2);
+      t[c * cols + j] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+    }
+  }
+  for (let j = 0; j < cols; j++) if (flip[j]) flipBits[j >> 4] |= 1 << (j & 15);
+  return { t, flipBits };
 }
 
 /**
