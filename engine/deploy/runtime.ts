@@ -22,6 +22,7 @@ import { tf } from "../tf.ts";
 import { UserError } from "../errors.ts";
 import {
   BinaryKernels,
+  type ConvPlan,
   type KernelFamily,
   type PreparedConv,
   type PreparedDense,
@@ -107,6 +108,8 @@ type Prepared =
     epi: PreparedEpilogue;
     inShape: Shape;
     dotShape: Shape;
+    /** Fused outputs: tables built and resident once (`planConv`), none built per call. */
+    plan?: ConvPlan;
   }
   | { op: Extract<DeployOp, { op: "bdense" }>; w: PreparedDense; epi: PreparedEpilogue }
   | { op: Extract<DeployOp, { op: "maxpool" | "flatten" | "gap" | "add" }> };
@@ -240,7 +243,22 @@ export class DeployRuntime {
           padding: "same",
         });
         const dotShape = [g.oh, g.ow, op.cout];
-        return { op, w, epi: this.#epilogue(op.epi, m, op.cout, dotShape), inShape, dotShape };
+        const epi = this.#epilogue(op.epi, m, op.cout, dotShape);
+        const plan = this.#kernel === "lut" && op.epi.mode === "fused"
+          ? this.#k.planConv(
+            inShape[0],
+            inShape[1],
+            w,
+            {
+              stride: op.stride,
+              padding: "same",
+            },
+            op.epi.out === "bits" ? 2 : 1,
+            epi.S!,
+            epi.B!,
+          )
+          : undefined;
+        return { op, w, epi, inShape, dotShape, plan };
       }
       case "bdense": {
         const signs = m.bits.get(op.w);
@@ -589,14 +607,14 @@ export class DeployRuntime {
     if (e.e.mode === "fused") {
       if (e.e.out === "bits") {
         const raw = k.residentU32(n * oh * ow * cw);
-        k.conv2dSign(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw });
+        k.conv2dSign(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw, plan: p.plan });
         if (!e.e.pool) return { t: "bits", data: raw, stride: cw, shape };
         const out = k.residentU32(n * shape[0] * shape[1] * cw);
         k.poolBits(raw, n, oh, ow, cw, e.minWords!, out);
         return { t: "bits", data: out, stride: cw, shape };
       }
       const raw = k.residentF32(n * oh * ow * cout);
-      k.conv2dAffine(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw });
+      k.conv2dAffine(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw, plan: p.plan });
       return this.#floatOut(raw, n, oh, ow, cout, e.e.pool ? e.minChannel! : null, e.e.act, shape);
     }
     const dots = k.residentI32(n * oh * ow * cout);

@@ -42,6 +42,8 @@ export interface IntOutOptions extends KernelOptions {
 export interface FloatOutOptions extends KernelOptions {
   /** A resident array (from `residentF32`) to write into instead of returning a copy. */
   out?: Float32Array;
+  /** conv2dAffine: the plan of these weights, scale and bias (`planConv` mode 1). */
+  plan?: ConvPlan;
 }
 
 /** Options of calls returning packed signs. */
@@ -50,6 +52,8 @@ export interface SignOutOptions extends KernelOptions {
   align?: number;
   /** A resident Uint32Array of the right size to write into. */
   out?: Uint32Array;
+  /** conv2dSign: the plan of these weights, scale and bias (`planConv` mode 2). */
+  plan?: ConvPlan;
 }
 
 /** Dense weights laid out for both kernel families (resident in wasm memory). */
@@ -96,6 +100,31 @@ interface Exports {
   mean_abs_f32(...args: number[]): void;
   dense_f32(...args: number[]): void;
   conv_f32_pack16(...args: number[]): void;
+}
+
+/**
+ * Everything a lut conv with a fused output (packed signs, or float32 scale + bias with the
+ * output channels a multiple of 16) needs besides its input and output, for one input geometry,
+ * built and made resident once (`planConv`): the border classes per output pixel, the
+ * per-class threshold (or correction) rows, the flip bits (or scale and bias), the padded-image
+ * scratch. A call with a matching plan skips every per-call table build and upload — at batch 1
+ * those cost about as much as the dots.
+ */
+export interface ConvPlan {
+  readonly w: PreparedConv;
+  /** The scale and bias vectors it was built from (a call passes these same objects). */
+  readonly scaleOf: ArrayLike<number>;
+  readonly biasOf: ArrayLike<number>;
+  readonly key: string;
+  readonly mode: 1 | 2;
+  readonly outWords: number;
+  readonly cls: number;
+  readonly tab: number;
+  readonly tabStride: number;
+  readonly scale: number;
+  readonly bias: number;
+  readonly img: number;
+  readonly sc: number;
 }
 
 /** Activation codes of the float glue kernels. */
@@ -157,6 +186,24 @@ interface SignEntry {
   flip: Int32Array;
   /** The lut kernels' i16 threshold rows and flip bits, per padding-correction table. */
   lut: Map<PaddingCorrection | null, Map<number, { t: Int16Array; flipBits: Uint16Array }>>;
+}
+
+/** Whether a call can go through plan `p` (same weights, vectors, output mode; lut family). */
+function usable(
+  p: ConvPlan | undefined,
+  mode: 1 | 2,
+  w: PackedOHWI | PreparedConv,
+  scale: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  kernel: KernelFamily | undefined,
+): boolean {
+  return p !== undefined && p.mode === mode && p.w === w && p.scaleOf === scale &&
+    p.biasOf === bias && (kernel ?? "lut") === "lut";
+}
+
+/** Identifies a conv geometry (input size, strides, padding). */
+function planKey(g: ConvGeometry): string {
+  return `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}`;
 }
 
 function sameValues(a: Float64Array, b: ArrayLike<number>): boolean {
@@ -751,6 +798,10 @@ export class BinaryKernels {
     bias: ArrayLike<number>,
     opts: FloatOutOptions = {},
   ): Float32Array {
+    const p = opts.plan;
+    if (usable(p, 1, w, scale, bias, opts.kernel)) {
+      return this.#planned(x, p!, conv, opts.out) as Float32Array;
+    }
     return this.#conv(x, w, conv, { mode: 1, scale, bias }, opts) as Float32Array;
   }
 
@@ -766,8 +817,145 @@ export class BinaryKernels {
     const o = w.o;
     const outWords = wordsFor(o);
     const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
-    const data = this.#conv(x, w, conv, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
+    const p = opts.plan;
+    const data = usable(p, 2, w, scale, bias, opts.kernel)
+      ? this.#planned(x, p!, conv, opts.out) as Uint32Array
+      : this.#conv(x, w, conv, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
     return { n: x.n, h: g.oh, w: g.ow, c: o, cWords: outWords, data };
+  }
+
+  /**
+   * Builds the resident `ConvPlan` of `w` on `h x wd` inputs with the fused sign output
+   * (`mode` 2, like `conv2dSign`) or the fused float output (`mode` 1, like `conv2dAffine`) of
+   * (scale, bias); undefined where the lut kernels do not fuse that output. Allocates kernel
+   * memory for good: call it at load time, outside any `mark` / `release`.
+   */
+  planConv(
+    h: number,
+    wd: number,
+    w: PreparedConv,
+    conv: ConvOptions,
+    mode: 1 | 2,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+  ): ConvPlan | undefined {
+    const g = convGeometry(h, wd, w.kh, w.kw, conv);
+    const K = w.kh * w.kw * w.c;
+    const cq = Math.ceil(w.c / 4);
+    const S = w.kh * w.kw * cq;
+    if (S > MAX_LUT_STEPS || (mode === 1 && w.o % 16 !== 0)) return undefined;
+    if (scale.length !== w.o || bias.length !== w.o) {
+      throw new RangeError(`scale and bias need ${w.o} values`);
+    }
+    const colsPad = Math.ceil(w.o / 32) * 32;
+    const host = this.#correctionHost(w, g, colsPad);
+    const hp = h + g.padTop + g.padBottom, wp = wd + g.padLeft + g.padRight;
+    const common = {
+      w,
+      scaleOf: scale,
+      biasOf: bias,
+      key: planKey(g),
+      outWords: wordsFor(w.o),
+      cls: this.#upload(host.cls),
+      img: this.alloc(hp * wp * cq * 16),
+      sc: this.alloc(512),
+    };
+    if (mode === 2) {
+      const e = this.#signEntry(scale, bias, K, colsPad);
+      const { t, flipBits } = lutThresholds(e.thr, e.flip, colsPad, K - 8 * S, host);
+      return {
+        ...common,
+        mode,
+        tab: this.#upload(t),
+        tabStride: colsPad * 2,
+        scale: this.#upload(flipBits),
+        bias: 0,
+      };
+    }
+    return {
+      ...common,
+      mode,
+      tab: this.#upload(host.table),
+      tabStride: colsPad * 4,
+      scale: this.#upload(Float32Array.from(scale)),
+      bias: this.#upload(Float32Array.from(bias)),
+    };
+  }
+
+  /** A conv call through its plan (see `ConvPlan`): the lut kernels, nothing built per call. */
+  #planned(x: PackedNHWC, p: ConvPlan, conv: ConvOptions, out: Typed | undefined): Typed {
+    const w = p.w;
+    const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
+    if (x.c !== w.c || planKey(g) !== p.key) throw new RangeError("conv plan: other geometry");
+    if (this.#length(x.data) < x.n * x.h * x.w * x.cWords) {
+      throw new RangeError("conv2d: input data does not match n x h x w x cWords");
+    }
+    const m0 = this.mark();
+    try {
+      const npix = g.oh * g.ow, rows = x.n * npix;
+      const ldo = p.mode === 2 ? p.outWords * 4 : w.o * 4;
+      const groups = Math.ceil(w.o / 16);
+      const outPtr = this.#output(out, rows * ldo);
+      if (p.mode === 2 && groups * 2 < ldo) {
+        new Uint8Array(this.memory.buffer, outPtr, rows * ldo).fill(0);
+      }
+      const cq = Math.ceil(w.c / 4);
+      const S = w.kh * w.kw * cq;
+      const K = w.kh * w.kw * w.c;
+      const xPtr = this.#input(x.data);
+      const imgBytes = x.h * x.w * x.cWords * 4;
+      const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
+      const ex = this.#ex;
+      for (let b = 0; b < x.n; b++) {
+        ex.lut_image(
+          xPtr + b * imgBytes,
+          x.h,
+          x.w,
+          x.cWords,
+          cq,
+          g.padTop,
+          g.padLeft,
+          hp,
+          wp,
+          p.img,
+        );
+        for (let p0 = 0; p0 < npix; p0 += BAND) {
+          const cnt = Math.min(BAND, npix - p0);
+          ex.lut_conv(
+            p.img,
+            wp,
+            cq * 16,
+            w.kh,
+            w.kw * cq,
+            g.sy,
+            g.sx,
+            g.ow,
+            p0,
+            cnt,
+            w.lutPtr,
+            groups,
+            K - 8 * S,
+            outPtr + (b * npix + p0) * ldo,
+            ldo,
+            p.sc,
+            p.mode,
+            p.cls + p0 * 4,
+            4,
+            p.tab,
+            p.tabStride,
+            p.scale,
+            p.bias,
+          );
+        }
+      }
+      if (out !== undefined) return out;
+      const buf = this.memory.buffer;
+      return p.mode === 1
+        ? new Float32Array(buf, outPtr, rows * w.o).slice()
+        : new Uint32Array(buf, outPtr, rows * p.outWords).slice();
+    } finally {
+      this.release(m0);
+    }
   }
 
   #conv(
@@ -884,18 +1072,24 @@ export class BinaryKernels {
     }
   }
 
+  /** The geometry's padding correction, host copy, cached per weights. */
+  #correctionHost(w: PreparedConv, g: ConvGeometry, cols: number): PaddingCorrection {
+    const key = `${planKey(g)}/${cols}`;
+    let c = w.corr.get(key);
+    if (c === undefined) {
+      c = paddingCorrection(g, w.sums, w.o, cols);
+      w.corr.set(key, c);
+    }
+    return c;
+  }
+
   /** The geometry's padding correction (cached per weights), uploaded as a temporary. */
   #correction(
     w: PreparedConv,
     g: ConvGeometry,
     cols: number,
   ): { table: number; cls: number; classes: number; host: PaddingCorrection } {
-    const key = `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}/${cols}`;
-    let c = w.corr.get(key);
-    if (c === undefined) {
-      c = paddingCorrection(g, w.sums, w.o, cols);
-      w.corr.set(key, c);
-    }
+    const c = this.#correctionHost(w, g, cols);
     return {
       table: this.#upload(c.table),
       cls: this.#upload(c.cls),
