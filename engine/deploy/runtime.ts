@@ -120,6 +120,11 @@ export interface RuntimeOptions {
   kernel?: KernelFamily;
   /** Share one loaded kernel instance (its memory) between runtimes. */
   kernels?: BinaryKernels;
+  /**
+   * The unplanned path, for comparisons: no conv plans (tables built per call), the full-precision
+   * head on tfjs (as before issue 15). Same predictions; slower at batch 1.
+   */
+  unplanned?: boolean;
 }
 
 /** Time spent per op kind in the last profiled run (milliseconds). */
@@ -134,6 +139,7 @@ export class DeployRuntime {
   readonly #prepared: Prepared[];
   readonly #shapes: Map<number, Shape>;
   readonly #kernel: KernelFamily;
+  readonly #unplanned: boolean;
   /** Set by `run(..., { profile: true })`. */
   lastProfile: Profile = {};
   /** Kernel memory a run of each batch size used (bytes). */
@@ -149,6 +155,7 @@ export class DeployRuntime {
     this.fileBytes = fileBytes;
     this.#k = k;
     this.#kernel = opts.kernel ?? "lut";
+    this.#unplanned = opts.unplanned ?? false;
     this.#shapes = inferShapes(model.header);
     this.#prepared = model.header.ops.map((op) => this.#prepare(op, model));
     for (const p of this.#prepared) {
@@ -200,7 +207,8 @@ export class DeployRuntime {
         const w = tf.tensor2d(wv, [op.cin, op.cout]);
         const b = bv ? tf.tensor1d(bv) : undefined;
         // The full-precision baseline (no binarized op) stays on tfjs.
-        if (!this.header.ops.some((o) => o.op === "bconv" || o.op === "bdense")) {
+        const binarized = this.header.ops.some((o) => o.op === "bconv" || o.op === "bdense");
+        if (!binarized || this.#unplanned) {
           return { op, w, b };
         }
         const cp = Math.ceil(op.cout / 4) * 4;
@@ -244,7 +252,7 @@ export class DeployRuntime {
         });
         const dotShape = [g.oh, g.ow, op.cout];
         const epi = this.#epilogue(op.epi, m, op.cout, dotShape);
-        const plan = this.#kernel === "lut" && op.epi.mode === "fused"
+        const plan = this.#kernel === "lut" && op.epi.mode === "fused" && !this.#unplanned
           ? this.#k.planConv(
             inShape[0],
             inShape[1],

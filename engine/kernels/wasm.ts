@@ -598,8 +598,8 @@ export class BinaryKernels {
   }
 
   /**
-   * Full-precision dense layer `y = act(fround(sum_i x[i] * w[i][j]) + bias[j])` (sequential
-   * float32 sum over i) of `rows` rows of `k` floats, into a resident `out` of `rows x cp` floats.
+   * Full-precision dense layer `y = act(bias[j] + sum_i x[i] * w[i][j])` (a float32 sum from the
+   * bias in order of i, as XNNPACK's GEMM under tfjs-wasm's fused matMul) of `rows` rows of `k` floats, into a resident `out` of `rows x cp` floats.
    * `w`: resident `[k][cp]` floats with the output columns padded to `cp` (a multiple of 4) with
    * zeros, `bias` resident `cp` floats.
    */
