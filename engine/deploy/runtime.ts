@@ -142,6 +142,8 @@ export class DeployRuntime {
   readonly #unplanned: boolean;
   /** Set by `run(..., { profile: true })`. */
   lastProfile: Profile = {};
+  /** Set by `run(..., { profile: true })`: milliseconds per op, in order, with its shapes. */
+  lastOpProfile: { op: string; ms: number }[] = [];
   /** Kernel memory a run of each batch size used (bytes). */
   readonly #peak = new Map<number, number>();
 
@@ -381,6 +383,7 @@ export class DeployRuntime {
     const vals = new Map<number, Value>();
     const owned: tf.Tensor[] = [];
     const prof: Profile = {};
+    const opProf: { op: string; ms: number }[] = [];
     vals.set(0, { t: "array", data: x, shape: [...inShape] });
     try {
       for (const p of this.#prepared) {
@@ -395,16 +398,35 @@ export class DeployRuntime {
           const key = p.op.op === "bconv" || p.op.op === "bdense"
             ? `${p.op.op}-${p.op.epi.mode}-${p.op.epi.out}`
             : p.op.op;
-          prof[key] = (prof[key] ?? 0) + performance.now() - t0;
+          const ms = performance.now() - t0;
+          prof[key] = (prof[key] ?? 0) + ms;
+          opProf.push({ op: this.#label(p), ms });
         }
       }
       const out = this.#array(vals.get(this.header.output)!, n);
-      if (opts.profile) this.lastProfile = prof;
+      if (opts.profile) {
+        this.lastProfile = prof;
+        this.lastOpProfile = opProf;
+      }
       return out.slice();
     } finally {
       for (const t of owned) t.dispose();
       k.release(mark);
     }
+  }
+
+  /** An op with its per-sample shapes, for profiles: `bconv 14x14x16->14x14x32 bits`. */
+  #label(p: Prepared): string {
+    const op = p.op;
+    const shape = (id: number) => this.#shapes.get(id)!.join("x");
+    const src = "in" in op ? shape(op.in) : `${shape(op.a)}+${shape(op.b)}`;
+    let what: string = op.op;
+    if (op.op === "bconv" || op.op === "bdense") what += ` ${op.epi.mode}-${op.epi.out}`;
+    if (op.op === "pack" && "fused" in p && p.fused) what += " (with the stem conv)";
+    if (op.op === "dense" && "onKernels" in p && p.onKernels) what += " (kernels)";
+    return `${what} ${op.op === "pack" && "fused" in p && p.fused ? shape(p.fused.src) : src}->${
+      shape(op.out)
+    }`;
   }
 
   /** Predicted classes of a batch. */
