@@ -115,7 +115,8 @@ export interface ConvPlan {
   /** The scale and bias vectors it was built from (a call passes these same objects). */
   readonly scaleOf: ArrayLike<number>;
   readonly biasOf: ArrayLike<number>;
-  readonly key: string;
+  readonly g: ConvGeometry;
+  readonly padding: string;
   readonly mode: 1 | 2;
   readonly outWords: number;
   readonly cls: number;
@@ -306,6 +307,8 @@ export class BinaryKernels {
 
   /** A fresh view of a resident array (needed after the memory grew). */
   refresh<T extends Typed>(arr: T): T {
+    // A view on the current buffer is still valid (growth replaces the buffer object).
+    if (arr.buffer === this.memory.buffer && this.#resident.has(arr)) return arr;
     const r = this.#resident.get(arr);
     if (r === undefined) throw new Error("refresh: not a resident array");
     const ctor = arr.constructor as { new (b: ArrayBuffer, o: number, l: number): T };
@@ -854,7 +857,8 @@ export class BinaryKernels {
       w,
       scaleOf: scale,
       biasOf: bias,
-      key: planKey(g),
+      g,
+      padding: conv.padding ?? "valid",
       outWords: wordsFor(w.o),
       cls: this.#upload(host.cls),
       img: this.alloc(hp * wp * cq * 16),
@@ -885,8 +889,13 @@ export class BinaryKernels {
   /** A conv call through its plan (see `ConvPlan`): the lut kernels, nothing built per call. */
   #planned(x: PackedNHWC, p: ConvPlan, conv: ConvOptions, out: Typed | undefined): Typed {
     const w = p.w;
-    const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
-    if (x.c !== w.c || planKey(g) !== p.key) throw new RangeError("conv plan: other geometry");
+    const g = p.g;
+    const st = conv.stride ?? 1;
+    const [sy, sx] = typeof st === "number" ? [st, st] : st;
+    if (
+      x.c !== w.c || x.h !== g.h || x.w !== g.w || sy !== g.sy || sx !== g.sx ||
+      (conv.padding ?? "valid") !== p.padding
+    ) throw new RangeError("conv plan: other geometry");
     if (this.#length(x.data) < x.n * x.h * x.w * x.cWords) {
       throw new RangeError("conv2d: input data does not match n x h x w x cWords");
     }
