@@ -9,7 +9,13 @@
  * - Full-precision ops (stem / head convs and dense layers, 1x1 shortcuts) run on tfjs-wasm, the
  *   same backend and the same fused ops (conv2d + bias + relu) as the full-precision baseline,
  *   except a stride-1 stem conv feeding a sign pack, which runs fused with it on the kernels
- *   (`convF32Pack`: the float map is never stored).
+ *   (`convF32Pack`: the float map is never stored), and, in a binarized network, a dense layer
+ *   whose input is already a float array (the head: `denseF32`, XNNPACK's summation order, the
+ *   same logits bit for bit without a round trip through tfjs tensors). The full-precision
+ *   baseline (no binarized op) stays entirely on tfjs.
+ * - Per-layer set-up happens once at load: fused binarized convs get a resident `ConvPlan`
+ *   (thresholds per border class, scratch), so a run builds no table (batch 1 is dominated by
+ *   such fixed costs otherwise). `unplanned: true` keeps the former path, for comparisons.
  * - The float glue between them — packing signs, the generic epilogue of xnor / xnorpp, pooling
  *   float outputs — runs on the kernels' float glue functions when the channel count allows
  *   (a multiple of 4), else as plain TypeScript over typed arrays (as do residual adds and global
