@@ -908,55 +908,19 @@ export class BinaryKernels {
       if (p.mode === 2 && groups * 2 < ldo) {
         new Uint8Array(this.memory.buffer, outPtr, rows * ldo).fill(0);
       }
-      const cq = Math.ceil(w.c / 4);
-      const S = w.kh * w.kw * cq;
-      const K = w.kh * w.kw * w.c;
-      const xPtr = this.#input(x.data);
-      const imgBytes = x.h * x.w * x.cWords * 4;
-      const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
-      const ex = this.#ex;
-      for (let b = 0; b < x.n; b++) {
-        ex.lut_image(
-          xPtr + b * imgBytes,
-          x.h,
-          x.w,
-          x.cWords,
-          cq,
-          g.padTop,
-          g.padLeft,
-          hp,
-          wp,
-          p.img,
-        );
-        for (let p0 = 0; p0 < npix; p0 += BAND) {
-          const cnt = Math.min(BAND, npix - p0);
-          ex.lut_conv(
-            p.img,
-            wp,
-            cq * 16,
-            w.kh,
-            w.kw * cq,
-            g.sy,
-            g.sx,
-            g.ow,
-            p0,
-            cnt,
-            w.lutPtr,
-            groups,
-            K - 8 * S,
-            outPtr + (b * npix + p0) * ldo,
-            ldo,
-            p.sc,
-            p.mode,
-            p.cls + p0 * 4,
-            4,
-            p.tab,
-            p.tabStride,
-            p.scale,
-            p.bias,
-          );
-        }
-      }
+      this.#lutPasses(x, this.#input(x.data), w, g, p.img, {
+        groups,
+        sc: p.sc,
+        mode: p.mode,
+        cls: p.cls,
+        clsStep: 4,
+        tab: p.tab,
+        tabStride: p.tabStride,
+        scale: p.scale,
+        bias: p.bias,
+        ld: ldo,
+        dst: (b, p0) => outPtr + (b * npix + p0) * ldo,
+      });
       if (out !== undefined) return out;
       const buf = this.memory.buffer;
       return p.mode === 1
@@ -964,6 +928,71 @@ export class BinaryKernels {
         : new Uint32Array(buf, outPtr, rows * p.outWords).slice();
     } finally {
       this.release(m0);
+    }
+  }
+
+  /**
+   * The lut passes of one conv call: per image `lut_image` into `img`, then `lut_conv` per band of
+   * output pixels (the class pointer steps by `clsStep` bytes per pixel; `after` runs per band).
+   */
+  #lutPasses(
+    x: PackedNHWC,
+    xPtr: number,
+    w: PreparedConv,
+    g: ConvGeometry,
+    img: number,
+    a: {
+      groups: number;
+      sc: number;
+      mode: number;
+      cls: number;
+      clsStep: number;
+      tab: number;
+      tabStride: number;
+      scale: number;
+      bias: number;
+      ld: number;
+      dst: (b: number, p0: number) => number;
+    },
+    after?: (b: number, p0: number, cnt: number) => void,
+  ): void {
+    const ex = this.#ex;
+    const npix = g.oh * g.ow;
+    const cq = Math.ceil(w.c / 4);
+    const S = w.kh * w.kw * cq, K = w.kh * w.kw * w.c;
+    const imgBytes = x.h * x.w * x.cWords * 4;
+    const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
+    for (let b = 0; b < x.n; b++) {
+      ex.lut_image(xPtr + b * imgBytes, x.h, x.w, x.cWords, cq, g.padTop, g.padLeft, hp, wp, img);
+      for (let p0 = 0; p0 < npix; p0 += BAND) {
+        const cnt = Math.min(BAND, npix - p0);
+        ex.lut_conv(
+          img,
+          wp,
+          cq * 16,
+          w.kh,
+          w.kw * cq,
+          g.sy,
+          g.sx,
+          g.ow,
+          p0,
+          cnt,
+          w.lutPtr,
+          a.groups,
+          K - 8 * S,
+          a.dst(b, p0),
+          a.ld,
+          a.sc,
+          a.mode,
+          a.cls + p0 * a.clsStep,
+          a.clsStep,
+          a.tab,
+          a.tabStride,
+          a.scale,
+          a.bias,
+        );
+        after?.(b, p0, cnt);
+      }
     }
   }
 
@@ -1001,51 +1030,23 @@ export class BinaryKernels {
         const raw = lo.fused ? 0 : this.alloc(BAND * io.ldr);
         const zero = lo.fused ? 0 : this.alloc(io.ldr + 16); // raw dots: no correction yet
         if (!lo.fused) new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
-        for (let b = 0; b < x.n; b++) {
-          ex.lut_image(
-            xPtr + b * imgBytes,
-            x.h,
-            x.w,
-            x.cWords,
-            cq,
-            g.padTop,
-            g.padLeft,
-            hp,
-            wp,
-            img,
-          );
-          for (let p0 = 0; p0 < npix; p0 += BAND) {
-            const cnt = Math.min(BAND, npix - p0);
-            ex.lut_conv(
-              img,
-              wp,
-              cq * 16,
-              w.kh,
-              w.kw * cq,
-              g.sy,
-              g.sx,
-              g.ow,
-              p0,
-              cnt,
-              w.lutPtr,
-              io.groups,
-              K - 8 * S,
-              lo.fused ? io.outPtr + (b * npix + p0) * io.ldo : raw,
-              lo.fused ? io.ldo : io.ldr,
-              sc,
-              lo.mode,
-              lo.fused ? corr.cls + p0 * 4 : zero,
-              lo.fused ? 4 : 0,
-              lo.fused ? lo.tab : zero,
-              lo.fused ? lo.tabStride : 0,
-              lo.scale,
-              lo.bias,
-            );
-            if (!lo.fused) {
-              this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
-            }
+        this.#lutPasses(x, xPtr, w, g, img, {
+          groups: io.groups,
+          sc,
+          mode: lo.mode,
+          cls: lo.fused ? corr.cls : zero,
+          clsStep: lo.fused ? 4 : 0,
+          tab: lo.fused ? lo.tab : zero,
+          tabStride: lo.fused ? lo.tabStride : 0,
+          scale: lo.scale,
+          bias: lo.bias,
+          ld: lo.fused ? io.ldo : io.ldr,
+          dst: (b, p0) => lo.fused ? io.outPtr + (b * npix + p0) * io.ldo : raw,
+        }, (b, p0, cnt) => {
+          if (!lo.fused) {
+            this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
           }
-        }
+        });
       } else {
         const ldd = w.pcStride;
         const col = this.alloc(BAND * ldd);
