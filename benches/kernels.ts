@@ -10,7 +10,9 @@
  *
  * Binary inputs are already packed and resident in wasm memory, weights prepared once, outputs
  * written in place, as between two binary layers; the float side likewise keeps its tensors on the
- * backend and does not read results back. The last line is a JSON summary.
+ * backend and does not read results back. End to end, the deployed cnn is timed against fp32 at
+ * batch 1 and batch 64 (goal >= 8x each), the unplanned runtime path at batch 1 in the same run,
+ * with the batch-1 time per op (issue 15). The last line is a JSON summary.
  *
  *   deno task bench:kernels            (--quick: fewer repetitions)
  *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
