@@ -10,7 +10,9 @@
  *
  * Binary inputs are already packed and resident in wasm memory, weights prepared once, outputs
  * written in place, as between two binary layers; the float side likewise keeps its tensors on the
- * backend and does not read results back. The last line is a JSON summary.
+ * backend and does not read results back. End to end, the deployed cnn is timed against fp32 at
+ * batch 1 and batch 64 (goal >= 8x each), the unplanned runtime path at batch 1 in the same run,
+ * with the batch-1 time per op (issue 15). The last line is a JSON summary.
  *
  *   deno task bench:kernels            (--quick: fewer repetitions)
  *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
@@ -290,7 +292,12 @@ const deployed = (binarizer: string) => {
   }
 };
 const modelPairs: Record<number, ReturnType<typeof measurePair>> = {};
+/** Batch 1 on the unplanned path (conv tables built per call, fp head on tfjs) vs fp32. */
+let unplannedPair1: ReturnType<typeof measurePair> | undefined;
 let modelProfile: Record<string, number> = {};
+/** Batch 1, microseconds per op (median over runs), and what a run costs besides its ops. */
+let profile1: { op: string; us: number }[] = [];
+let overhead1 = NaN;
 let biBytes: Uint8Array = new Uint8Array(0), fpBytes: Uint8Array = new Uint8Array(0);
 let biSize: ReturnType<typeof sizeBreakdown> | undefined;
 let fpSize: ReturnType<typeof sizeBreakdown> | undefined;
@@ -299,14 +306,16 @@ if (sections.has("model")) {
   fpBytes = deployed("fp32");
   const biRt = await DeployRuntime.load(biBytes, { kernels });
   const fpRt = await DeployRuntime.load(fpBytes, { kernels });
+  const unRt = await DeployRuntime.load(biBytes, { kernels, unplanned: true });
   for (const nb of [1, 64]) {
     const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
     modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
+    if (nb === 1) unplannedPair1 = measurePair(() => unRt.run(xin, nb), () => fpRt.run(xin, nb));
     const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
     const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
     for (
       const [key, label] of [
-        ["a", `deployed ${MODEL_BINARIZER} (kernels + tfjs stem/head)`],
+        ["a", `deployed ${MODEL_BINARIZER} (kernels; fp stem/head on kernels)`],
         ["b", "fp32 deployed on tfjs-wasm"],
       ] as const
     ) {
@@ -333,6 +342,23 @@ if (sections.has("model")) {
   modelProfile = Object.fromEntries(
     Object.entries(profRuns).map(([k, v]) => [k, +fmt(median(v), 3)]),
   );
+  // Batch 1 per op: microseconds, so many runs; a run's own cost (value bookkeeping, allocation,
+  // the output copy) is its plain time minus the ops' sum.
+  const x1 = xProf.subarray(0, 784);
+  const perOp: number[][] = [];
+  const runs = quick ? 300 : 2000;
+  for (let i = 0; i < runs; i++) {
+    biRt.run(x1, 1, { profile: true });
+    biRt.lastOpProfile.forEach((o, j) => (perOp[j] ??= []).push(o.ms * 1000));
+  }
+  profile1 = biRt.lastOpProfile.map((o, j) => ({ op: o.op, us: +fmt(median(perOp[j]), 1) }));
+  const plain: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const s0 = performance.now();
+    for (let r = 0; r < runs / 10; r++) biRt.run(x1, 1);
+    plain.push(((performance.now() - s0) / (runs / 10)) * 1000);
+  }
+  overhead1 = median(plain) - profile1.reduce((a, o) => a + o.us, 0);
   biSize = sizeBreakdown(biBytes);
   fpSize = sizeBreakdown(fpBytes);
 }
@@ -365,6 +391,7 @@ console.log(
     "columns are the fairer comparison",
 );
 const model64 = modelPairs[64];
+const model1 = modelPairs[1];
 const modelSpeedup = model64?.ratio ?? NaN;
 const modelSizeRatio = fpBytes.length / biBytes.length;
 const checks: [string, number, number, string][] = [
@@ -382,6 +409,7 @@ const checks: [string, number, number, string][] = [
   ]),
   ...(model64
     ? [
+      [`deployed ${MODEL}/${MODEL_BINARIZER} vs fp32 on tfjs-wasm, batch 1`, model1.ratio, 8, "x"],
       [`deployed ${MODEL}/${MODEL_BINARIZER} vs fp32 on tfjs-wasm, batch 64`, modelSpeedup, 8, "x"],
       [`model file fp32 / binarized`, modelSizeRatio, 20, "x"],
     ] as [string, number, number, string][]
@@ -401,6 +429,19 @@ if (model64 && biSize && fpSize) {
       }x), model file ${fpBytes.length} -> ${biBytes.length} bytes = ${
         fmt(modelSizeRatio, 2)
       }x smaller`,
+  );
+  console.log(
+    `end to end (${MODEL}, ${MODEL_BINARIZER}, batch 1): ${fmt(model1.ratio, 2)}x faster ` +
+      `(${fmt(model1.a.median * 1000, 1)} us vs ${fmt(model1.b.median * 1000, 1)} us; cpu time ${
+        fmt(model1.b.cpu / model1.a.cpu, 2)
+      }x); the unplanned path (conv tables built per call, fp head on tfjs), same run: ${
+        fmt(unplannedPair1!.ratio, 2)
+      }x (${fmt(unplannedPair1!.a.median * 1000, 1)} us)`,
+  );
+  console.log(
+    `  where the batch-1 time goes (us, median of ${quick ? 300 : 2000} runs): ${
+      profile1.map((o) => `${o.op} ${o.us}`).join(", ")
+    }, run overhead ${fmt(overhead1, 1)}`,
   );
   console.log(
     `  where the batch-64 time goes (ms, median): ${
@@ -432,6 +473,11 @@ console.log(JSON.stringify({
   model_size_ratio: num(modelSizeRatio, 2),
   model: `${MODEL}/${MODEL_BINARIZER}`,
   model_speedup_b1: num(modelPairs[1]?.ratio, 2),
+  model_speedup_b1_unplanned: num(unplannedPair1?.ratio, 2),
+  model_ms_b1: num(model1?.a.median, 4),
+  model_fp_ms_b1: num(model1?.b.median, 4),
+  model_profile_b1_us: Object.fromEntries(profile1.map((o) => [o.op, o.us])),
+  model_overhead_b1_us: num(overhead1, 1),
   model_speedup_cpu: num(model64 && model64.b.cpu / model64.a.cpu, 2),
   model_ms_b64: num(model64?.a.median, 3),
   model_fp_ms_b64: num(model64?.b.median, 3),

@@ -9,7 +9,13 @@
  * - Full-precision ops (stem / head convs and dense layers, 1x1 shortcuts) run on tfjs-wasm, the
  *   same backend and the same fused ops (conv2d + bias + relu) as the full-precision baseline,
  *   except a stride-1 stem conv feeding a sign pack, which runs fused with it on the kernels
- *   (`convF32Pack`: the float map is never stored).
+ *   (`convF32Pack`: the float map is never stored), and, in a binarized network, a dense layer
+ *   whose input is already a float array (the head: `denseF32`, XNNPACK's summation order, the
+ *   same logits bit for bit without a round trip through tfjs tensors). The full-precision
+ *   baseline (no binarized op) stays entirely on tfjs.
+ * - Per-layer set-up happens once at load: fused binarized convs get a resident `ConvPlan`
+ *   (thresholds per border class, scratch), so a run builds no table (batch 1 is dominated by
+ *   such fixed costs otherwise). `unplanned: true` keeps the former path, for comparisons.
  * - The float glue between them — packing signs, the generic epilogue of xnor / xnorpp, pooling
  *   float outputs — runs on the kernels' float glue functions when the channel count allows
  *   (a multiple of 4), else as plain TypeScript over typed arrays (as do residual adds and global
@@ -22,6 +28,7 @@ import { tf } from "../tf.ts";
 import { UserError } from "../errors.ts";
 import {
   BinaryKernels,
+  type ConvPlan,
   type KernelFamily,
   type PreparedConv,
   type PreparedDense,
@@ -67,7 +74,16 @@ type Prepared =
     /** Computed inside the `pack` that consumes it (see `fused` below). */
     skip?: boolean;
   }
-  | { op: Extract<DeployOp, { op: "dense" }>; w: tf.Tensor2D; b?: tf.Tensor1D }
+  | {
+    op: Extract<DeployOp, { op: "dense" }>;
+    w: tf.Tensor2D;
+    b?: tf.Tensor1D;
+    /**
+     * In a binarized network, the head on the float glue kernel (dense_f32) when its input is
+     * already a float array: weights `[cin][cp]` and bias padded to `cp` columns, resident.
+     */
+    onKernels?: { w: Float32Array; b: Float32Array; cp: number };
+  }
   | { op: Extract<DeployOp, { op: "affine" }>; scale?: Float32Array; bias?: Float32Array }
   | {
     op: Extract<DeployOp, { op: "pack" }>;
@@ -98,6 +114,8 @@ type Prepared =
     epi: PreparedEpilogue;
     inShape: Shape;
     dotShape: Shape;
+    /** Fused outputs: tables built and resident once (`planConv`), none built per call. */
+    plan?: ConvPlan;
   }
   | { op: Extract<DeployOp, { op: "bdense" }>; w: PreparedDense; epi: PreparedEpilogue }
   | { op: Extract<DeployOp, { op: "maxpool" | "flatten" | "gap" | "add" }> };
@@ -108,6 +126,11 @@ export interface RuntimeOptions {
   kernel?: KernelFamily;
   /** Share one loaded kernel instance (its memory) between runtimes. */
   kernels?: BinaryKernels;
+  /**
+   * The unplanned path, for comparisons: no conv plans (tables built per call), the full-precision
+   * head on tfjs (as before issue 15). Same predictions; slower at batch 1.
+   */
+  unplanned?: boolean;
 }
 
 /** Time spent per op kind in the last profiled run (milliseconds). */
@@ -122,8 +145,11 @@ export class DeployRuntime {
   readonly #prepared: Prepared[];
   readonly #shapes: Map<number, Shape>;
   readonly #kernel: KernelFamily;
+  readonly #unplanned: boolean;
   /** Set by `run(..., { profile: true })`. */
   lastProfile: Profile = {};
+  /** Set by `run(..., { profile: true })`: milliseconds per op, in order, with its shapes. */
+  lastOpProfile: { op: string; ms: number }[] = [];
   /** Kernel memory a run of each batch size used (bytes). */
   readonly #peak = new Map<number, number>();
 
@@ -137,6 +163,7 @@ export class DeployRuntime {
     this.fileBytes = fileBytes;
     this.#k = k;
     this.#kernel = opts.kernel ?? "lut";
+    this.#unplanned = opts.unplanned ?? false;
     this.#shapes = inferShapes(model.header);
     this.#prepared = model.header.ops.map((op) => this.#prepare(op, model));
     for (const p of this.#prepared) {
@@ -184,9 +211,21 @@ export class DeployRuntime {
         return { op, w, b };
       }
       case "dense": {
-        const w = tf.tensor2d(this.#tensor(m, op.w), [op.cin, op.cout]);
-        const b = op.b ? tf.tensor1d(this.#tensor(m, op.b)) : undefined;
-        return { op, w, b };
+        const wv = this.#tensor(m, op.w), bv = op.b ? this.#tensor(m, op.b) : undefined;
+        const w = tf.tensor2d(wv, [op.cin, op.cout]);
+        const b = bv ? tf.tensor1d(bv) : undefined;
+        // The full-precision baseline (no binarized op) stays on tfjs.
+        const binarized = this.header.ops.some((o) => o.op === "bconv" || o.op === "bdense");
+        if (!binarized || this.#unplanned) {
+          return { op, w, b };
+        }
+        const cp = Math.ceil(op.cout / 4) * 4;
+        const kw = this.#k.residentF32(op.cin * cp), kb = this.#k.residentF32(cp);
+        for (let i = 0; i < op.cin; i++) {
+          kw.set(wv.subarray(i * op.cout, (i + 1) * op.cout), i * cp);
+        }
+        if (bv) kb.set(bv);
+        return { op, w, b, onKernels: { w: kw, b: kb, cp } };
       }
       case "affine":
         return {
@@ -220,7 +259,22 @@ export class DeployRuntime {
           padding: "same",
         });
         const dotShape = [g.oh, g.ow, op.cout];
-        return { op, w, epi: this.#epilogue(op.epi, m, op.cout, dotShape), inShape, dotShape };
+        const epi = this.#epilogue(op.epi, m, op.cout, dotShape);
+        const plan = this.#kernel === "lut" && op.epi.mode === "fused" && !this.#unplanned
+          ? this.#k.planConv(
+            inShape[0],
+            inShape[1],
+            w,
+            {
+              stride: op.stride,
+              padding: "same",
+            },
+            op.epi.out === "bits" ? 2 : 1,
+            epi.S!,
+            epi.B!,
+          )
+          : undefined;
+        return { op, w, epi, inShape, dotShape, plan };
       }
       case "bdense": {
         const signs = m.bits.get(op.w);
@@ -335,6 +389,7 @@ export class DeployRuntime {
     const vals = new Map<number, Value>();
     const owned: tf.Tensor[] = [];
     const prof: Profile = {};
+    const opProf: { op: string; ms: number }[] = [];
     vals.set(0, { t: "array", data: x, shape: [...inShape] });
     try {
       for (const p of this.#prepared) {
@@ -349,16 +404,35 @@ export class DeployRuntime {
           const key = p.op.op === "bconv" || p.op.op === "bdense"
             ? `${p.op.op}-${p.op.epi.mode}-${p.op.epi.out}`
             : p.op.op;
-          prof[key] = (prof[key] ?? 0) + performance.now() - t0;
+          const ms = performance.now() - t0;
+          prof[key] = (prof[key] ?? 0) + ms;
+          opProf.push({ op: this.#label(p), ms });
         }
       }
       const out = this.#array(vals.get(this.header.output)!, n);
-      if (opts.profile) this.lastProfile = prof;
+      if (opts.profile) {
+        this.lastProfile = prof;
+        this.lastOpProfile = opProf;
+      }
       return out.slice();
     } finally {
       for (const t of owned) t.dispose();
       k.release(mark);
     }
+  }
+
+  /** An op with its per-sample shapes, for profiles: `bconv 14x14x16->14x14x32 bits`. */
+  #label(p: Prepared): string {
+    const op = p.op;
+    const shape = (id: number) => this.#shapes.get(id)!.join("x");
+    const src = "in" in op ? shape(op.in) : `${shape(op.a)}+${shape(op.b)}`;
+    let what: string = op.op;
+    if (op.op === "bconv" || op.op === "bdense") what += ` ${op.epi.mode}-${op.epi.out}`;
+    if (op.op === "pack" && "fused" in p && p.fused) what += " (with the stem conv)";
+    if (op.op === "dense" && "onKernels" in p && p.onKernels) what += " (kernels)";
+    return `${what} ${op.op === "pack" && "fused" in p && p.fused ? shape(p.fused.src) : src}->${
+      shape(op.out)
+    }`;
   }
 
   /** Predicted classes of a batch. */
@@ -419,7 +493,18 @@ export class DeployRuntime {
       }
       case "dense": {
         const q = p as Extract<Prepared, { op: { op: "dense" } }>;
-        const x = this.#tensorOf(get(op.in), n, owned);
+        const v = get(op.in);
+        if (q.onKernels && v.t === "array") {
+          const { w, b, cp } = q.onKernels;
+          const k = this.#k;
+          const y = k.residentF32(n * cp);
+          k.denseF32(this.#array(v, n), n, op.cin, k.refresh(w), cp, k.refresh(b), op.act, y);
+          if (cp === op.cout) return { t: "array", data: y, shape, resident: true };
+          const yv = k.refresh(y), data = new Float32Array(n * op.cout);
+          for (let r = 0; r < n; r++) data.set(yv.subarray(r * cp, r * cp + op.cout), r * op.cout);
+          return { t: "array", data, shape };
+        }
+        const x = this.#tensorOf(v, n, owned);
         const x2 = x.rank === 2 ? x as tf.Tensor2D : tf.reshape(x, [n, -1]) as tf.Tensor2D;
         if (x2 !== x) owned.push(x2);
         let y: tf.Tensor = tf.fused.matMul({
@@ -558,14 +643,14 @@ export class DeployRuntime {
     if (e.e.mode === "fused") {
       if (e.e.out === "bits") {
         const raw = k.residentU32(n * oh * ow * cw);
-        k.conv2dSign(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw });
+        k.conv2dSign(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw, plan: p.plan });
         if (!e.e.pool) return { t: "bits", data: raw, stride: cw, shape };
         const out = k.residentU32(n * shape[0] * shape[1] * cw);
         k.poolBits(raw, n, oh, ow, cw, e.minWords!, out);
         return { t: "bits", data: out, stride: cw, shape };
       }
       const raw = k.residentF32(n * oh * ow * cout);
-      k.conv2dAffine(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw });
+      k.conv2dAffine(x, p.w, conv, e.S!, e.B!, { ...opts, out: raw, plan: p.plan });
       return this.#floatOut(raw, n, oh, ow, cout, e.e.pool ? e.minChannel! : null, e.e.act, shape);
     }
     const dots = k.residentI32(n * oh * ow * cout);

@@ -1964,6 +1964,45 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $lr))))
 
+  ;; Full-precision dense layer: y[r][j] = act(bias[j] + x[r][0] * w[0][j] + x[r][1] * w[1][j] +
+  ;; ...) over `rows` rows of `k` floats, a float32 sum from the bias in order of i (the order of
+  ;; XNNPACK's f32 GEMM under tfjs-wasm's fused matMul, so the logits equal it bit for bit); w is
+  ;; [k][cp] float32 (cp: output columns padded to a multiple of 4, padding zero), bias cp floats,
+  ;; dst `rows x cp` floats.
+  ;; The small head of a binarized network, without a round trip through tfjs.
+  (func (export "dense_f32")
+    (param $src i32) (param $rows i32) (param $k i32) (param $w i32) (param $cp i32)
+    (param $bias i32) (param $act i32) (param $dst i32)
+    (local $cb i32) (local $j i32) (local $i i32) (local $p i32) (local $wp i32)
+    (local $acc v128)
+    (local.set $cb (i32.shl (local.get $cp) (i32.const 2)))
+    (block $d
+      (loop $lr
+        (br_if $d (i32.le_s (local.get $rows) (i32.const 0)))
+        (local.set $j (i32.const 0))
+        (loop $lj
+          (local.set $acc (v128.load (i32.add (local.get $bias) (local.get $j))))
+          (local.set $p (local.get $src))
+          (local.set $wp (i32.add (local.get $w) (local.get $j)))
+          (local.set $i (local.get $k))
+          (block $di
+            (loop $li
+              (br_if $di (i32.le_s (local.get $i) (i32.const 0)))
+              (local.set $acc (f32x4.add (local.get $acc)
+                (f32x4.mul (v128.load32_splat (local.get $p)) (v128.load (local.get $wp)))))
+              (local.set $p (i32.add (local.get $p) (i32.const 4)))
+              (local.set $wp (i32.add (local.get $wp) (local.get $cb)))
+              (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+              (br $li)))
+          (v128.store (i32.add (local.get $dst) (local.get $j))
+            (call $act4 (local.get $acc) (local.get $act)))
+          (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16)))
+            (local.get $cb))))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dst) (local.get $cb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $lr))))
+
   ;; Per sample, fround(sum |x|) / len with a sequential float32 sum (the order of tfjs-wasm's
   ;; Mean, so xnor's run-time scale equals the training forward's bit for bit), into dst[n].
   (func (export "mean_abs_f32")

@@ -42,6 +42,8 @@ export interface IntOutOptions extends KernelOptions {
 export interface FloatOutOptions extends KernelOptions {
   /** A resident array (from `residentF32`) to write into instead of returning a copy. */
   out?: Float32Array;
+  /** conv2dAffine: the plan of these weights, scale and bias (`planConv` mode 1). */
+  plan?: ConvPlan;
 }
 
 /** Options of calls returning packed signs. */
@@ -50,6 +52,8 @@ export interface SignOutOptions extends KernelOptions {
   align?: number;
   /** A resident Uint32Array of the right size to write into. */
   out?: Uint32Array;
+  /** conv2dSign: the plan of these weights, scale and bias (`planConv` mode 2). */
+  plan?: ConvPlan;
 }
 
 /** Dense weights laid out for both kernel families (resident in wasm memory). */
@@ -94,7 +98,34 @@ interface Exports {
   affine_f32(...args: number[]): void;
   dots_f32(...args: number[]): void;
   mean_abs_f32(...args: number[]): void;
+  dense_f32(...args: number[]): void;
   conv_f32_pack16(...args: number[]): void;
+}
+
+/**
+ * Everything a lut conv with a fused output (packed signs, or float32 scale + bias with the
+ * output channels a multiple of 16) needs besides its input and output, for one input geometry,
+ * built and made resident once (`planConv`): the border classes per output pixel, the
+ * per-class threshold (or correction) rows, the flip bits (or scale and bias), the padded-image
+ * scratch. A call with a matching plan skips every per-call table build and upload — at batch 1
+ * those cost about as much as the dots.
+ */
+export interface ConvPlan {
+  readonly w: PreparedConv;
+  /** The scale and bias vectors it was built from (a call passes these same objects). */
+  readonly scaleOf: ArrayLike<number>;
+  readonly biasOf: ArrayLike<number>;
+  readonly g: ConvGeometry;
+  readonly padding: string;
+  readonly mode: 1 | 2;
+  readonly outWords: number;
+  readonly cls: number;
+  readonly tab: number;
+  readonly tabStride: number;
+  readonly scale: number;
+  readonly bias: number;
+  readonly img: number;
+  readonly sc: number;
 }
 
 /** Activation codes of the float glue kernels. */
@@ -137,6 +168,49 @@ interface OutSetup {
   /** Host copies of the sign thresholds (mode 2). */
   thrHost?: Int32Array;
   flipHost?: Int32Array;
+  /** The cache entry of these thresholds (mode 2), holding the lut rows built from them. */
+  signEntry?: SignEntry;
+}
+
+/**
+ * Sign thresholds computed from one (scale, bias) pair, kept across calls: a layer calls its
+ * kernel with the same vectors every run, and at batch 1 rebuilding the thresholds (a binary
+ * search per channel) and the lut kernels' i16 rows cost as much as the dots. An entry is used
+ * only while the vectors still hold the values it was built from (compared on every call).
+ */
+interface SignEntry {
+  scale: Float64Array;
+  bias: Float64Array;
+  maxDot: number;
+  cols: number;
+  thr: Int32Array;
+  flip: Int32Array;
+  /** The lut kernels' i16 threshold rows and flip bits, per padding-correction table. */
+  lut: Map<PaddingCorrection | null, Map<number, { t: Int16Array; flipBits: Uint16Array }>>;
+}
+
+/** Whether a call can go through plan `p` (same weights, vectors, output mode; lut family). */
+function usable(
+  p: ConvPlan | undefined,
+  mode: 1 | 2,
+  w: PackedOHWI | PreparedConv,
+  scale: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  kernel: KernelFamily | undefined,
+): boolean {
+  return p !== undefined && p.mode === mode && p.w === w && p.scaleOf === scale &&
+    p.biasOf === bias && (kernel ?? "lut") === "lut";
+}
+
+/** Identifies a conv geometry (input size, strides, padding). */
+function planKey(g: ConvGeometry): string {
+  return `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}`;
+}
+
+function sameValues(a: Float64Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The loaded kernels with their memory and allocator. */
@@ -146,6 +220,8 @@ export class BinaryKernels {
   #top: number;
   /** Address and length of every resident array (views stay keys even once detached). */
   readonly #resident = new WeakMap<Typed, { ptr: number; length: number }>();
+  /** Sign thresholds per scale vector (see `SignEntry`). */
+  readonly #signs = new WeakMap<object, SignEntry[]>();
 
   private constructor(instance: WebAssembly.Instance) {
     this.#ex = instance.exports as unknown as Exports;
@@ -231,6 +307,8 @@ export class BinaryKernels {
 
   /** A fresh view of a resident array (needed after the memory grew). */
   refresh<T extends Typed>(arr: T): T {
+    // A view on the current buffer is still valid (growth replaces the buffer object).
+    if (arr.buffer === this.memory.buffer && this.#resident.has(arr)) return arr;
     const r = this.#resident.get(arr);
     if (r === undefined) throw new Error("refresh: not a resident array");
     const ctor = arr.constructor as { new (b: ArrayBuffer, o: number, l: number): T };
@@ -522,6 +600,35 @@ export class BinaryKernels {
     }
   }
 
+  /**
+   * Full-precision dense layer `y = act(bias[j] + sum_i x[i] * w[i][j])` (a float32 sum from the
+   * bias in order of i, as XNNPACK's GEMM under tfjs-wasm's fused matMul) of `rows` rows of `k` floats, into a resident `out` of `rows x cp` floats.
+   * `w`: resident `[k][cp]` floats with the output columns padded to `cp` (a multiple of 4) with
+   * zeros, `bias` resident `cp` floats.
+   */
+  denseF32(
+    src: Float32Array,
+    rows: number,
+    k: number,
+    w: Float32Array,
+    cp: number,
+    bias: Float32Array,
+    act: keyof typeof ACT_CODE,
+    out: Float32Array,
+  ): void {
+    if (cp % 4 !== 0) throw new RangeError("denseF32: padded columns must be a multiple of 4");
+    if (this.#length(src) < rows * k) throw new RangeError("denseF32: input too short");
+    if (this.#length(w) < k * cp || this.#length(bias) < cp) throw new RangeError("denseF32: w");
+    const m0 = this.mark();
+    try {
+      const dst = this.#output(out, rows * cp * 4);
+      const ptr = (a: Float32Array) => this.#resident.get(a)?.ptr ?? this.#upload(a);
+      this.#ex.dense_f32(this.#floatInput(src), rows, k, ptr(w), cp, ptr(bias), ACT_CODE[act], dst);
+    } finally {
+      this.release(m0);
+    }
+  }
+
   /** Per sample of `len` floats, the mean of |x| (sequential float32 sum, as tfjs-wasm's Mean). */
   meanAbsF32(src: Float32Array, n: number, len: number): Float32Array {
     if (this.#length(src) < n * len) throw new RangeError("meanAbsF32: input too short");
@@ -694,6 +801,10 @@ export class BinaryKernels {
     bias: ArrayLike<number>,
     opts: FloatOutOptions = {},
   ): Float32Array {
+    const p = opts.plan;
+    if (usable(p, 1, w, scale, bias, opts.kernel)) {
+      return this.#planned(x, p!, conv, opts.out) as Float32Array;
+    }
     return this.#conv(x, w, conv, { mode: 1, scale, bias }, opts) as Float32Array;
   }
 
@@ -709,8 +820,180 @@ export class BinaryKernels {
     const o = w.o;
     const outWords = wordsFor(o);
     const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
-    const data = this.#conv(x, w, conv, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
+    const p = opts.plan;
+    const data = usable(p, 2, w, scale, bias, opts.kernel)
+      ? this.#planned(x, p!, conv, opts.out) as Uint32Array
+      : this.#conv(x, w, conv, { mode: 2, scale, bias, outWords }, opts) as Uint32Array;
     return { n: x.n, h: g.oh, w: g.ow, c: o, cWords: outWords, data };
+  }
+
+  /**
+   * Builds the resident `ConvPlan` of `w` on `h x wd` inputs with the fused sign output
+   * (`mode` 2, like `conv2dSign`) or the fused float output (`mode` 1, like `conv2dAffine`) of
+   * (scale, bias); undefined where the lut kernels do not fuse that output. Allocates kernel
+   * memory for good: call it at load time, outside any `mark` / `release`.
+   */
+  planConv(
+    h: number,
+    wd: number,
+    w: PreparedConv,
+    conv: ConvOptions,
+    mode: 1 | 2,
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+  ): ConvPlan | undefined {
+    const g = convGeometry(h, wd, w.kh, w.kw, conv);
+    const K = w.kh * w.kw * w.c;
+    const cq = Math.ceil(w.c / 4);
+    const S = w.kh * w.kw * cq;
+    if (S > MAX_LUT_STEPS || (mode === 1 && w.o % 16 !== 0)) return undefined;
+    if (scale.length !== w.o || bias.length !== w.o) {
+      throw new RangeError(`scale and bias need ${w.o} values`);
+    }
+    const colsPad = Math.ceil(w.o / 32) * 32;
+    const host = this.#correctionHost(w, g, colsPad);
+    const hp = h + g.padTop + g.padBottom, wp = wd + g.padLeft + g.padRight;
+    const common = {
+      w,
+      scaleOf: scale,
+      biasOf: bias,
+      g,
+      padding: conv.padding ?? "valid",
+      outWords: wordsFor(w.o),
+      cls: this.#upload(host.cls),
+      img: this.alloc(hp * wp * cq * 16),
+      sc: this.alloc(512),
+    };
+    if (mode === 2) {
+      const e = this.#signEntry(scale, bias, K, colsPad);
+      const { t, flipBits } = lutThresholds(e.thr, e.flip, colsPad, K - 8 * S, host);
+      return {
+        ...common,
+        mode,
+        tab: this.#upload(t),
+        tabStride: colsPad * 2,
+        scale: this.#upload(flipBits),
+        bias: 0,
+      };
+    }
+    return {
+      ...common,
+      mode,
+      tab: this.#upload(host.table),
+      tabStride: colsPad * 4,
+      scale: this.#upload(Float32Array.from(scale)),
+      bias: this.#upload(Float32Array.from(bias)),
+    };
+  }
+
+  /** A conv call through its plan (see `ConvPlan`): the lut kernels, nothing built per call. */
+  #planned(x: PackedNHWC, p: ConvPlan, conv: ConvOptions, out: Typed | undefined): Typed {
+    const w = p.w;
+    const g = p.g;
+    const st = conv.stride ?? 1;
+    const [sy, sx] = typeof st === "number" ? [st, st] : st;
+    if (
+      x.c !== w.c || x.h !== g.h || x.w !== g.w || sy !== g.sy || sx !== g.sx ||
+      (conv.padding ?? "valid") !== p.padding
+    ) throw new RangeError("conv plan: other geometry");
+    if (this.#length(x.data) < x.n * x.h * x.w * x.cWords) {
+      throw new RangeError("conv2d: input data does not match n x h x w x cWords");
+    }
+    const m0 = this.mark();
+    try {
+      const npix = g.oh * g.ow, rows = x.n * npix;
+      const ldo = p.mode === 2 ? p.outWords * 4 : w.o * 4;
+      const groups = Math.ceil(w.o / 16);
+      const outPtr = this.#output(out, rows * ldo);
+      if (p.mode === 2 && groups * 2 < ldo) {
+        new Uint8Array(this.memory.buffer, outPtr, rows * ldo).fill(0);
+      }
+      this.#lutPasses(x, this.#input(x.data), w, g, p.img, {
+        groups,
+        sc: p.sc,
+        mode: p.mode,
+        cls: p.cls,
+        clsStep: 4,
+        tab: p.tab,
+        tabStride: p.tabStride,
+        scale: p.scale,
+        bias: p.bias,
+        ld: ldo,
+        dst: (b, p0) => outPtr + (b * npix + p0) * ldo,
+      });
+      if (out !== undefined) return out;
+      const buf = this.memory.buffer;
+      return p.mode === 1
+        ? new Float32Array(buf, outPtr, rows * w.o).slice()
+        : new Uint32Array(buf, outPtr, rows * p.outWords).slice();
+    } finally {
+      this.release(m0);
+    }
+  }
+
+  /**
+   * The lut passes of one conv call: per image `lut_image` into `img`, then `lut_conv` per band of
+   * output pixels (the class pointer steps by `clsStep` bytes per pixel; `after` runs per band).
+   */
+  #lutPasses(
+    x: PackedNHWC,
+    xPtr: number,
+    w: PreparedConv,
+    g: ConvGeometry,
+    img: number,
+    a: {
+      groups: number;
+      sc: number;
+      mode: number;
+      cls: number;
+      clsStep: number;
+      tab: number;
+      tabStride: number;
+      scale: number;
+      bias: number;
+      ld: number;
+      dst: (b: number, p0: number) => number;
+    },
+    after?: (b: number, p0: number, cnt: number) => void,
+  ): void {
+    const ex = this.#ex;
+    const npix = g.oh * g.ow;
+    const cq = Math.ceil(w.c / 4);
+    const S = w.kh * w.kw * cq, K = w.kh * w.kw * w.c;
+    const imgBytes = x.h * x.w * x.cWords * 4;
+    const hp = x.h + g.padTop + g.padBottom, wp = x.w + g.padLeft + g.padRight;
+    for (let b = 0; b < x.n; b++) {
+      ex.lut_image(xPtr + b * imgBytes, x.h, x.w, x.cWords, cq, g.padTop, g.padLeft, hp, wp, img);
+      for (let p0 = 0; p0 < npix; p0 += BAND) {
+        const cnt = Math.min(BAND, npix - p0);
+        ex.lut_conv(
+          img,
+          wp,
+          cq * 16,
+          w.kh,
+          w.kw * cq,
+          g.sy,
+          g.sx,
+          g.ow,
+          p0,
+          cnt,
+          w.lutPtr,
+          a.groups,
+          K - 8 * S,
+          a.dst(b, p0),
+          a.ld,
+          a.sc,
+          a.mode,
+          a.cls + p0 * a.clsStep,
+          a.clsStep,
+          a.tab,
+          a.tabStride,
+          a.scale,
+          a.bias,
+        );
+        after?.(b, p0, cnt);
+      }
+    }
   }
 
   #conv(
@@ -747,51 +1030,23 @@ export class BinaryKernels {
         const raw = lo.fused ? 0 : this.alloc(BAND * io.ldr);
         const zero = lo.fused ? 0 : this.alloc(io.ldr + 16); // raw dots: no correction yet
         if (!lo.fused) new Uint8Array(this.memory.buffer, zero, io.ldr + 16).fill(0);
-        for (let b = 0; b < x.n; b++) {
-          ex.lut_image(
-            xPtr + b * imgBytes,
-            x.h,
-            x.w,
-            x.cWords,
-            cq,
-            g.padTop,
-            g.padLeft,
-            hp,
-            wp,
-            img,
-          );
-          for (let p0 = 0; p0 < npix; p0 += BAND) {
-            const cnt = Math.min(BAND, npix - p0);
-            ex.lut_conv(
-              img,
-              wp,
-              cq * 16,
-              w.kh,
-              w.kw * cq,
-              g.sy,
-              g.sx,
-              g.ow,
-              p0,
-              cnt,
-              w.lutPtr,
-              io.groups,
-              K - 8 * S,
-              lo.fused ? io.outPtr + (b * npix + p0) * io.ldo : raw,
-              lo.fused ? io.ldo : io.ldr,
-              sc,
-              lo.mode,
-              lo.fused ? corr.cls + p0 * 4 : zero,
-              lo.fused ? 4 : 0,
-              lo.fused ? lo.tab : zero,
-              lo.fused ? lo.tabStride : 0,
-              lo.scale,
-              lo.bias,
-            );
-            if (!lo.fused) {
-              this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
-            }
+        this.#lutPasses(x, xPtr, w, g, img, {
+          groups: io.groups,
+          sc,
+          mode: lo.mode,
+          cls: lo.fused ? corr.cls : zero,
+          clsStep: lo.fused ? 4 : 0,
+          tab: lo.fused ? lo.tab : zero,
+          tabStride: lo.fused ? lo.tabStride : 0,
+          scale: lo.scale,
+          bias: lo.bias,
+          ld: lo.fused ? io.ldo : io.ldr,
+          dst: (b, p0) => lo.fused ? io.outPtr + (b * npix + p0) * io.ldo : raw,
+        }, (b, p0, cnt) => {
+          if (!lo.fused) {
+            this.#epi(io, raw, cnt, w.o, corr.table, corr.cls + p0 * 4, 4, b * npix + p0);
           }
-        }
+        });
       } else {
         const ldd = w.pcStride;
         const col = this.alloc(BAND * ldd);
@@ -827,18 +1082,24 @@ export class BinaryKernels {
     }
   }
 
+  /** The geometry's padding correction, host copy, cached per weights. */
+  #correctionHost(w: PreparedConv, g: ConvGeometry, cols: number): PaddingCorrection {
+    const key = `${planKey(g)}/${cols}`;
+    let c = w.corr.get(key);
+    if (c === undefined) {
+      c = paddingCorrection(g, w.sums, w.o, cols);
+      w.corr.set(key, c);
+    }
+    return c;
+  }
+
   /** The geometry's padding correction (cached per weights), uploaded as a temporary. */
   #correction(
     w: PreparedConv,
     g: ConvGeometry,
     cols: number,
   ): { table: number; cls: number; classes: number; host: PaddingCorrection } {
-    const key = `${g.h}x${g.w}/${g.sy},${g.sx}/${g.padTop},${g.padLeft}/${cols}`;
-    let c = w.corr.get(key);
-    if (c === undefined) {
-      c = paddingCorrection(g, w.sums, w.o, cols);
-      w.corr.set(key, c);
-    }
+    const c = this.#correctionHost(w, g, cols);
     return {
       table: this.#upload(c.table),
       cls: this.#upload(c.cls),
@@ -867,17 +1128,15 @@ export class BinaryKernels {
   ): { fused: boolean; mode: number; tab: number; tabStride: number; scale: number; bias: number } {
     if (io.mode === 2) {
       const cols = io.ldr / 4;
-      const classes = host?.classes ?? 1;
-      const t = new Int16Array(classes * cols);
-      const thr = io.thrHost!, flipBits = new Uint16Array(cols / 16);
-      for (let c = 0; c < classes; c++) {
-        for (let j = 0; j < cols; j++) {
-          // dot < v  <=>  2 * sum < v - alpha + corr  <=>  sum < ceil((v - alpha + corr) / 2)
-          const v = Math.ceil((thr[j] - alpha + (host ? host.table[c * host.cols + j] : 0)) / 2);
-          t[c * cols + j] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
-        }
+      const byCorr = io.signEntry!.lut;
+      let byAlpha = byCorr.get(host);
+      if (byAlpha === undefined) byCorr.set(host, byAlpha = new Map());
+      let rows = byAlpha.get(alpha);
+      if (rows === undefined) {
+        rows = lutThresholds(io.thrHost!, io.flipHost!, cols, alpha, host);
+        byAlpha.set(alpha, rows);
       }
-      for (let j = 0; j < cols; j++) if (io.flipHost![j]) flipBits[j >> 4] |= 1 << (j & 15);
+      const { t, flipBits } = rows;
       if (io.groups * 2 < io.ldo) {
         new Uint8Array(this.memory.buffer, io.outPtr, io.rows * io.ldo).fill(0);
       }
@@ -919,6 +1178,7 @@ export class BinaryKernels {
     const outPtr = this.#output(out, rows * ldo);
     let scale = 0, bias = 0, thr = 0, flip = 0;
     let thrHost: Int32Array | undefined, flipHost: Int32Array | undefined;
+    let signEntry: SignEntry | undefined;
     if (mode.mode !== 0) {
       if (mode.scale.length !== n || mode.bias.length !== n) {
         throw new RangeError(`scale and bias need ${n} values`);
@@ -928,11 +1188,11 @@ export class BinaryKernels {
       scale = this.#upload(Float32Array.from(mode.scale));
       bias = this.#upload(Float32Array.from(mode.bias));
     } else if (mode.mode === 2) {
-      const t = signThresholds(mode.scale, mode.bias, maxDot, colsPad);
-      thr = this.#upload(t.thr);
-      flip = this.#upload(t.flip);
-      thrHost = t.thr;
-      flipHost = t.flip;
+      signEntry = this.#signEntry(mode.scale, mode.bias, maxDot, colsPad);
+      thr = this.#upload(signEntry.thr);
+      flip = this.#upload(signEntry.flip);
+      thrHost = signEntry.thr;
+      flipHost = signEntry.flip;
     }
     return {
       mode: mode.mode,
@@ -947,7 +1207,39 @@ export class BinaryKernels {
       flip,
       thrHost,
       flipHost,
+      signEntry,
     };
+  }
+
+  /** The sign thresholds of (scale, bias), from the cache while the values are unchanged. */
+  #signEntry(
+    scale: ArrayLike<number>,
+    bias: ArrayLike<number>,
+    maxDot: number,
+    cols: number,
+  ): SignEntry {
+    const key = scale as object;
+    let list = this.#signs.get(key);
+    if (list === undefined) this.#signs.set(key, list = []);
+    for (const e of list) {
+      if (
+        e.maxDot === maxDot && e.cols === cols && sameValues(e.scale, scale) &&
+        sameValues(e.bias, bias)
+      ) return e;
+    }
+    const t = signThresholds(scale, bias, maxDot, cols);
+    const e: SignEntry = {
+      scale: Float64Array.from(scale),
+      bias: Float64Array.from(bias),
+      maxDot,
+      cols,
+      thr: t.thr,
+      flip: t.flip,
+      lut: new Map(),
+    };
+    if (list.length >= 8) list.shift(); // a caller cycling through values: keep a few
+    list.push(e);
+    return e;
   }
 
   #epi(
@@ -986,6 +1278,32 @@ export class BinaryKernels {
     if (io.mode === 1) return new Float32Array(buf, io.outPtr, words).slice();
     return new Uint32Array(buf, io.outPtr, words).slice();
   }
+}
+
+/**
+ * The lut kernels' i16 threshold rows on the u16 lane sums, one row per border class of the
+ * padding correction `host` (null: one all-zero row, as for a GEMM), and the flip bits per
+ * 16-channel group: dot = alpha + 2 * sum - corr < thr  <=>  sum < ceil((thr - alpha + corr) / 2),
+ * clamped to i16 (sums lie in [0, 4 * steps], at most 32764).
+ */
+function lutThresholds(
+  thr: Int32Array,
+  flip: Int32Array,
+  cols: number,
+  alpha: number,
+  host: PaddingCorrection | null,
+): { t: Int16Array; flipBits: Uint16Array } {
+  const classes = host?.classes ?? 1;
+  const t = new Int16Array(classes * cols);
+  const flipBits = new Uint16Array(cols / 16);
+  for (let c = 0; c < classes; c++) {
+    for (let j = 0; j < cols; j++) {
+      const v = Math.ceil((thr[j] - alpha + (host ? host.table[c * host.cols + j] : 0)) / 2);
+      t[c * cols + j] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+    }
+  }
+  for (let j = 0; j < cols; j++) if (flip[j]) flipBits[j >> 4] |= 1 << (j & 15);
+  return { t, flipBits };
 }
 
 /**

@@ -45,7 +45,7 @@ function build(name: string, binarizer: string, seed = 1): Model {
   });
 }
 
-Deno.test("every binarizer: the deployed trained cnn predicts what tfjs predicts (>= 99.9%)", async () => {
+Deno.test("every binarizer: the deployed trained cnn predicts what tfjs predicts (>= 99.9%), batch-1 path = unplanned path bit for bit", async () => {
   for (const b of ALL) {
     const model = build("cnn", b);
     try {
@@ -62,7 +62,25 @@ Deno.test("every binarizer: the deployed trained cnn predicts what tfjs predicts
       const state = finalState(b, 1);
       const rt = await DeployRuntime.load(exportModel(model, { state }), { kernels });
       const ag = agreement(model, rt, data.test, state);
+      // The batch-1 optimisations (conv plans, the fp head on the kernels) change no bit: the
+      // same logits as the unplanned path, at batch 1 image by image and on the whole split.
+      const un = await DeployRuntime.load(exportModel(model, { state }), {
+        kernels,
+        unplanned: true,
+      });
+      const px = data.test.x.length / data.test.n;
+      for (const n of [1, 1, 7, data.test.n]) {
+        for (let s0 = 0; s0 + n <= Math.min(data.test.n, n === 1 ? 24 : data.test.n); s0 += n) {
+          const x = data.test.x.subarray(s0 * px, (s0 + n) * px);
+          const got = rt.run(x, n), want = un.run(x, n);
+          assert.ok(
+            got.every((v, i) => Object.is(v, want[i])),
+            `${b}: batch ${n} at ${s0}: logits differ from the unplanned path: ${got} vs ${want}`,
+          );
+        }
+      }
       rt.dispose();
+      un.dispose();
       assert.ok(ag.agreement >= 0.999, `${b}: agreement ${ag.agreement} on ${data.test.n}`);
       assert.ok(ag.maxLogitDiff < 1e-3, `${b}: logits differ by ${ag.maxLogitDiff}`);
     } finally {

@@ -24,6 +24,7 @@ Deno.test("binary.wasm exports the kernels wasm.ts drives", async () => {
     "act_f32",
     "affine_f32",
     "conv_f32_pack16",
+    "dense_f32",
     "dots_f32",
     "epilogue",
     "lut_conv",

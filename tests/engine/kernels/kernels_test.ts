@@ -303,6 +303,39 @@ Deno.test("fused transforms: affine and packed sign outputs, wasm == reference",
   );
 });
 
+Deno.test("conv plans (tables built once at load) and cached thresholds equal the unplanned calls", async () => {
+  const k = await setup();
+  fc.assert(
+    fc.property(convCase, (t) => {
+      const rng = new Rng(t.seed ^ 0x2545f491);
+      const x = packNHWC(values(rng, t.n * t.h * t.w * t.c), t.n, t.h, t.w, t.c);
+      const w = packOHWI(values(rng, t.o * t.kh * t.kw * t.c), t.o, t.kh, t.kw, t.c, 4);
+      const wp = k.prepareConv(w);
+      const { scale, bias } = transformArb(t.o, rng);
+      const opts = { stride: t.stride, padding: t.padding };
+      const s0 = k.conv2dSign(x, wp, opts, scale, bias);
+      assertSame(s0.data, ref.conv2dSign(x, w, opts, scale, bias).data, "cached sign thresholds");
+      const p2 = k.planConv(t.h, t.w, wp, opts, 2, scale, bias);
+      assert(p2 !== undefined, "sign outputs always plan");
+      assertSame(
+        k.conv2dSign(x, wp, opts, scale, bias, { plan: p2 }).data,
+        s0.data,
+        "planned sign",
+      );
+      const y0 = k.conv2dAffine(x, wp, opts, scale, bias);
+      const p1 = k.planConv(t.h, t.w, wp, opts, 1, scale, bias);
+      assert((p1 !== undefined) === (t.o % 16 === 0), "float outputs plan when o % 16 == 0");
+      if (p1) assertSame(k.conv2dAffine(x, wp, opts, scale, bias, { plan: p1 }), y0, "planned f32");
+      // Thresholds cached per scale vector follow its values when it changes in place.
+      const bias2 = bias.map((b) => -b);
+      scale.reverse();
+      const want2 = k.conv2dSign(x, wp, opts, Float32Array.from(scale), bias2);
+      assertSame(k.conv2dSign(x, wp, opts, scale, bias2).data, want2.data, "mutated scale");
+    }),
+    { numRuns: 80, seed: 7 },
+  );
+});
+
 Deno.test("transform: integer thresholds equal the float rule on every reachable dot", () => {
   fc.assert(
     fc.property(
