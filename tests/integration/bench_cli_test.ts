@@ -44,6 +44,7 @@ for (
     [["--shard", "2/2"], /--shard must be I\/N with 0 <= I < N/],
     [["--shard", "x"], /--shard must be I\/N/],
     [["--workers", "0"], /--workers must be an integer from 1 to 64/],
+    [["--init", "imagenet"], /unknown --init "imagenet" \(expected one of: fp32, scratch\)/],
   ] as const
 ) {
   Deno.test(`bench ${args.join(" ")}: one-line error, exit 2`, async () => {
@@ -70,6 +71,7 @@ Deno.test("bench --help documents every option", async () => {
       "--data-dir",
       "--shard",
       "--workers",
+      "--init",
     ]
   ) {
     assert.ok(r.stdout.includes(opt), `--help lacks ${opt}`);

@@ -7,6 +7,7 @@
  * `transformer`, F1 with spam positive), point clouds drawn from the MNIST digits (`pointnet`),
  * keywords spoken by espeak-ng voices as log-mel frames (`fsmn`).
  */
+import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
 import { metricKey } from "../../engine/nn/metrics.ts";
@@ -97,7 +98,7 @@ export const taskTrack: Track = {
   resampleSeeds: true,
   name: "task",
   title: "Learning task",
-  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+  grid({ profile, binarizers, seeds, init }: GridOptions): RunSpec[] {
     const size = SIZES[profile];
     const specs: RunSpec[] = [];
     // Seed-major order: a long run that is stopped early still has every cell for seed 0.
@@ -106,7 +107,7 @@ export const taskTrack: Track = {
         for (const binarizer of binarizers) {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
           const own = size.tasks?.[t.name];
-          specs.push({
+          specs.push(withInit({
             id: runId(base),
             kind: "train",
             ...base,
@@ -120,7 +121,7 @@ export const taskTrack: Track = {
             },
             ...(size.limit?.[t.name] ? { limit: size.limit[t.name] } : {}),
             ...(t.metrics ? { options: { metrics: t.metrics } } : {}),
-          });
+          }, init));
         }
       }
     }

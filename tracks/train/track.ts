@@ -30,6 +30,7 @@
  * that, but T_fp / T_bi is only as good as the machine was quiet; the accuracies are exact
  * (same seed => same numbers).
  */
+import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { accuracyRatio, mean, std } from "../../engine/stats.ts";
 import {
@@ -41,6 +42,7 @@ import {
   type TrackTable,
   type TrainSize,
 } from "../track.ts";
+import { initNote } from "../init_note.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
 
@@ -157,6 +159,7 @@ export function trainTable(results: RunResult[]): TrackTable {
     notes: [
       `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
       `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
+      ...[initNote(results)].filter((n): n is string => n !== null),
     ],
   };
 }
@@ -165,7 +168,7 @@ export const trainTrack: Track = {
   presentation: trainPresentation,
   name: "train",
   title: "Training consumption",
-  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+  grid({ profile, binarizers, seeds, init }: GridOptions): RunSpec[] {
     const size = SIZES[profile];
     const specs: RunSpec[] = [];
     // Seed-major, then setting: a run stopped early has whole settings for every binarizer.
@@ -173,7 +176,7 @@ export const trainTrack: Track = {
       for (const s of SETTINGS) {
         for (const binarizer of binarizers) {
           const base = { track: "train", task: s.name, model: TRAIN_MODEL, binarizer, seed };
-          specs.push({
+          specs.push(withInit({
             id: runId(base),
             kind: "train",
             ...base,
@@ -190,7 +193,7 @@ export const trainTrack: Track = {
               batchSize: size.batchSize,
             },
             limit: size.limit,
-          });
+          }, init));
         }
       }
     }
