@@ -10,8 +10,11 @@ const MEANING: Record<string, string> = {
   scratch: "from seeded random weights",
 };
 
-/** One line ("init: ... ") naming each initialisation the binarized runs used; null when none. */
-export function initNote(results: readonly RunResult[]): string | null {
+/**
+ * The table note ("init: ...") naming the initialisation the binarized runs used (of the task run
+ * they evaluate, for robust and infer); [] when there is none.
+ */
+export function initNotes(results: readonly RunResult[]): string[] {
   const byInit = new Map<string, Set<string>>();
   for (const r of results) {
     if (r.spec.binarizer === "fp32") continue;
@@ -19,11 +22,13 @@ export function initNote(results: readonly RunResult[]): string | null {
     if (!byInit.has(init)) byInit.set(init, new Set());
     byInit.get(init)!.add(r.spec.binarizer);
   }
-  if (byInit.size === 0) return null;
+  if (byInit.size === 0) return [];
   if (byInit.size === 1) {
     const [init] = byInit.keys();
-    return `init: ${init} — binarized runs start ${MEANING[init] ?? init}.`;
+    return [`init: ${init} — binarized runs start ${MEANING[init] ?? init}.`];
   }
   const parts = [...byInit].map(([init, bs]) => `${init} (${[...bs].join(", ")})`);
-  return `init: mixed — ${parts.join("; ")}; fp32 = ${MEANING.fp32}, scratch = ${MEANING.scratch}.`;
+  return [
+    `init: mixed — ${parts.join("; ")}; fp32 = ${MEANING.fp32}, scratch = ${MEANING.scratch}.`,
+  ];
 }

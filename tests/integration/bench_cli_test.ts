@@ -127,7 +127,7 @@ Deno.test("a run killed half-way resumes, keeps finished runs and prints the sam
   assert.match(
     ref.stderr,
     new RegExp(
-      `bench: profile smoke; tracks task; 2 rows \\(fp32, bnn\\); ${n} runs, ${n} to do; ` +
+      `bench: profile smoke; init fp32; tracks task; 2 rows \\(fp32, bnn\\); ${n} runs, ${n} to do; ` +
         `${workers} workers?; estimated [0-9hms]+ \\(rates measured on a 2-core machine\\)`,
     ),
   );

@@ -6,6 +6,9 @@
  * Tasks (tasks.ts, registered by app/plugins.ts): MNIST and Fashion-MNIST (cnn), SpamAssassin spam detection (a small BERT-like
  * `transformer`, F1 with spam positive), point clouds drawn from the MNIST digits (`pointnet`),
  * keywords spoken by espeak-ng voices as log-mel frames (`fsmn`).
+ *
+ * Binarized runs start from the trained fp32 network of the same task and seed by default
+ * (GridOptions.init, engine/init.ts); `--init scratch` starts them from seeded random weights.
  */
 import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";

@@ -15,6 +15,11 @@
  * in smoke), momentum 0.9 for SGD, no weight decay, the same data and seeds. The step schedule
  * decays x0.1 at 50% and 75% of the steps; cosine is per step (engine/nn/optim.ts).
  *
+ * Initialisation (engine/init.ts): with `init: "fp32"` (the default) each binarized run starts from
+ * the trained fp32 network of the same setting and seed, as the reference trains every setting's
+ * binarized nets from the fp32 checkpoint; T_bi is the child's own training time (the parent's
+ * training, or the reading of its weights, is not in `trainSeconds`).
+ *
  * OM_train = sqrt(1/2 (E[T_fp / T_bi]^2 + E[std(A_fp over settings) / std(A_bi over settings)]^2))
  * (docs/metrics.md). Conventions, as stats.ts does for unpaired seeds:
  * - E[T_fp / T_bi]: the mean over the eight settings of (mean T_fp) / (mean T_bi), T the run's
@@ -42,7 +47,7 @@ import {
   type TrackTable,
   type TrainSize,
 } from "../track.ts";
-import { initNote } from "../init_note.ts";
+import { initNotes } from "../init_note.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
 
@@ -159,7 +164,7 @@ export function trainTable(results: RunResult[]): TrackTable {
     notes: [
       `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
       `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
-      ...[initNote(results)].filter((n): n is string => n !== null),
+      ...initNotes(results),
     ],
   };
 }
