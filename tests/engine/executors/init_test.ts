@@ -18,7 +18,8 @@ import { Dispatcher } from "../../../engine/grid/pool.ts";
 import { shardOf } from "../../../engine/grid/shard.ts";
 import { buildModel } from "../../../engine/nn/model.ts";
 import { UserError } from "../../../engine/errors.ts";
-import { taskTrack } from "../../../tracks/task/track.ts";
+import { DEFAULT_TRAIN, taskTrack } from "../../../tracks/task/track.ts";
+import { drainDispatcher } from "../../pool_workers.ts";
 import { trainTrack } from "../../../tracks/train/track.ts";
 import { installPlugins } from "../../../app/plugins.ts";
 
@@ -34,15 +35,7 @@ function spec(binarizer: string, init: "fp32" | "scratch", seed = 1): RunSpec {
     dataset: "mnist",
     width: 1,
     profile: "smoke",
-    train: {
-      optimizer: "adam",
-      lr: 1e-3,
-      momentum: 0.9,
-      weightDecay: 0,
-      schedule: "cosine",
-      epochs: 2,
-      batchSize: 32,
-    },
+    train: { ...DEFAULT_TRAIN, epochs: 2, batchSize: 32 },
     limit: { train: 384, val: 128, test: 256 },
   }, init);
 }
@@ -182,18 +175,10 @@ Deno.test("pool: a child is never handed out while its parent is queued or runni
   const queue = [...specs].reverse();
   const d = new Dispatcher(queue);
   const done = new Set<string>();
-  const log: string[] = [];
-  const worker = async (w: number) => {
-    for (let s = await d.take(); s; s = await d.take()) {
-      const p = parentId(s);
-      if (p) assert.ok(done.has(p), `${s.id} handed out before its parent ${p} finished`);
-      log.push(s.id);
-      await new Promise((r) => setTimeout(r, 1 + ((w * 7 + log.length * 3) % 5)));
-      done.add(s.id);
-      d.finish(s);
-    }
-  };
-  await Promise.all([0, 1, 2].map(worker));
+  const log = await drainDispatcher(d, (s) => {
+    const p = parentId(s);
+    if (p) assert.ok(done.has(p), `${s.id} handed out before its parent ${p} finished`);
+  }, (s) => done.add(s.id));
   assert.deepEqual([...log].sort(), specs.map((s) => s.id).sort(), "every run ran once");
 });
 
