@@ -12,6 +12,7 @@ import { runGrid } from "../engine/grid/runner.ts";
 import { finishedRuns } from "../engine/store/results.ts";
 import { loadDataset } from "../engine/data/mod.ts";
 import { parseShard, type Shard, shardOf } from "../engine/grid/shard.ts";
+import { DEFAULT_INIT, type InitName, parentId, parseInit } from "../engine/init.ts";
 import { runWithWorkers } from "../engine/grid/pool.ts";
 import {
   DEFAULT_TRUSTED_FILE,
@@ -39,6 +40,9 @@ Options:
   --algo NAME[,NAME...]       binarizers (default: fp32 + ${defaultBinarizers().join(", ")});
                               fp32 is always added so ratios can be computed
   --seeds N                   number of seeds (default: the profile's)
+  --init fp32|scratch         where binarized training runs start (default fp32): fp32 = from
+                              the trained fp32 network of the same task, model, setting and
+                              seed (its parent, trained first); scratch = seeded random weights
   --out DIR                   result directory (default results/PROFILE); finished runs are
                               skipped, so re-running the same command resumes
   --backend wasm|cpu          tfjs backend (default wasm)
@@ -72,6 +76,7 @@ export interface BenchArgs {
   tracks: string[];
   binarizers: string[];
   seeds?: number;
+  init: InitName;
   out: string;
   backend: BackendName;
   dataDir?: string;
@@ -92,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       track: { type: "string" },
       algo: { type: "string" },
       seeds: { type: "string" },
+      init: { type: "string", default: DEFAULT_INIT },
       out: { type: "string" },
       backend: { type: "string", default: "wasm" },
       "data-dir": { type: "string" },
@@ -137,6 +143,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     tracks,
     binarizers,
     seeds,
+    init: parseInit(v.init as string),
     out: v.out ?? `results/${profile}`,
     backend,
     dataDir: v["data-dir"],
@@ -187,7 +194,9 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
     else unpriced++;
   }
   const rows = args.binarizers.length;
-  return `bench: profile ${args.profile}; tracks ${args.tracks.join(", ")}; ${rows} rows ` +
+  return `bench: profile ${args.profile}; init ${args.init}; tracks ${
+    args.tracks.join(", ")
+  }; ${rows} rows ` +
     `(${args.binarizers.join(", ")}); ${specs.length} runs, ${todo.length} to do` +
     (todo.length < specs.length ? ` (${specs.length - todo.length} already in ${args.out})` : "") +
     `; ${args.workers} worker${args.workers === 1 ? "" : "s"}; estimated ` +
@@ -198,9 +207,15 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
 export async function bench(args: BenchArgs): Promise<string[]> {
   const grid = args.tracks.flatMap((name) =>
-    getTrack(name).grid({ profile: args.profile, binarizers: args.binarizers, seeds: args.seeds })
+    getTrack(name).grid({
+      profile: args.profile,
+      binarizers: args.binarizers,
+      seeds: args.seeds,
+      init: args.init,
+    })
   );
-  const specs = shardOf(grid, args.shard);
+  // A parent and its fp32-initialised children share a shard (engine/init.ts).
+  const specs = shardOf(grid, args.shard, (s) => parentId(s) ?? s.id);
   // Fail on a missing or corrupt dataset before any training starts.
   for (const name of new Set(specs.map((s) => s.dataset))) {
     await loadDataset(name, { dir: args.dataDir });

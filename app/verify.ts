@@ -11,6 +11,8 @@ import { parseCli } from "./args.ts";
 import { UserError } from "../engine/errors.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { collectBundleFiles, type Verdict, verifyFile } from "../engine/bundle/verify.ts";
+import { checkParentLinks, PARENT_NOT_IN_SET } from "../engine/bundle/links.ts";
+import { storeRoot } from "../engine/store/results.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
 import { printable } from "../engine/printable.ts";
 
@@ -19,7 +21,9 @@ export const HELP = `Usage: deno task verify [options] FILE|DIR...
 Checks result bundles (directories are searched for *.json): JSON syntax, schema, content id,
 Ed25519 signature by a trusted key, internal consistency (accuracies in range, times positive,
 final metrics equal to the epoch records they come from, seeds, dataset digests), and the
-weights file when it lies beside the bundle. Files over ${MAX_BUNDLE_BYTES} bytes are refused.
+weights file when it lies beside the bundle, and the parent link of a run that started from a
+trained fp32 network when the parent's bundle is among those given (a parent that fails, or is
+not the bundle the link names, fails the child; a parent not given is noted: "${PARENT_NOT_IN_SET}"). Files over ${MAX_BUNDLE_BYTES} bytes are refused.
 
 Options:
   --trusted FILE    trusted public keys (default ${DEFAULT_TRUSTED_FILE})
@@ -77,8 +81,11 @@ export async function main(
     }
     let ok = 0, failed = 0;
     let reproduce: typeof import("../engine/reproduce.ts").reproduce | undefined;
-    for (const path of files) {
-      const v = await verifyFile(path, { trusted });
+    const verdicts: Verdict[] = [];
+    for (const path of files) verdicts.push(await verifyFile(path, { trusted }));
+    checkParentLinks(verdicts);
+    for (const v of verdicts) {
+      const path = v.path;
       if (!v.ok) {
         failed++;
         out(`FAIL  ${oneLine(`${path}: ${v.reason ?? "invalid"}`)}`);
@@ -92,7 +99,11 @@ export async function main(
         }
         let line: string, good: boolean;
         try {
-          const r = await reproduce(v.bundle!, { dataDir: values["data-dir"] });
+          // The bundle's result store, where a parent's (or task run's) weights may be reused.
+          const r = await reproduce(v.bundle!, {
+            dataDir: values["data-dir"],
+            out: storeRoot(path, v.bundle!.config),
+          });
           good = r.ok;
           line = r.summary;
         } catch (e) {

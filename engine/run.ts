@@ -10,7 +10,7 @@
  */
 import type { FileDigest } from "./data/mod.ts";
 import type { EpochRecord, TrainHooks } from "./nn/train.ts";
-import type { BundleConfig } from "./bundle/schema.ts";
+import type { BundleConfig, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./nn/params.ts";
 
@@ -48,6 +48,8 @@ export interface RunResult {
    * recorded in the bundle so it lists every seed a run used.
    */
   seeds?: Record<string, number>;
+  /** The fp32 network a run with `init: "fp32"` started from (engine/init.ts). */
+  parent?: ParentLink;
 }
 
 /** What an executor returns: the result, and the trained weights when it trained a network. */

@@ -5,6 +5,7 @@
  */
 import type { RunResult } from "../engine/run.ts";
 import { accuracyRatio, mean, omAccuracy } from "../engine/stats.ts";
+import { initNotes } from "./init_note.ts";
 import { type Cell, seedCell, type TrackTable } from "./track.ts";
 
 /** Groups results by (binarizer, column) and aggregates them; `column` names a result's column. */
@@ -38,9 +39,12 @@ export function accuracyTable(
     const fp = acc.get(key("fp32", c));
     return !fp || !(mean(fp) > 0);
   });
-  const notes = noReference.length === 0 ? [] : [
-    `No fp32 reference for ${noReference.join(", ")} (missing, or zero accuracy): ` +
-    `ratios there and ${meta.omName} are shown as —.`,
+  const notes = [
+    ...(noReference.length === 0 ? [] : [
+      `No fp32 reference for ${noReference.join(", ")} (missing, or zero accuracy): ` +
+      `ratios there and ${meta.omName} are shown as —.`,
+    ]),
+    ...initNotes(results),
   ];
   return { ...meta, metric: "test accuracy", columns, rows, ...(notes.length ? { notes } : {}) };
 }

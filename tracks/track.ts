@@ -5,6 +5,7 @@
  */
 import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
 import { mean, std, tInterval } from "../engine/stats.ts";
+import type { InitName } from "../engine/init.ts";
 import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
@@ -18,6 +19,11 @@ export interface GridOptions {
   binarizers: string[];
   /** Override of the profile's number of seeds. */
   seeds?: number;
+  /**
+   * Where binarized training runs start (engine/init.ts): the trained fp32 network of the same
+   * cell (default) or scratch. Tracks that train record it in every training spec.
+   */
+  init?: InitName;
 }
 
 /** One aggregated cell: a metric over seeds, and its ratio to the fp32 cell of its column. */

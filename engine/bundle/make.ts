@@ -73,6 +73,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       metrics: r.metrics,
       curves: r.curves,
       timings: r.timings,
+      ...(r.parent ? { parent: r.parent } : {}),
       ...(ctx.weights
         ? {
           weights: {
@@ -101,6 +102,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     ...(d ? { dataset: { name: d.name, source: d.source, digests: d.files, sizes: d.sizes } } : {}),
     timings: b.results.timings,
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
+    ...(b.results.parent ? { parent: b.results.parent } : {}),
     backend: {
       backend: b.environment.backend,
       tfjs: b.environment.tfjs,
@@ -112,7 +114,8 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
 /**
  * The part of a bundle that identical runs reproduce exactly: everything but the timings (and
  * epoch seconds), creation time, engine, environment, id and signature; dataset sources are left
- * out too (the digests identify the data).
+ * out too (the digests identify the data), and so is the parent bundle's content id (a parent
+ * trained again has another bundle, the same weights: their digest is compared).
  */
 export function reproducibleView(b: Bundle | UnsignedBundle): unknown {
   return {
@@ -124,5 +127,6 @@ export function reproducibleView(b: Bundle | UnsignedBundle): unknown {
     weights: b.results.weights
       ? { sha256: b.results.weights.sha256, bytes: b.results.weights.bytes }
       : null,
+    ...(b.results.parent ? { parent: (({ id: _id, ...p }) => p)(b.results.parent) } : {}),
   };
 }

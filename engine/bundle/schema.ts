@@ -167,6 +167,12 @@ export const configSchema = obj("everything that determines a run", {
   profile: NAME,
   train: trainSettings,
   limit: limits,
+  init: {
+    type: "string",
+    enum: ["fp32", "scratch"],
+    description: "where training starts: fp32 = from the trained fp32 network of the same " +
+      "cell (results.parent names it), scratch = seeded random weights; absent = scratch",
+  },
   options: {
     type: "object",
     description: "executor-specific settings (JSON values of bounded size)",
@@ -269,6 +275,18 @@ const results = obj("what the run produced", {
     sha256: str("lowercase hex SHA-256 of the file", { pattern: HEX64 }),
     bytes: int("file size in bytes", 1, MAX_BYTES),
   }, ["file", "sha256", "bytes"]),
+  parent: obj("the trained fp32 network the run started from (config.init fp32)", {
+    run: str("the parent's run id (config.id of its bundle)", { maxLength: 200 }),
+    id: str(
+      "content id of the parent's bundle; absent when the parent was trained again in-process " +
+        "(not in the result store)",
+      { pattern: "^sha256:[0-9a-f]{64}$" },
+    ),
+    sha256: str("lowercase hex SHA-256 of the parent's weights file", { pattern: HEX64 }),
+    bytes: int("size of the parent's weights file in bytes", 1, MAX_BYTES),
+    copied: int("parameters (tensors) copied: same name and shape in both networks", 0, 1e6),
+    kept: int("parameters (tensors) only the run's network has, left at their seeded init", 0, 1e6),
+  }, ["run", "sha256", "bytes", "copied", "kept"]),
 }, ["metrics", "curves", "timings"]);
 
 const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the rest", {
@@ -353,6 +371,8 @@ export type Environment = FromSchema<typeof environmentSchema>;
 export type EngineInfo = Bundle["engine"];
 /** Seeds block. */
 export type Seeds = Bundle["seeds"];
+/** The link from a run to the fp32 network it started from. */
+export type ParentLink = NonNullable<Bundle["results"]["parent"]>;
 /** Signature block. */
 export type Signature = NonNullable<Bundle["signature"]>;
 /** A bundle before it is signed. */

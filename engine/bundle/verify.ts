@@ -10,6 +10,7 @@ import { printable } from "../printable.ts";
 import { contentId } from "./canonical.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { seedsOf } from "./make.ts";
+import { parentSpec } from "../init.ts";
 import { type Bundle } from "./schema.ts";
 import { checkSignature } from "./sign.ts";
 import { type Checked, MAX_BUNDLE_BYTES, parseBundleBytes } from "./validate.ts";
@@ -77,6 +78,12 @@ export function consistencyProblem(b: Bundle, now = Date.now()): string | null {
 
   const train = b.config.train;
   if (b.config.kind === "train" && !train) return "a train run without config.train";
+  const parentRun = parentSpec(b.config)?.id;
+  if (parentRun !== b.results.parent?.run) {
+    return parentRun
+      ? `config.init fp32 without results.parent naming ${parentRun}`
+      : `results.parent names ${b.results.parent?.run}, but the run has no fp32 parent`;
+  }
   // Runs of other kinds (robust, infer) carry their task run's training settings but do not
   // train themselves: no curves.
   if (b.config.kind === "train" && train && curves.length !== train.epochs) {

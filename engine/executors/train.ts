@@ -10,6 +10,9 @@ import { evaluate, predict, train, type TrainHooks } from "../nn/train.ts";
 import { accuracyOf, requestedMetrics, scorePredictions } from "../nn/metrics.ts";
 import { UserError } from "../errors.ts";
 import type { RunEnv, RunOutput, RunResult, RunSpec } from "../run.ts";
+import { parentSpec } from "../init.ts";
+import type { ParentLink } from "../bundle/schema.ts";
+import { trainedWeights } from "./reuse.ts";
 
 /**
  * The network of run `spec` for `data`, with its initial weights (seeded from the run's seed), as
@@ -41,8 +44,24 @@ export async function trainAndTest(
     limit: spec.limit,
   });
   const loadSeconds = (performance.now() - t0) / 1000;
+  // fp32 initialisation (engine/init.ts): the parent's weights, from the store or trained again.
+  const parentRun = parentSpec(spec);
+  const parent = parentRun ? await trainedWeights(parentRun, env) : null;
   const model = modelFor(spec, data);
   try {
+    let link: ParentLink | undefined;
+    if (parentRun && parent) {
+      const { copied, kept } = model.store.restoreMatching(parent.weights);
+      if (copied === 0) throw new Error(`run ${spec.id}: no parameter of ${parentRun.id} fits`);
+      link = {
+        run: parentRun.id,
+        ...(parent.bundle ? { id: parent.bundle.id } : {}),
+        sha256: parent.sha256,
+        bytes: parent.bytes,
+        copied,
+        kept,
+      };
+    }
     const trained = train(model, data, { ...spec.train, seed: spec.seed }, hooks);
     const t1 = performance.now();
     // With extra metrics, one prediction pass gives accuracy (the same value) and the extras.
@@ -71,6 +90,7 @@ export async function trainAndTest(
       },
       timings: { loadSeconds, trainSeconds: trained.trainSeconds, evalSeconds },
       backend: backendInfo(),
+      ...(link ? { parent: link } : {}),
     };
     return { result, weights: model.store.snapshot() };
   } finally {

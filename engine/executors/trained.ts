@@ -9,8 +9,8 @@ import type { Model } from "../nn/model.ts";
 import { modelFor } from "./train.ts";
 import type { TrainHooks } from "../nn/train.ts";
 import type { WeightSnapshot } from "../nn/params.ts";
-import { executeRun, type RunEnv, type RunSpec } from "../run.ts";
-import { readSavedWeights } from "../store/results.ts";
+import type { RunEnv, RunSpec } from "../run.ts";
+import { trainedWeights } from "./reuse.ts";
 
 /** What {@link loadTrainedModel} returns; the caller disposes `model.store`. */
 export interface TrainedModel {
@@ -36,19 +36,8 @@ export async function loadTrainedModel(
   hooks: TrainHooks = {},
 ): Promise<TrainedModel> {
   const t0 = performance.now();
-  const saved = env.out ? await readSavedWeights(env.out, taskSpec).catch(() => null) : null;
-  let weights: WeightSnapshot;
-  let taskTestAccuracy: number | undefined;
-  if (saved) {
-    weights = saved.weights;
-    taskTestAccuracy = saved.bundle.results.metrics.testAccuracy;
-  } else {
-    // Not there (run alone, another shard, or not finished yet): train it again.
-    const trained = await executeRun(taskSpec, env, hooks);
-    if (!trained.weights) throw new Error(`task run ${taskSpec.id} returned no weights`);
-    weights = trained.weights;
-    taskTestAccuracy = trained.result.metrics.testAccuracy;
-  }
+  const got = await trainedWeights(taskSpec, env, hooks);
+  const { weights, testAccuracy: taskTestAccuracy } = got;
   const weightsSeconds = (performance.now() - t0) / 1000;
   const data = await loadDataset(spec.dataset, {
     dir: env.dataDir,
@@ -62,5 +51,5 @@ export async function loadTrainedModel(
     model.store.dispose();
     throw e;
   }
-  return { model, data, weights, taskTestAccuracy, reused: saved !== null, weightsSeconds };
+  return { model, data, weights, taskTestAccuracy, reused: got.bundle !== null, weightsSeconds };
 }

@@ -8,6 +8,7 @@
 import { CostModel, formatDuration, gridProgress, workUnits } from "./progress.ts";
 import { finishedRuns } from "../store/results.ts";
 import type { RunSpec } from "../run.ts";
+import { parentId } from "../init.ts";
 import type { BackendName } from "../tf.ts";
 import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
 import { UserError } from "../errors.ts";
@@ -32,28 +33,43 @@ export interface FailedRun {
 }
 
 /**
- * Hands out a grid's runs to workers in order. A run for which `alone` holds (one that measures
- * time, e.g. the inference track's latencies) waits until no other run is in flight, and the
- * other workers wait while it runs: timings are not taken beside a busy neighbour.
+ * Hands out a grid's runs to workers in order. A run whose parent (the fp32 run it starts from,
+ * engine/init.ts) is still queued or running is passed over for the next one: parents before
+ * children, so a child reads its parent's weights instead of training it again. A run for which
+ * `alone` holds (one that measures time, e.g. the inference track's latencies) waits until no
+ * other run is in flight, and the other workers wait while it runs: timings are not taken beside
+ * a busy neighbour.
  */
 export class Dispatcher {
   #busy = 0;
   #aloneBusy = false;
   #waiters: (() => void)[] = [];
+  /** Ids of the runs handed out and not finished. */
+  #running = new Set<string>();
   constructor(
     readonly queue: RunSpec[],
     readonly alone: (spec: RunSpec) => boolean = () => false,
+    readonly parent: (spec: RunSpec) => string | undefined = parentId,
   ) {}
 
-  /** The next run for a free worker (waits while an alone run blocks it); undefined when none. */
+  /**
+   * The next run for a free worker (waits while an alone run or unfinished parents block every
+   * queued run); undefined when none.
+   */
   async take(): Promise<RunSpec | undefined> {
     while (true) {
-      const next = this.queue[0];
-      if (!next) return undefined;
-      const solo = this.alone(next);
-      if (!this.#aloneBusy && (!solo || this.#busy === 0)) {
-        this.queue.shift();
+      if (this.queue.length === 0) return undefined;
+      const queued = new Set(this.queue.map((s) => s.id));
+      const at = this.queue.findIndex((s) => {
+        const p = this.parent(s);
+        return p === undefined || !(queued.has(p) || this.#running.has(p));
+      });
+      const next = at < 0 ? undefined : this.queue[at];
+      const solo = next !== undefined && this.alone(next);
+      if (next && !this.#aloneBusy && (!solo || this.#busy === 0)) {
+        this.queue.splice(at, 1);
         this.#busy++;
+        this.#running.add(next.id);
         if (solo) this.#aloneBusy = true;
         return next;
       }
@@ -64,6 +80,7 @@ export class Dispatcher {
   /** A run handed out by {@link take} ended (done or its worker died). */
   finish(spec: RunSpec): void {
     this.#busy--;
+    this.#running.delete(spec.id);
     if (this.alone(spec)) this.#aloneBusy = false;
     const waiting = this.#waiters;
     this.#waiters = [];

@@ -61,6 +61,24 @@ export class ParamStore {
     }
   }
 
+  /**
+   * Copies the saved parameters that this model has with the same name and shape (fp32
+   * initialisation, engine/init.ts): trainable weights and BatchNorm moving statistics alike, as
+   * the reference's non-strict state-dict load does; the rest (a binarizer's own parameters:
+   * react thresholds, xnor++ / recu scales, fda's noise-adaptation MLP) keeps its seeded init.
+   */
+  restoreMatching(saved: WeightSnapshot): { copied: number; kept: number } {
+    let copied = 0, kept = 0;
+    for (const [name, e] of this.entries) {
+      const s = Object.hasOwn(saved, name) ? saved[name] : undefined;
+      if (s && s.shape.join("x") === e.variable.shape.join("x")) {
+        tf.tidy(() => e.variable.assign(tf.tensor(s.data, s.shape)));
+        copied++;
+      } else kept++;
+    }
+    return { copied, kept };
+  }
+
   dispose(): void {
     for (const e of this.entries.values()) e.variable.dispose();
     this.entries.clear();

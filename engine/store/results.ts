@@ -26,13 +26,24 @@ export function resultPath(out: string, spec: Pick<RunSpec, "id">): string {
   return join(out, "runs", `${spec.id}.json`);
 }
 
+/**
+ * The output directory a bundle file lies in when the store wrote it (`resultPath(out, spec)` is
+ * `path`), or undefined.
+ */
+export function storeRoot(path: string, spec: Pick<RunSpec, "id">): string | undefined {
+  const tail = join("runs", `${spec.id}.json`);
+  return path.endsWith(tail) ? (path.slice(0, path.length - tail.length) || ".") : undefined;
+}
+
 /** Path of a run's trained weights (written before its bundle, which marks the run done). */
 export function weightsPath(out: string, spec: Pick<RunSpec, "id">): string {
   return join(out, "runs", `${spec.id}.weights.bin`);
 }
 
+/** Specs equal as JSON, `init` absent (older bundles) counting as "scratch" (engine/init.ts). */
 function sameSpec(a: RunSpec, b: RunSpec): boolean {
-  return canonicalize(a) === canonicalize(b);
+  const norm = (s: RunSpec) => canonicalize({ ...s, init: s.init ?? "scratch" });
+  return norm(a) === norm(b);
 }
 
 /**

@@ -11,6 +11,7 @@ import { bundleToResult } from "../../engine/bundle/make.ts";
 import type { Bundle } from "../../engine/bundle/schema.ts";
 import type { TrustedKeys } from "../../engine/bundle/keys.ts";
 import { collectBundleFiles, verifyFile } from "../../engine/bundle/verify.ts";
+import { checkParentLinks } from "../../engine/bundle/links.ts";
 import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
 import { renderTable } from "../../tracks/text_table.ts";
 import type { RunResult } from "../../engine/run.ts";
@@ -108,6 +109,8 @@ export interface BundleData extends BundleRef {
   timings: Record<string, number>;
   curves: Bundle["results"]["curves"];
   weights: Bundle["results"]["weights"] | null;
+  /** The fp32 network the run started from (engine/init.ts), or null. */
+  parent: Bundle["results"]["parent"] | null;
 }
 
 export interface SiteInfo {
@@ -193,8 +196,14 @@ export async function loadBundles(
       .split(dir).join("…");
   const excluded: Excluded[] = [];
   const byId = new Map<string, Accepted>();
+  const verdicts = [];
   for (const path of files) {
-    const v = await verifyFile(path, { trusted, signatures: "trusted" });
+    verdicts.push(await verifyFile(path, { trusted, signatures: "trusted" }));
+  }
+  // A child whose parent in the set does not match its link is excluded like any failure.
+  checkParentLinks(verdicts);
+  for (const v of verdicts) {
+    const path = v.path;
     if (!v.ok || !v.bundle || !v.signer) {
       excluded.push({ file: rel(path), reason: scrub(v.reason ?? "not verified") });
       continue;
@@ -433,6 +442,7 @@ export async function aggregate(
       timings: b.results.timings,
       curves: b.results.curves,
       weights: b.results.weights ?? null,
+      parent: b.results.parent ?? null,
     };
   }).sort(refOrder);
 

@@ -85,6 +85,15 @@ export function render(d: PageData & { b: BundleData }): string {
       ["binarizer", b.config.binarizer],
       ["seed", b.config.seed],
       ["profile", b.config.profile],
+      ["init", b.config.init ?? "scratch (not recorded: made before --init existed)"],
+      ...(b.parent
+        ? [[
+          "parent",
+          `${b.parent.run} (bundle ${b.parent.id ?? "not stored: retrained"}; ` +
+          `weights sha256 ${b.parent.sha256}; ${b.parent.copied} tensors ` +
+          `copied, ${b.parent.kept} kept)`,
+        ] as [string, unknown]]
+        : []),
     ])}
     ${b.config.train ? html`<h3>Training</h3>${dl(Object.entries(b.config.train))}` : html``}
     ${b.config.limit ? html`<h3>Sample limits</h3>${dl(Object.entries(b.config.limit))}` : html``}

@@ -44,6 +44,7 @@ for (
     [["--shard", "2/2"], /--shard must be I\/N with 0 <= I < N/],
     [["--shard", "x"], /--shard must be I\/N/],
     [["--workers", "0"], /--workers must be an integer from 1 to 64/],
+    [["--init", "imagenet"], /unknown --init "imagenet" \(expected one of: fp32, scratch\)/],
   ] as const
 ) {
   Deno.test(`bench ${args.join(" ")}: one-line error, exit 2`, async () => {
@@ -70,6 +71,7 @@ Deno.test("bench --help documents every option", async () => {
       "--data-dir",
       "--shard",
       "--workers",
+      "--init",
     ]
   ) {
     assert.ok(r.stdout.includes(opt), `--help lacks ${opt}`);
@@ -125,7 +127,7 @@ Deno.test("a run killed half-way resumes, keeps finished runs and prints the sam
   assert.match(
     ref.stderr,
     new RegExp(
-      `bench: profile smoke; tracks task; 2 rows \\(fp32, bnn\\); ${n} runs, ${n} to do; ` +
+      `bench: profile smoke; init fp32; tracks task; 2 rows \\(fp32, bnn\\); ${n} runs, ${n} to do; ` +
         `${workers} workers?; estimated [0-9hms]+ \\(rates measured on a 2-core machine\\)`,
     ),
   );

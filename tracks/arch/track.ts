@@ -12,6 +12,7 @@
  * OM_arch = sqrt((1/N) sum_i E[A_bi,i / A_fp,i]^2) over architectures i (docs/metrics.md), with
  * E[A_bi / A_fp] = E[A_bi] / E[A_fp] (seeds unpaired; engine/stats.ts).
  */
+import { withInit } from "../../engine/init.ts";
 import { runId, type RunSpec } from "../../engine/run.ts";
 import { accuracyTable } from "../accuracy_table.ts";
 import { DEFAULT_TRAIN } from "../task/track.ts";
@@ -42,7 +43,7 @@ export const archTrack: Track = {
   resampleSeeds: true,
   name: "arch",
   title: "Neural architecture",
-  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+  grid({ profile, binarizers, seeds, init }: GridOptions): RunSpec[] {
     const size = SIZES[profile];
     const specs: RunSpec[] = [];
     // Seed-major: a run stopped early already has every cell for seed 0.
@@ -50,7 +51,7 @@ export const archTrack: Track = {
       for (const model of ARCHITECTURES) {
         for (const binarizer of binarizers) {
           const base = { track: "arch", task: ARCH_TASK.name, model, binarizer, seed };
-          specs.push({
+          specs.push(withInit({
             id: runId(base),
             kind: "train",
             ...base,
@@ -59,7 +60,7 @@ export const archTrack: Track = {
             profile,
             train: { ...DEFAULT_TRAIN, epochs: size.epochs, batchSize: size.batchSize },
             limit: size.limit,
-          });
+          }, init));
         }
       }
     }

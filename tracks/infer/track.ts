@@ -31,6 +31,7 @@
  * in one batch-64 run, median of 5); loadavg1 (load average when the timing started); and the
  * seconds of each phase.
  */
+import { initNotes } from "../init_note.ts";
 import { backendInfo, tf } from "../../engine/tf.ts";
 import { UserError } from "../../engine/errors.ts";
 import { type RunEnv, type RunOutput, type RunResult, type RunSpec } from "../../engine/run.ts";
@@ -341,6 +342,7 @@ export function inferTable(results: RunResult[]): TrackTable {
       "process; (x) = median of paired T_fp / T_bi. Size: bytes of the deployed model file; (x) = S_fp / S_bi.",
       "OM_infer = sqrt(1/2 (E[T_fp/T_bi]^2 + E[S_fp/S_bi]^2)), E over models x batch sizes (latency) " +
       "and models (size).",
+      ...initNotes(results),
     ],
   };
 }

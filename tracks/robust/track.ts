@@ -42,6 +42,7 @@
  * the leave-one-corruption-out range (extra `loo.min` / `loo.max`): OM_robust recomputed without
  * each corruption in turn (its columns of every task), the smallest and largest.
  */
+import { initNotes } from "../init_note.ts";
 import { backendInfo } from "../../engine/tf.ts";
 import { deriveSeed } from "../../engine/rng.ts";
 import { UserError } from "../../engine/errors.ts";
@@ -347,6 +348,7 @@ export function robustTable(results: RunResult[]): TrackTable {
       "fp32 (a net that is poor on clean images has less to lose: read the clean row too).",
       excludedNote,
       ...(loo.length ? [`Leave-one-corruption-out OM_robust [min, max]: ${loo.join(", ")}.`] : []),
+      ...initNotes(results),
     ],
   };
 }

@@ -6,7 +6,11 @@
  * Tasks (tasks.ts, registered by app/plugins.ts): MNIST and Fashion-MNIST (cnn), SpamAssassin spam detection (a small BERT-like
  * `transformer`, F1 with spam positive), point clouds drawn from the MNIST digits (`pointnet`),
  * keywords spoken by espeak-ng voices as log-mel frames (`fsmn`).
+ *
+ * Binarized runs start from the trained fp32 network of the same task and seed by default
+ * (GridOptions.init, engine/init.ts); `--init scratch` starts them from seeded random weights.
  */
+import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
 import { metricKey } from "../../engine/nn/metrics.ts";
@@ -97,7 +101,7 @@ export const taskTrack: Track = {
   resampleSeeds: true,
   name: "task",
   title: "Learning task",
-  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+  grid({ profile, binarizers, seeds, init }: GridOptions): RunSpec[] {
     const size = SIZES[profile];
     const specs: RunSpec[] = [];
     // Seed-major order: a long run that is stopped early still has every cell for seed 0.
@@ -106,7 +110,7 @@ export const taskTrack: Track = {
         for (const binarizer of binarizers) {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
           const own = size.tasks?.[t.name];
-          specs.push({
+          specs.push(withInit({
             id: runId(base),
             kind: "train",
             ...base,
@@ -120,7 +124,7 @@ export const taskTrack: Track = {
             },
             ...(size.limit?.[t.name] ? { limit: size.limit[t.name] } : {}),
             ...(t.metrics ? { options: { metrics: t.metrics } } : {}),
-          });
+          }, init));
         }
       }
     }

@@ -15,6 +15,11 @@
  * in smoke), momentum 0.9 for SGD, no weight decay, the same data and seeds. The step schedule
  * decays x0.1 at 50% and 75% of the steps; cosine is per step (engine/nn/optim.ts).
  *
+ * Initialisation (engine/init.ts): with `init: "fp32"` (the default) each binarized run starts from
+ * the trained fp32 network of the same setting and seed, as the reference trains every setting's
+ * binarized nets from the fp32 checkpoint; T_bi is the child's own training time (the parent's
+ * training, or the reading of its weights, is not in `trainSeconds`).
+ *
  * OM_train = sqrt(1/2 (E[T_fp / T_bi]^2 + E[std(A_fp over settings) / std(A_bi over settings)]^2))
  * (docs/metrics.md). Conventions, as stats.ts does for unpaired seeds:
  * - E[T_fp / T_bi]: the mean over the eight settings of (mean T_fp) / (mean T_bi), T the run's
@@ -30,6 +35,7 @@
  * that, but T_fp / T_bi is only as good as the machine was quiet; the accuracies are exact
  * (same seed => same numbers).
  */
+import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { accuracyRatio, mean, std } from "../../engine/stats.ts";
 import {
@@ -41,6 +47,7 @@ import {
   type TrackTable,
   type TrainSize,
 } from "../track.ts";
+import { initNotes } from "../init_note.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
 
@@ -157,6 +164,7 @@ export function trainTable(results: RunResult[]): TrackTable {
     notes: [
       `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
       `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
+      ...initNotes(results),
     ],
   };
 }
@@ -165,7 +173,7 @@ export const trainTrack: Track = {
   presentation: trainPresentation,
   name: "train",
   title: "Training consumption",
-  grid({ profile, binarizers, seeds }: GridOptions): RunSpec[] {
+  grid({ profile, binarizers, seeds, init }: GridOptions): RunSpec[] {
     const size = SIZES[profile];
     const specs: RunSpec[] = [];
     // Seed-major, then setting: a run stopped early has whole settings for every binarizer.
@@ -173,7 +181,7 @@ export const trainTrack: Track = {
       for (const s of SETTINGS) {
         for (const binarizer of binarizers) {
           const base = { track: "train", task: s.name, model: TRAIN_MODEL, binarizer, seed };
-          specs.push({
+          specs.push(withInit({
             id: runId(base),
             kind: "train",
             ...base,
@@ -190,7 +198,7 @@ export const trainTrack: Track = {
               batchSize: size.batchSize,
             },
             limit: size.limit,
-          });
+          }, init));
         }
       }
     }
