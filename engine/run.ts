@@ -8,7 +8,7 @@
  * latency, operation counts, corrupted test sets), each declared by its track. The composition
  * root (app/plugins.ts) registers them all with `registerExecutor`; nothing registers itself.
  */
-import type { FileDigest } from "./data/mod.ts";
+import type { Dataset, FileDigest } from "./data/mod.ts";
 import type { EpochRecord, TrainHooks } from "./nn/train.ts";
 import type { BundleConfig, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
@@ -50,6 +50,22 @@ export interface RunResult {
   seeds?: Record<string, number>;
   /** The fp32 network a run with `init: "fp32"` started from (engine/init.ts). */
   parent?: ParentLink;
+}
+
+/**
+ * The dataset record of a result: what was read (name, source, file digests) and how many samples
+ * each split held; `test` when a run scored fewer test samples than the split has.
+ */
+export function datasetRecord(
+  data: Dataset,
+  test = data.test.n,
+): NonNullable<RunResult["dataset"]> {
+  return {
+    name: data.name,
+    source: data.source,
+    digests: data.digests,
+    sizes: { train: data.train.n, val: data.val.n, test },
+  };
 }
 
 /** What an executor returns: the result, and the trained weights when it trained a network. */

@@ -9,7 +9,13 @@ import { buildModel, type Model } from "../nn/model.ts";
 import { evaluate, predict, train, type TrainHooks } from "../nn/train.ts";
 import { accuracyOf, requestedMetrics, scorePredictions } from "../nn/metrics.ts";
 import { UserError } from "../errors.ts";
-import type { RunEnv, RunOutput, RunResult, RunSpec } from "../run.ts";
+import {
+  datasetRecord,
+  type RunEnv,
+  type RunOutput,
+  type RunResult,
+  type RunSpec,
+} from "../run.ts";
 import { parentSpec } from "../init.ts";
 import type { ParentLink } from "../bundle/schema.ts";
 import { trainedWeights } from "./reuse.ts";
@@ -82,12 +88,7 @@ export async function trainAndTest(
         ...extra,
       },
       curves: trained.epochs,
-      dataset: {
-        name: data.name,
-        source: data.source,
-        digests: data.digests,
-        sizes: { train: data.train.n, val: data.val.n, test: data.test.n },
-      },
+      dataset: datasetRecord(data),
       timings: { loadSeconds, trainSeconds: trained.trainSeconds, evalSeconds },
       backend: backendInfo(),
       ...(link ? { parent: link } : {}),

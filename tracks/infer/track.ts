@@ -34,7 +34,13 @@
 import { initNotes } from "../init_note.ts";
 import { backendInfo, tf } from "../../engine/tf.ts";
 import { UserError } from "../../engine/errors.ts";
-import { type RunEnv, type RunOutput, type RunResult, type RunSpec } from "../../engine/run.ts";
+import {
+  datasetRecord,
+  type RunEnv,
+  type RunOutput,
+  type RunResult,
+  type RunSpec,
+} from "../../engine/run.ts";
 import { loadTrainedModel } from "../../engine/executors/trained.ts";
 import { modelFor } from "../../engine/executors/train.ts";
 import type { Split } from "../../engine/data/mod.ts";
@@ -255,12 +261,7 @@ export async function inferRun(
     spec,
     metrics,
     curves: [],
-    dataset: {
-      name: data.name,
-      source: data.source,
-      digests: data.digests,
-      sizes: { train: data.train.n, val: data.val.n, test: data.test.n },
-    },
+    dataset: datasetRecord(data),
     timings,
     backend: backendInfo(),
   };

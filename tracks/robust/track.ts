@@ -46,7 +46,13 @@ import { initNotes } from "../init_note.ts";
 import { backendInfo } from "../../engine/tf.ts";
 import { deriveSeed } from "../../engine/rng.ts";
 import { UserError } from "../../engine/errors.ts";
-import { type RunEnv, type RunOutput, type RunResult, type RunSpec } from "../../engine/run.ts";
+import {
+  datasetRecord,
+  type RunEnv,
+  type RunOutput,
+  type RunResult,
+  type RunSpec,
+} from "../../engine/run.ts";
 import { loadTrainedModel } from "../../engine/executors/trained.ts";
 import { limitSplit, type Split } from "../../engine/data/mod.ts";
 import { FIXED_TEST_SEED } from "../../engine/data/dataset.ts";
@@ -203,12 +209,7 @@ export async function robustRun(
     spec,
     metrics,
     curves: [],
-    dataset: {
-      name: data.name,
-      source: data.source,
-      digests: data.digests,
-      sizes: { train: data.train.n, val: data.val.n, test: test.n },
-    },
+    dataset: datasetRecord(data, test.n),
     timings: {
       weightsSeconds,
       corruptSeconds,
