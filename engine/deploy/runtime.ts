@@ -437,15 +437,7 @@ export class DeployRuntime {
 
   /** Predicted classes of a batch. */
   predict(x: Float32Array, n: number): Uint8Array {
-    const logits = this.run(x, n);
-    const k = this.header.numClasses;
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
-      out[i] = best;
-    }
-    return out;
+    return argmaxRows(this.run(x, n), this.header.numClasses);
   }
 
   #array(v: Value, n: number): Float32Array {
@@ -881,6 +873,18 @@ function maxPool(
         }
       }
     }
+  }
+  return out;
+}
+
+/** Arg-max class per row of `k` logits (the first of equal maxima). */
+export function argmaxRows(logits: Float32Array, k: number): Uint8Array {
+  const n = logits.length / k;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
+    out[i] = best;
   }
   return out;
 }

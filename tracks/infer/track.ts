@@ -49,7 +49,7 @@ import { finalState, type TrainHooks } from "../../engine/nn/train.ts";
 import type { Ctx } from "../../engine/nn/layers.ts";
 import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
-import { DeployRuntime } from "../../engine/deploy/runtime.ts";
+import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { measurePair, median } from "../../engine/deploy/timing.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
@@ -129,18 +129,6 @@ export function deployedLogits(rt: DeployRuntime, split: Split): Float32Array {
   for (let from = 0; from < split.n; from += 256) {
     const n = Math.min(256, split.n - from);
     out.set(rt.run(split.x.subarray(from * per, (from + n) * per), n), from * k);
-  }
-  return out;
-}
-
-/** Arg-max class per row. */
-export function argmaxRows(logits: Float32Array, k: number): Uint8Array {
-  const n = logits.length / k;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
-    out[i] = best;
   }
   return out;
 }
