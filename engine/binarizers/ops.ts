@@ -65,6 +65,11 @@ export function clipSte(x: Tensor): Tensor {
   return tf.tidy(() => tf.cast(tf.lessEqual(tf.abs(x), 1), "float32"));
 }
 
+/** clipSTE on the open interval: 1 where |x| < 1, else 0 (the edge |x| = 1 gets no gradient). */
+export function clipSteOpen(x: Tensor): Tensor {
+  return tf.tidy(() => tf.cast(tf.less(tf.abs(x), 1), "float32"));
+}
+
 /** ApproxSign (Bi-Real): 2 + 2x on [-1, 0), 2 - 2x on [0, 1), 0 elsewhere = max(0, 2 - 2|x|). */
 export function approxSign(x: Tensor): Tensor {
   return tf.tidy(() => tf.relu(tf.sub(2, tf.mul(2, tf.abs(x)))));
@@ -106,6 +111,19 @@ export function sampleAxes(x: Tensor): number[] {
 /** mean_c|w|: one value per output channel, detached, broadcastable against w. */
 export function channelMeanAbs(w: Tensor): Tensor {
   return detach(tf.mean(tf.abs(w), channelAxes(w), true));
+}
+
+/**
+ * mean_c|w| without detaching, for use inside a hand-given derivative (which records no gradient
+ * of its own): one value per output channel, broadcastable against w.
+ */
+export function channelMeanAbsOf(w: Tensor): Tensor {
+  return tf.tidy(() => tf.mean(tf.abs(w), channelAxes(w), true));
+}
+
+/** mean|x| per sample (over every axis but the first), broadcastable against x; not detached. */
+export function sampleMeanAbsOf(x: Tensor): Tensor {
+  return tf.tidy(() => tf.mean(tf.abs(x), sampleAxes(x), true));
 }
 
 /** sign(w) * mean_c|w| (scale detached) with clipSTE on the whole: the reference's pattern. */

@@ -15,6 +15,11 @@ import { type Binarizer, defineBinarizer } from "./registry.ts";
  * - Backward: ApproxSign for activations, max(0, 2 - 2|x + t|), also t's gradient; clipped STE for
  *   weights.
  * - Scales: mean_c |w| per output channel; the threshold t folds into the previous layer.
+ *
+ * Deviation from BiBench, dense layers only: its linear ReAct layer computes the ApproxSign
+ * gradient at x + t but binarizes sign(x) in the forward pass, so the learned threshold never
+ * changes what the layer outputs (and it drops the layer's bias). That is a bug, not the method:
+ * here dense layers compute the paper's sign(x + t), the same as convolutions, and keep the bias.
  */
 export const react: Binarizer = defineBinarizer({
   name: "react",

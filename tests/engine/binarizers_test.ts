@@ -28,6 +28,18 @@ const dense = (i: number, o: number): LayerShape => ({
   inChannels: i,
   outChannels: o,
 });
+/**
+ * A 1x1 convolution with i inputs and o outputs: the form the formulas below pin (xnor's and
+ * dorefa's dense layers scale their gradients: binarizers_dense_test.ts). The 2-D tensors stand
+ * for [samples, channels] and [in, out]; every binarizer reduces over axes, not fixed ranks.
+ */
+const conv = (i: number, o: number): LayerShape => ({
+  kind: "conv",
+  weightShape: [1, 1, i, o],
+  inChannels: i,
+  outChannels: o,
+  outSpatial: [1, 1],
+});
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-5, what = "") {
   assert.equal(actual.length, expected.length, `${what}: length`);
@@ -43,18 +55,18 @@ function close(actual: ArrayLike<number>, expected: number[], tol = 1e-5, what =
 function activation(name: string, xs: number[], ctx = train, p: Params = {}, dy?: number[]) {
   const b = getBinarizer(name);
   const x = tf.tensor2d(xs, [1, xs.length]);
-  const shape = dense(xs.length, 1);
+  const shape = conv(xs.length, 1);
   const value = Array.from(b.activations(x, p, ctx, shape).dataSync());
   const up = tf.tensor2d(dy ?? xs.map(() => 1), [1, xs.length]);
   const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(b.activations(v, p, ctx, shape), up)))(x);
   return { value, grad: Array.from(grad.dataSync()) };
 }
 
-/** Same for weights of a dense [in, out] layer. */
+/** Same for weights [in, out] of a 1x1 convolution. */
 function weights(name: string, w: number[][], ctx = train, p: Params = {}) {
   const b = getBinarizer(name);
   const t = tf.tensor2d(w);
-  const shape = dense(w.length, w[0].length);
+  const shape = conv(w.length, w[0].length);
   const value = Array.from(b.weights(t, p, ctx, shape).dataSync());
   const grad = tf.grad((v: tf.Tensor) => tf.sum(b.weights(v, p, ctx, shape)))(t);
   return { value, grad: Array.from(grad.dataSync()) };
@@ -105,7 +117,7 @@ Deno.test("xnor activations: per-sample mean |x| scale, detached, clipped STE", 
   // Two samples get their own scales.
   const b = getBinarizer("xnor");
   const two = tf.tensor2d([[1, -1], [-4, 2]]);
-  close(b.activations(two, {}, train, dense(2, 1)).dataSync(), [1, -1, -3, 3], 1e-6);
+  close(b.activations(two, {}, train, conv(2, 1)).dataSync(), [1, -1, -3, 3], 1e-6);
 });
 
 Deno.test("react: learnable threshold shifts the sign point and receives the ApproxSign gradient", () => {
