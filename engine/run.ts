@@ -9,6 +9,7 @@
  * root (app/plugins.ts) registers them all with `registerExecutor`; nothing registers itself.
  */
 import type { Dataset, FileDigest } from "./data/mod.ts";
+import type { GeneratedDigest } from "./data/generated.ts";
 import type { EpochRecord, TrainHooks } from "./nn/train.ts";
 import type { BundleConfig, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
@@ -39,6 +40,8 @@ export interface RunResult {
     source: string;
     digests: FileDigest[];
     sizes: { train: number; val: number; test: number };
+    /** Digests of samples the run generated rather than read (engine/data/generated.ts). */
+    generated?: GeneratedDigest[];
   };
   /** Wall-clock seconds by phase; the only numbers that differ between identical runs. */
   timings: Record<string, number>;
@@ -53,18 +56,23 @@ export interface RunResult {
 }
 
 /**
- * The dataset record of a result: what was read (name, source, file digests) and how many samples
- * each split held; `test` when a run scored fewer test samples than the split has.
+ * The dataset record of a result: what was read (name, source, file digests), how many samples
+ * each split held (`test` when a run scored fewer test samples than the split has), and the
+ * digests of generated samples: the dataset's own (point clouds) followed by `generated` (what
+ * the executor made, e.g. corrupted test images).
  */
 export function datasetRecord(
   data: Dataset,
   test = data.test.n,
+  generated: GeneratedDigest[] = [],
 ): NonNullable<RunResult["dataset"]> {
+  const all = [...(data.generated ?? []), ...generated];
   return {
     name: data.name,
     source: data.source,
     digests: data.digests,
     sizes: { train: data.train.n, val: data.val.n, test },
+    ...(all.length ? { generated: all } : {}),
   };
 }
 

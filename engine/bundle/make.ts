@@ -62,6 +62,15 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
         source: publicSource(r.dataset.source),
         files: r.dataset.digests.map(({ file, sha256, bytes }) => ({ file, sha256, bytes })),
         sizes: { ...r.dataset.sizes },
+        ...(r.dataset.generated?.length
+          ? {
+            generated: r.dataset.generated.map(({ name, sha256, samples }) => ({
+              name,
+              sha256,
+              samples,
+            })),
+          }
+          : {}),
       }]
       : [],
     config: r.spec,
@@ -99,7 +108,17 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     spec: b.config,
     metrics: b.results.metrics,
     curves: b.results.curves,
-    ...(d ? { dataset: { name: d.name, source: d.source, digests: d.files, sizes: d.sizes } } : {}),
+    ...(d
+      ? {
+        dataset: {
+          name: d.name,
+          source: d.source,
+          digests: d.files,
+          sizes: d.sizes,
+          ...(d.generated ? { generated: d.generated } : {}),
+        },
+      }
+      : {}),
     timings: b.results.timings,
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
     ...(b.results.parent ? { parent: b.results.parent } : {}),

@@ -17,6 +17,7 @@
  */
 import type { EpochRecord } from "../nn/train.ts";
 import type { FileDigest } from "../data/dataset.ts";
+import type { GeneratedDigest } from "../data/generated.ts";
 import type { OptimizerName, ScheduleName } from "../nn/optim.ts";
 
 /** The schema version every bundle carries in its `schema` field. */
@@ -124,6 +125,16 @@ const fileDigest = obj("one input file and the SHA-256 of its (decompressed) con
   sha256: str("lowercase hex SHA-256", { pattern: HEX64 }),
   bytes: int("size in bytes", 0, MAX_BYTES),
 }, ["file", "sha256", "bytes"]);
+
+const generatedDigest = obj("the SHA-256 of one set of generated samples", {
+  name: str("a split (train, val, test) or test/<corruption>", {
+    pattern: "^(train|val|test)(/[A-Za-z0-9._+-]{1,64})?$",
+  }),
+  sha256: str("lowercase hex SHA-256 of the float32 values (little-endian), then the label bytes", {
+    pattern: HEX64,
+  }),
+  samples: int("samples hashed"),
+}, ["name", "sha256", "samples"]);
 
 const trainSettings = obj("training hyperparameters (the seed lives on the spec)", {
   optimizer: { type: "string", enum: ["sgd", "adam"], description: "optimizer" },
@@ -236,6 +247,12 @@ const dataset = obj("a dataset a run read, identified by the SHA-256 of every fi
     val: int("validation samples"),
     test: int("test samples"),
   }, ["train", "val", "test"]),
+  generated: arr(
+    "optional: digests of samples the run generated rather than read (point clouds, corrupted " +
+      "test images), whose values depend on the JavaScript engine's Math.sin / cos / log",
+    generatedDigest,
+    64,
+  ),
 }, ["name", "source", "files", "sizes"]);
 
 const seeds = obj("every seed the run used: its seed and the ones derived from it", {
@@ -388,6 +405,12 @@ export type _CurveMatchesEpochRecord = Assert<
 >;
 export type _FileMatchesDigest = Assert<
   Equal<Simplify<Bundle["datasets"][number]["files"][number]>, Simplify<FileDigest>>
+>;
+export type _GeneratedMatchesDigest = Assert<
+  Equal<
+    Simplify<NonNullable<Bundle["datasets"][number]["generated"]>[number]>,
+    Simplify<GeneratedDigest>
+  >
 >;
 export type _OptimizersMatch = Assert<
   Equal<NonNullable<BundleConfig["train"]>["optimizer"], OptimizerName>

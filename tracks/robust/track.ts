@@ -16,7 +16,9 @@
  * corrupted accuracies are measured on the same `options.evalLimit` images of the test split
  * (a fixed stratified subset), corrupted with the fixed `options.corruptionSeed`: every run of a
  * profile sees the identical corrupted test set, as with MNIST-C's released files. The result's
- * dataset sizes record that evaluation subset as `test`.
+ * dataset sizes record that evaluation subset as `test`, and its `generated` digests the SHA-256
+ * of each corrupted set (`test/<corruption>`): the corruptions draw on Math.sin / cos / log, so a
+ * different JavaScript engine could change the images, and `verify --reproduce` would say so.
  *
  * Metric (docs/metrics.md): G = A_clean - A_corrupted; OM_robust = sqrt((1/C) sum_i E[G_fp,i / G_bi,i]^2)
  * over the C = tasks x corruptions columns. Seeds are not paired, so E[G_fp / G_bi] is taken as
@@ -56,6 +58,7 @@ import {
 import { loadTrainedModel } from "../../engine/executors/trained.ts";
 import { limitSplit, type Split } from "../../engine/data/mod.ts";
 import { FIXED_TEST_SEED } from "../../engine/data/dataset.ts";
+import { type GeneratedDigest, generatedDigest } from "../../engine/data/generated.ts";
 import { evaluate, finalState, type TrainHooks } from "../../engine/nn/train.ts";
 import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { CORRUPTION_NAMES, corruptSplit, getCorruption } from "../../engine/corruptions/mod.ts";
@@ -183,6 +186,7 @@ export async function robustRun(
     ? limitSplit(data.test, data.numClasses, o.evalLimit, EVAL_SUBSET_SEED)
     : data.test;
   const metrics: Record<string, number> = {};
+  const generated: GeneratedDigest[] = [];
   let corruptSeconds = 0, evalSeconds = 0;
   try {
     // The binarizer schedule in force at the end of training (recu's tau, fda's alpha = 0).
@@ -194,6 +198,7 @@ export async function robustRun(
     for (const name of o.corruptions) {
       t = performance.now();
       const split = corrupted(spec.dataset, test, name, o.corruptionSeed);
+      generated.push(await generatedDigest(`test/${name}`, split));
       corruptSeconds += (performance.now() - t) / 1000;
       t = performance.now();
       const acc = evaluate(model, split, state);
@@ -209,7 +214,7 @@ export async function robustRun(
     spec,
     metrics,
     curves: [],
-    dataset: datasetRecord(data, test.n),
+    dataset: datasetRecord(data, test.n, generated),
     timings: {
       weightsSeconds,
       corruptSeconds,
