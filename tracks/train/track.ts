@@ -104,15 +104,16 @@ const SIZES: Record<Profile, TrainSize> = {
 
 /**
  * Paired step timing per profile (tracks/train/step_timing.ts): `pairs` alternating samples of
- * `steps` training steps of the run's network and of fp32, after one warm-up burst of each, so
- * 2 (pairs + 1) steps bursts per binarized run. Ten pairs (full) give the distribution-free 95%
+ * `steps` training steps of the run's network and of fp32, after one warm-up burst of each:
+ * 2 (pairs + 1) bursts per binarized run. Ten pairs (full) give the distribution-free 95%
  * interval of the median [x_(2), x_(9)]; six (smoke, quick) [min, max]. Cost per binarized run on
- * the 2-core machine, about 40 ms per mlp step at batch 64: full 88 steps (~31% of its 3 x 93
- * training steps), quick 28 (its training is 8 steps), smoke 14.
+ * the 2-core machine, about 35-40 ms per mlp step at batch 64 when idle: full 88 steps (~31% of
+ * its 3 x 93 training steps, ~3 s), quick 14 (its training is 8 steps; ~0.5 s, ~1 min of CPU for
+ * the 128 binarized runs), smoke 14 at batch 32.
  */
 export const STEP_TIMING: Record<Profile, StepTimingOptions> = {
   smoke: { steps: 1, pairs: 6 },
-  quick: { steps: 2, pairs: 6 },
+  quick: { steps: 1, pairs: 6 },
   full: { steps: 4, pairs: 10 },
 };
 
