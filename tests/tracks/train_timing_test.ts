@@ -103,6 +103,8 @@ Deno.test("step timing: recorded as timings and samples, no metric changes, bund
     () => stepTimingOf(tinySpec("bnn", { steps: 0, pairs: 6 })),
     (e: Error) => e instanceof UserError && !e.message.includes("\n"),
   );
+  // ... and the executor refuses it before training.
+  await assert.rejects(() => executeRun(tinySpec("bnn", { steps: 2, pairs: "6" })), UserError);
   // The grid asks every run, fp32 included, for the profile's timing.
   const grid = trainTrack.grid({ profile: "full", binarizers: ["fp32", "bnn"] });
   assert.ok(grid.every((g) => stepTimingOf(g)?.pairs === STEP_TIMING.full.pairs));

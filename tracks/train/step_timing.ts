@@ -107,6 +107,15 @@ export function stepRatioOf(r: Pick<RunResult, "samples">): number {
   return median(pairRatios(fp, bi));
 }
 
+/** The 1-minute load average, or -1 where the platform does not say. */
+function loadAverage(): number {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return -1;
+  }
+}
+
 /** The first `steps` full batches of `split` (fewer when it is smaller). */
 function burst(split: Split, batchSize: number, steps: number): Split {
   const n = Math.min(split.n, steps * batchSize);
@@ -126,8 +135,8 @@ function burst(split: Split, batchSize: number, steps: number): Split {
  */
 export function withStepTiming(inner: Executor): Executor {
   return async (spec, env, hooks) => {
+    const o = stepTimingOf(spec); // a malformed option fails before any training
     const out = await inner(spec, env, hooks);
-    const o = stepTimingOf(spec);
     if (!o || spec.binarizer === "fp32" || !spec.train || !out.weights) return out;
     const t0 = performance.now();
     const data = await loadDataset(spec.dataset, {
@@ -146,7 +155,7 @@ export function withStepTiming(inner: Executor): Executor {
       bi.store.restore(out.weights);
       const fp = modelFor(spec, data, "fp32");
       models.push(fp);
-      const loadavg1 = Deno.loadavg()[0];
+      const loadavg1 = loadAverage();
       const t = pairedSteps(
         () => train(bi, batches, cfg),
         () => train(fp, batches, cfg),
@@ -154,6 +163,8 @@ export function withStepTiming(inner: Executor): Executor {
         o.pairs,
       );
       const ratios = pairRatios(t.cpuFpMs, t.cpuMs);
+      // A process CPU clock that did not advance gives no ratio: record nothing (wall-time rule).
+      if (!ratios.every((x) => Number.isFinite(x) && x > 0)) return out;
       const [lo, hi] = medianInterval(ratios);
       const r = out.result;
       r.timings = {
@@ -165,7 +176,7 @@ export function withStepTiming(inner: Executor): Executor {
         stepRatio: median(ratios),
         ...(Number.isFinite(lo) ? { stepRatioLo: lo, stepRatioHi: hi } : {}),
         stepWallRatio: median(pairRatios(t.fpMs, t.ms)),
-        stepLoadavg1: loadavg1,
+        ...(loadavg1 >= 0 ? { stepLoadavg1: loadavg1 } : {}),
         stepTimingSeconds: (performance.now() - t0) / 1000,
       };
       r.samples = {
