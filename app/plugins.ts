@@ -32,6 +32,7 @@ import { registerTask } from "../tracks/task/tasks.ts";
 import { archTrack } from "../tracks/arch/track.ts";
 import { robustTrack } from "../tracks/robust/track.ts";
 import { trainTrack } from "../tracks/train/track.ts";
+import { withStepTiming } from "../tracks/train/step_timing.ts";
 import { inferTrack } from "../tracks/infer/track.ts";
 import { compTrack } from "../tracks/comp/track.ts";
 
@@ -62,7 +63,8 @@ export function installPlugins(): void {
   registerModel("fsmn", fsmn);
   registerModel("vit", vit);
 
-  registerExecutor("train", trainAndTest);
+  // The train track's runs time paired training steps after training (options.stepTiming).
+  registerExecutor("train", withStepTiming(trainAndTest));
 
   // The task track's columns, in order.
   registerTask({ name: "mnist", dataset: "mnist", model: "cnn" });

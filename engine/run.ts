@@ -45,6 +45,12 @@ export interface RunResult {
   };
   /** Wall-clock seconds by phase; the only numbers that differ between identical runs. */
   timings: Record<string, number>;
+  /**
+   * Repeated measurements behind some timings, by name, in measurement order (e.g. paired
+   * per-step times of a network and of fp32, paired latency ratios): what an interval is
+   * resampled from. Measured, like timings; absent in bundles made before the field existed.
+   */
+  samples?: Record<string, number[]>;
   backend: { backend: string; tfjs: string; simd: boolean };
   /**
    * Seeds the executor derived beyond the engine's own (run, init, shuffle, splits), by purpose;

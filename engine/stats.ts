@@ -135,11 +135,27 @@ export function bootstrapIntervals<T>(
   statistic: (groups: T[][]) => number[],
   opts: { resamples?: number; seed?: number } = {},
 ): [number, number][] {
+  return bootstrapDraws(
+    (rng) => statistic(groups.map((g) => g.map(() => g[rng.int(g.length)]))),
+    opts,
+  );
+}
+
+/**
+ * Seeded percentile bootstrap of any resampling scheme: `resampled` draws one resample with the
+ * generator it is given and maps it to k numbers; each of the k gets the 95% percentile interval
+ * of its values over the resamples (non-finite values left out; NaN bounds when none is finite).
+ * One fixed-seed generator is passed to every call in turn, so the same inputs drawn in the same
+ * order give bit-identical intervals ({@link bootstrapIntervals} is the seeds-per-group case).
+ */
+export function bootstrapDraws(
+  resampled: (rng: Rng) => number[],
+  opts: { resamples?: number; seed?: number } = {},
+): [number, number][] {
   const rng = new Rng(opts.seed ?? BOOTSTRAP_SEED);
   const samples: number[][] = [];
   for (let b = 0; b < (opts.resamples ?? BOOTSTRAP_RESAMPLES); b++) {
-    const drawn = groups.map((g) => g.map(() => g[rng.int(g.length)]));
-    statistic(drawn).forEach((v, i) => {
+    resampled(rng).forEach((v, i) => {
       samples[i] ??= [];
       if (Number.isFinite(v)) samples[i].push(v);
     });

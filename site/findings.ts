@@ -105,7 +105,7 @@ export function valueOf(key: string, tables: TrackTable[]): string {
     const t = tableOf(tables, track);
     const d = OM_DECIMALS[track] ?? 3;
     return byOm(t).filter((r) => r.binarizer !== "fp32").map((r) => {
-      const iv = track === "robust" ? r.uncertainty?.interval : undefined;
+      const iv = track === "robust" || track === "train" ? r.uncertainty?.interval : undefined;
       const ivText = iv ? ` [${iv[0].toFixed(d)}, ${iv[1].toFixed(d)}]` : "";
       return `${r.binarizer} ${r.om.toFixed(d)}${ivText}`;
     }).join(", ");

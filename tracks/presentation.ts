@@ -71,6 +71,8 @@ export interface RowData {
   omInterval: [number, number] | null;
   rank: number | null;
   tied: boolean;
+  /** The OM is exact (counts, no sampling noise): omInterval is [om, om], shown as "exact". */
+  exact?: boolean;
   extra: Record<string, number | null>;
 }
 

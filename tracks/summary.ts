@@ -9,7 +9,7 @@ import { binarizerNames } from "../engine/binarizers/mod.ts";
 import { renderOverview, renderTable } from "./text_table.ts";
 import { getTrack, trackNames } from "./registry.ts";
 import type { Track, TrackTable } from "./track.ts";
-import { bootstrapIntervals, ranksWithTies } from "../engine/stats.ts";
+import { bootstrapDraws, bootstrapIntervals, ranksWithTies } from "../engine/stats.ts";
 
 function rank(list: string[], x: string): number {
   const i = list.indexOf(x);
@@ -73,29 +73,21 @@ function cellKey(r: RunResult): string {
 
 /**
  * The track's table with, on each row, its OM's 95% interval and rank with ties
- * (`TrackTable.rows[].uncertainty`, docs/metrics.md "Uncertainty"): each cell's seeds are
- * resampled with replacement (engine/stats.ts `bootstrapIntervals`, fixed seed and 1,000
- * resamples: the same results give bit-identical intervals) and the track summarizes every
- * resample. Only for tracks that declare `resampleSeeds` and have a cell with two seeds or more.
+ * (`TrackTable.rows[].uncertainty`, docs/metrics.md "Uncertainty"): the track's own resampling
+ * (`Track.resample`) or, for tracks that declare `resampleSeeds` and have a cell with two seeds or
+ * more, each cell's seeds resampled with replacement; the track summarizes every resample
+ * (engine/stats.ts, fixed seed and 1,000 resamples: the same results give bit-identical
+ * intervals). Tracks with an exact OM (`Track.exactOm`) get [om, om], marked exact.
  */
 function withUncertainty(track: Track, results: RunResult[]): TrackTable {
   const table = track.summarize(results);
-  if (!track.resampleSeeds) return table;
-  // Results are in canonical order, so a cell's seeds are contiguous: groups keep that order.
-  const groups: RunResult[][] = [];
-  let last = "";
-  for (const r of results) {
-    const k = cellKey(r);
-    if (groups.length === 0 || k !== last) groups.push([]);
-    groups[groups.length - 1].push(r);
-    last = k;
-  }
-  if (!groups.some((g) => g.length > 1)) return table;
   const names = table.rows.map((r) => r.binarizer);
-  const intervals = bootstrapIntervals(groups, (drawn) => {
-    const t = track.summarize(drawn.flat());
-    return names.map((b) => t.rows.find((r) => r.binarizer === b)?.om ?? NaN);
-  });
+  const omsOf = (t: TrackTable) =>
+    names.map((b) => t.rows.find((r) => r.binarizer === b)?.om ?? NaN);
+  const intervals = track.exactOm
+    ? table.rows.map((r): [number, number] => [r.om, r.om])
+    : resampledIntervals(track, results, omsOf);
+  if (!intervals) return table;
   const ranked = ranksWithTies(
     intervals.map((iv, i) => (names[i] === "fp32" ? null : iv)),
   );
@@ -107,7 +99,30 @@ function withUncertainty(track: Track, results: RunResult[]): TrackTable {
         interval: intervals[i],
         rank: ranked[i]?.rank ?? null,
         tied: ranked[i]?.tied ?? false,
+        ...(track.exactOm ? { exact: true } : {}),
       },
     })),
   };
+}
+
+/** The bootstrap intervals of the track's OMs (see {@link withUncertainty}), or null: none. */
+function resampledIntervals(
+  track: Track,
+  results: RunResult[],
+  omsOf: (t: TrackTable) => number[],
+): [number, number][] | null {
+  const draw = track.resample?.(results);
+  if (draw) return bootstrapDraws((rng) => omsOf(track.summarize(draw(rng))));
+  if (!track.resampleSeeds) return null;
+  // Results are in canonical order, so a cell's seeds are contiguous: groups keep that order.
+  const groups: RunResult[][] = [];
+  let last = "";
+  for (const r of results) {
+    const k = cellKey(r);
+    if (groups.length === 0 || k !== last) groups.push([]);
+    groups[groups.length - 1].push(r);
+    last = k;
+  }
+  if (!groups.some((g) => g.length > 1)) return null;
+  return bootstrapIntervals(groups, (drawn) => omsOf(track.summarize(drawn.flat())));
 }

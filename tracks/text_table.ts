@@ -52,14 +52,16 @@ export function renderTable(t: TrackTable): string {
 
 /**
  * An OM with its 95% interval and rank: "0.812 [0.790, 0.830] #2=" ("=": a shared rank, it cannot
- * be told apart from another binarizer of that rank); the OM alone when there is no interval.
+ * be told apart from another binarizer of that rank); "15.420 exact #3=" for an exact OM (counts);
+ * the OM alone when there is no interval.
  */
 export function omText(
   om: number,
-  u?: { interval: [number, number] | null; rank: number | null; tied: boolean },
+  u?: { interval: [number, number] | null; rank: number | null; tied: boolean; exact?: boolean },
 ): string {
   if (!u?.interval || !Number.isFinite(u.interval[0])) return om.toFixed(3);
   const rank = u.rank === null ? "" : ` #${u.rank}${u.tied ? "=" : ""}`;
+  if (u.exact) return `${om.toFixed(3)} exact${rank}`;
   return `${om.toFixed(3)} [${u.interval[0].toFixed(3)}, ${u.interval[1].toFixed(3)}]${rank}`;
 }
 
@@ -70,10 +72,12 @@ export function omWithInterval(r: TrackTable["rows"][number] | undefined): strin
 
 /** The rule behind the overview's intervals and ranks, in one paragraph (docs/metrics.md). */
 export const OM_INTERVAL_RULE = "[lo, hi] = 95% percentile interval of the OM over 1,000 seeded " +
-  "bootstrap resamples of each cell's seeds; #k = rank among binarizers (fp32 unranked): 1 + the " +
-  'binarizers whose interval lies entirely above; "=" marks a shared rank (cannot be told ' +
-  "apart). No interval: comp (no seeds), train and infer (not resampled; docs/metrics.md), or one " +
-  "seed per cell.";
+  "bootstrap resamples: task, arch, robust resample each cell's seeds; train each binarizer's " +
+  "whole seeds (a seed's eight settings together) and, where recorded, each run's paired " +
+  "step-time samples; infer each cell's seeds and, where recorded, each run's paired latency " +
+  "ratios (none with one seed and no samples). #k = rank among binarizers (fp32 unranked): 1 + " +
+  'the binarizers whose interval lies entirely above; "=" marks a shared rank (cannot be told ' +
+  "apart). exact: comp's OMs are counts without sampling noise, ranked by value (docs/metrics.md).";
 
 /**
  * The overall metrics side by side: a row per binarizer (in the tables' order), a column per

@@ -6,6 +6,7 @@
 import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
 import { mean, std, tInterval } from "../engine/stats.ts";
 import type { InitName } from "../engine/init.ts";
+import type { Rng } from "../engine/rng.ts";
 import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
@@ -59,6 +60,11 @@ export interface OmUncertainty {
   rank: number | null;
   /** Another binarizer has the same rank: their OMs cannot be told apart. */
   tied: boolean;
+  /**
+   * The OM is exact (counts: no sampling noise, `Track.exactOm`); the interval is [om, om] and
+   * ranks order the values, tied only when equal.
+   */
+  exact?: boolean;
 }
 
 /** A track's summary: a row per binarizer, a column per task / architecture / setting. */
@@ -110,6 +116,15 @@ export interface Track {
    * without seeds (comp) or whose runs are paired across cells leave it unset: no interval.
    */
   resampleSeeds?: boolean;
+  /**
+   * The track's own bootstrap, for results whose noise is not (only) independent seeds per cell
+   * (seeds paired across settings, repeated timing samples inside a run): given the results in
+   * canonical order, a function that draws one resample with the generator it is given, or null
+   * when nothing in them varies (no interval). Takes precedence over `resampleSeeds`.
+   */
+  resample?(results: RunResult[]): ((rng: Rng) => RunResult[]) | null;
+  /** The OM is a count without sampling noise (comp): shown as exact, ranked by value. */
+  exactOm?: boolean;
   /** How the site shows the track (prose, cell format, column label, charts). */
   presentation?: TrackPresentation;
 }

@@ -82,6 +82,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       metrics: r.metrics,
       curves: r.curves,
       timings: r.timings,
+      ...(r.samples && Object.keys(r.samples).length ? { samples: r.samples } : {}),
       ...(r.parent ? { parent: r.parent } : {}),
       ...(ctx.weights
         ? {
@@ -120,6 +121,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
       }
       : {}),
     timings: b.results.timings,
+    ...(b.results.samples ? { samples: b.results.samples } : {}),
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
     ...(b.results.parent ? { parent: b.results.parent } : {}),
     backend: {
@@ -132,9 +134,9 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
 
 /**
  * The part of a bundle that identical runs reproduce exactly: everything but the timings (and
- * epoch seconds), creation time, engine, environment, id and signature; dataset sources are left
- * out too (the digests identify the data), and so is the parent bundle's content id (a parent
- * trained again has another bundle, the same weights: their digest is compared).
+ * epoch seconds, timing samples), creation time, engine, environment, id and signature; dataset
+ * sources are left out too (the digests identify the data), and so is the parent bundle's content
+ * id (a parent trained again has another bundle, the same weights: their digest is compared).
  */
 export function reproducibleView(b: Bundle | UnsignedBundle): unknown {
   return {

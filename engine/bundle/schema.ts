@@ -285,6 +285,12 @@ const results = obj("what the run produced", {
       "inference track): the only numbers that vary between identical runs",
     { type: "number", minimum: 0, maximum: MAX_SECONDS },
   ),
+  samples: record(
+    "repeated measurements behind some timings, in measurement order (train track: ms per " +
+      "training step of the run's network and of fp32, alternating pairs; inference track: " +
+      "paired T_fp / T_bi ratios): measured, so they vary between identical runs",
+    arr("one measurement per sample", { type: "number", minimum: 0, maximum: MAX_SECONDS }, 1000),
+  ),
   weights: obj("the trained weights file kept beside the bundle", {
     file: str("file name, in the bundle's directory", {
       pattern: "^[A-Za-z0-9][A-Za-z0-9._+-]*\\.weights\\.bin$",

@@ -127,7 +127,12 @@ export interface SiteInfo {
     slug: string;
     oms: (number | null)[];
     /** Per OM: its interval, rank and tie (tracks/summary.ts), or null. */
-    ranks: { interval: [number, number] | null; rank: number | null; tied: boolean }[];
+    ranks: {
+      interval: [number, number] | null;
+      rank: number | null;
+      tied: boolean;
+      exact?: boolean;
+    }[];
   }[];
 }
 
@@ -361,6 +366,7 @@ export async function aggregate(
         : null,
       rank: u?.rank ?? null,
       tied: u?.tied ?? false,
+      ...(u?.exact ? { exact: true } : {}),
       extra,
     };
   };
@@ -467,7 +473,12 @@ export async function aggregate(
       oms: b.oms,
       ranks: tracks.map((t) => {
         const row = t.rows.find((r) => r.binarizer === b.name);
-        return { interval: row?.omInterval ?? null, rank: row?.rank ?? null, tied: !!row?.tied };
+        return {
+          interval: row?.omInterval ?? null,
+          rank: row?.rank ?? null,
+          tied: !!row?.tied,
+          ...(row?.exact ? { exact: true } : {}),
+        };
       }),
     })),
   };

@@ -99,11 +99,12 @@ export function trackTable(
 
 /**
  * An OM with its 95% bootstrap interval and its rank among binarizers ("#2=": shared rank, cannot
- * be told apart; docs/metrics.md "Uncertainty"), or the OM alone when the track gives none.
+ * be told apart; docs/metrics.md "Uncertainty"), "exact" for an OM without sampling noise
+ * (counts), or the OM alone when the track gives none.
  */
 export function omHtml(
   om: number | null,
-  u: { omInterval: [number, number] | null; rank: number | null; tied: boolean },
+  u: { omInterval: [number, number] | null; rank: number | null; tied: boolean; exact?: boolean },
 ): Html {
   if (om === null || !u.omInterval) return html`${num(om)}`;
   const rank = u.rank === null ? html`` : html`
@@ -111,9 +112,14 @@ export function omHtml(
       ? "shared rank: its interval does not separate it from another binarizer of this rank"
       : "rank among binarizers"}">#${u.rank}${u.tied ? "=" : ""}</span>
   `;
+  if (u.exact) {
+    return html`
+      ${num(om)} <span class="ci" title="exact: counts, no sampling noise">exact</span>${rank}
+    `;
+  }
   return html`
     ${num(om)} <span class="ci"
-      title="95% bootstrap interval over seeds">[${num(u.omInterval[0])}, ${num(
+      title="95% bootstrap interval (seeds; paired timing samples)">[${num(u.omInterval[0])}, ${num(
         u.omInterval[1],
       )}]</span>${rank}
   `;

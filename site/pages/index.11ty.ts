@@ -18,9 +18,10 @@ export function render(d: PageData): string {
     ${s.leaderboard.length === 0 ? html`<p class="empty">No verified bundles yet.</p>` : html`
       <div class="scroll">
         <table class="data sortable leaderboard" id="leaderboard">
-          <caption>Overall metrics (higher is better, fp32 = 1) with 95% bootstrap intervals over
-          seeds and ranks among binarizers (#k= : shared rank, cannot be told apart). Click a
-          column header to sort.</caption>
+          <caption>Overall metrics (higher is better, fp32 = 1) with 95% bootstrap intervals (over
+          seeds, and over paired timing samples for train and infer; comp is exact) and ranks
+          among binarizers (#k= : shared rank, cannot be told apart). Click a column header to
+          sort.</caption>
           <thead>
             <tr><th scope="col" data-sort="text">binarizer</th>${s.omColumns.map((c) =>
               html`<th scope="col" data-sort="num"><abbr title="${c.title}">${

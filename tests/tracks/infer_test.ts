@@ -18,6 +18,7 @@ import {
 } from "../../tracks/infer/track.ts";
 import { renderInferTable } from "../../tracks/infer/view.ts";
 import { installPlugins } from "../../app/plugins.ts";
+import { median } from "../../engine/deploy/timing.ts";
 
 installPlugins();
 
@@ -75,6 +76,16 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
         assert.equal(m[k], undefined, `${b}: ${k} is not a metric`);
       }
       assert.ok(t.speedupB8 > 0 && m.sizeBytes > 0 && m.sizeFpBytes > 0);
+      // The paired ratios behind each speed-up are kept (samples), their median is the speed-up,
+      // and the run's own 95% interval of it contains it.
+      for (const n of [1, 8]) {
+        const xs = r.samples?.[`speedupB${n}`] ?? [];
+        assert.ok(xs.length >= 7, `${b}: ${xs.length} samples`);
+        assert.equal(median(xs), t[`speedupB${n}`]);
+        assert.ok(
+          t[`speedupB${n}Lo`] <= t[`speedupB${n}`] && t[`speedupB${n}`] <= t[`speedupB${n}Hi`],
+        );
+      }
       if (b !== "fp32") assert.ok(m.sizeRatio > 5, `${b}: size ratio ${m.sizeRatio}`);
       assert.ok(m["cpu.cores"] >= 1);
       assert.ok(Object.keys(t).some((k) => k.startsWith("profileB64.bconv")) || b === "fp32");

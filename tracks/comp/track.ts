@@ -149,4 +149,6 @@ export const compTrack: Track = {
     };
   },
   render: renderCompTable,
+  // Counts of the layer tree: no seeds, no sampling noise.
+  exactOm: true,
 };

@@ -27,9 +27,16 @@
  * cpu.<flag>, cpu.cores (engine/deploy/env.ts).
  * Timings (measured, so they differ between identical runs and are not compared): per batch size
  * B in {1, 64}: latencyB<B>Ms, latencyFpB<B>Ms (medians, ms), speedupB<B> (median of paired
- * T_fp / T_bi), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms); profileB64.<op> (ms per op kind
- * in one batch-64 run, median of 5); loadavg1 (load average when the timing started); and the
- * seconds of each phase.
+ * T_fp / T_bi) and speedupB<B>Lo / Hi (its distribution-free 95% interval,
+ * engine/deploy/timing.ts `medianInterval`), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms);
+ * profileB64.<op> (ms per op kind in one batch-64 run, median of 5); loadavg1 (load average when
+ * the timing started); and the seconds of each phase. Samples: speedupB<B>, the paired ratios in
+ * measurement order (absent in bundles made before the field existed).
+ *
+ * Interval of OM_infer (`inferResample`, tracks/summary.ts): each (binarizer, model) cell's seeds
+ * drawn with replacement, and within each drawn run its paired latency ratios drawn with
+ * replacement (the speed-up is their median again); sizes are exact. None for results without
+ * samples and with one seed per cell (the published set).
  */
 import { initNotes } from "../init_note.ts";
 import { backendInfo, tf } from "../../engine/tf.ts";
@@ -51,7 +58,8 @@ import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
 import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
-import { measurePair, median } from "../../engine/deploy/timing.ts";
+import { measurePair, median, medianInterval } from "../../engine/deploy/timing.ts";
+import type { Rng } from "../../engine/rng.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
 import { taskTrack } from "../task/track.ts";
 import { taskDefs } from "../task/tasks.ts";
@@ -194,6 +202,7 @@ export async function inferRun(
   let rt: DeployRuntime | undefined, fpRt: DeployRuntime | undefined;
   const metrics: Record<string, number> = {};
   const timings: Record<string, number> = { weightsSeconds };
+  const samples: Record<string, number[]> = {};
   try {
     const state = finalState(spec.binarizer, spec.train.epochs);
     let t = performance.now();
@@ -227,6 +236,9 @@ export async function inferRun(
       timings[`latencyB${n}Ms`] = pair.a.median;
       timings[`latencyFpB${n}Ms`] = pair.b.median;
       timings[`speedupB${n}`] = pair.ratio;
+      const [lo, hi] = medianInterval(pair.ratios);
+      if (Number.isFinite(lo)) timings[`speedupB${n}Lo`] = lo, timings[`speedupB${n}Hi`] = hi;
+      samples[`speedupB${n}`] = pair.ratios;
       timings[`cpuB${n}Ms`] = pair.a.cpu;
       timings[`cpuFpB${n}Ms`] = pair.b.cpu;
     }
@@ -251,6 +263,7 @@ export async function inferRun(
     curves: [],
     dataset: datasetRecord(data),
     timings,
+    samples,
     backend: backendInfo(),
   };
   return { result };
@@ -350,5 +363,34 @@ export const inferTrack: Track = {
       .map((s) => inferSpec(s, opts.profile));
   },
   summarize: inferTable,
+  resample: inferResample,
   render: renderInferTable,
 };
+
+/** A copy of infer run `r` whose speed-ups are medians of its paired ratios drawn again. */
+function drawRatios(r: RunResult, rng: Rng): RunResult {
+  const timings = { ...r.timings };
+  for (const [k, ratios] of Object.entries(r.samples ?? {})) {
+    if (!/^speedupB\d+$/.test(k) || ratios.length === 0) continue;
+    timings[k] = median(ratios.map(() => ratios[rng.int(ratios.length)]));
+  }
+  return { ...r, timings };
+}
+
+/**
+ * The infer track's bootstrap (`Track.resample`; module doc): each (binarizer, model) cell's runs
+ * drawn with replacement, each drawn run's paired latency ratios drawn with replacement. Null when
+ * no cell has two seeds and no run recorded its ratios.
+ */
+export function inferResample(results: RunResult[]): ((rng: Rng) => RunResult[]) | null {
+  const cells = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.spec.binarizer}\u0000${r.spec.model}`;
+    cells.set(k, [...(cells.get(k) ?? []), r]);
+  }
+  const groups = [...cells.values()];
+  const varies = groups.some((g) => g.length > 1) ||
+    results.some((r) => Object.values(r.samples ?? {}).some((xs) => xs.length > 1));
+  if (!varies) return null;
+  return (rng) => groups.flatMap((g) => g.map(() => drawRatios(g[rng.int(g.length)], rng)));
+}

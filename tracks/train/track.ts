@@ -22,18 +22,26 @@
  *
  * OM_train = sqrt(1/2 (E[T_fp / T_bi]^2 + E[std(A_fp over settings) / std(A_bi over settings)]^2))
  * (docs/metrics.md). Conventions, as stats.ts does for unpaired seeds:
- * - E[T_fp / T_bi]: the mean over the eight settings of (mean T_fp) / (mean T_bi), T the run's
- *   `trainSeconds` (training loop with per-epoch validation; data loading excluded);
+ * - E[T_fp / T_bi], paired (runs with step timing, tracks/train/step_timing.ts): each binarized
+ *   run's own T_fp / T_bi, the median of alternating, paired per-step CPU times of its network
+ *   and of fp32 measured in its process after training, averaged over seeds and settings;
+ * - E[T_fp / T_bi], unpaired (bundles made before step timing): the mean over the eight settings
+ *   of (mean T_fp) / (mean T_bi), T the run's `trainSeconds` (training loop with per-epoch
+ *   validation; data loading excluded), fp32's from its own runs;
  * - std over settings: the sample std of test accuracy over the eight settings, for each seed,
  *   averaged over seeds; the ratio is E[std_fp] / E[std_bi] with both floored at STD_FLOOR =
  *   0.005 (0.5 pp: below that, accuracy differences between settings are test-set noise), so a
  *   binarizer that is equally bad under every setting cannot score an unbounded ratio. The raw
  *   stds are reported beside.
  *
- * Wall times are measured on whatever else the machine runs (other workers, other processes):
- * they are noisy, more so with `--workers` > cores. Ratios of means over eight settings damp
- * that, but T_fp / T_bi is only as good as the machine was quiet; the accuracies are exact
- * (same seed => same numbers).
+ * Wall times of separate runs are measured on whatever else the machine runs (other workers,
+ * other processes): fp32's own ranged 3.2-6.6 s across seeds of one setting in the published set,
+ * as wide as the differences between binarizers. The paired ratio does not depend on another
+ * process's wall time. The accuracies are exact (same seed => same numbers).
+ *
+ * Interval (`trainResample`, tracks/summary.ts): each binarizer's seeds are drawn with
+ * replacement as whole seeds (the eight settings of a seed together, as the std over settings
+ * pairs them), and each drawn run's paired step samples are drawn with replacement too.
  */
 import { withInit } from "../../engine/init.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
@@ -50,6 +58,8 @@ import {
 import { initNotes } from "../init_note.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
+import { stepRatioOf, type StepTimingOptions } from "./step_timing.ts";
+import type { Rng } from "../../engine/rng.ts";
 
 /** One training setting of the reference. */
 export interface TrainSetting {
@@ -92,6 +102,21 @@ const SIZES: Record<Profile, TrainSize> = {
   full: { seeds: 3, epochs: 3, batchSize: 64, limit: { train: 6000, val: 1000, test: 5000 } },
 };
 
+/**
+ * Paired step timing per profile (tracks/train/step_timing.ts): `pairs` alternating samples of
+ * `steps` training steps of the run's network and of fp32, after one warm-up burst of each:
+ * 2 (pairs + 1) bursts per binarized run. Ten pairs (full) give the distribution-free 95%
+ * interval of the median [x_(2), x_(9)]; six (smoke, quick) [min, max]. Cost per binarized run on
+ * the 2-core machine, about 35-40 ms per mlp step at batch 64 when idle: full 88 steps (~31% of
+ * its 3 x 93 training steps, ~3 s), quick 14 (its training is 8 steps; ~0.5 s, ~1 min of CPU for
+ * the 128 binarized runs), smoke 14 at batch 32.
+ */
+export const STEP_TIMING: Record<Profile, StepTimingOptions> = {
+  smoke: { steps: 1, pairs: 6 },
+  quick: { steps: 1, pairs: 6 },
+  full: { steps: 4, pairs: 10 },
+};
+
 /** T_fp / T_bi per setting averaged over settings, from mean training times. */
 export function timeRatio(fp: number[][], bi: number[][]): number {
   const ratios = fp.map((f, k) => mean(f) / mean(bi[k])).filter((r) => Number.isFinite(r));
@@ -118,8 +143,14 @@ export function omTrain(tRatio: number, sRatio: number): number {
 export function trainTable(results: RunResult[]): TrackTable {
   const columns = SETTINGS.map((s) => s.name).filter((n) => results.some((r) => r.spec.task === n));
   const binarizers = [...new Set(results.map((r) => r.spec.binarizer))];
-  const of = (b: string, setting: string) =>
-    results.filter((r) => r.spec.binarizer === b && r.spec.task === setting);
+  // Runs by binarizer and setting, in results order (the bootstrap calls this 1,000 times).
+  const index = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.spec.binarizer}\u0000${r.spec.task}`;
+    index.set(k, [...(index.get(k) ?? []), r]);
+  }
+  const of = (b: string, setting: string) => index.get(`${b}\u0000${setting}`) ?? [];
+  const runsOf = (b: string) => columns.flatMap((c) => of(b, c));
   const accBySeed = (b: string) => {
     const seeds = [
       ...new Set(results.filter((r) => r.spec.binarizer === b).map((r) => r.spec.seed)),
@@ -130,6 +161,10 @@ export function trainTable(results: RunResult[]): TrackTable {
     ).filter((a) => a.every((x) => x !== undefined)) as number[][];
   };
   const times = (b: string) => columns.map((c) => of(b, c).map((r) => r.timings.trainSeconds));
+  // Each binarized run's paired T_fp / T_bi, per setting (NaN where a run has no step samples).
+  const pairedOf = (b: string) => columns.map((c) => of(b, c).map(stepRatioOf));
+  const isPaired = (p: number[][], b: string) =>
+    b !== "fp32" && p.every((xs) => xs.length > 0 && xs.every(Number.isFinite));
   const fpStd = settingsStd(accBySeed("fp32"));
   const rows = binarizers.map((b) => {
     const cells: (Cell | null)[] = columns.map((c) => {
@@ -139,7 +174,13 @@ export function trainTable(results: RunResult[]): TrackTable {
       return seedCell(xs, fp.length ? accuracyRatio(xs, fp) : NaN);
     });
     const sStd = settingsStd(accBySeed(b));
-    const tRatio = columns.length === SETTINGS.length ? timeRatio(times("fp32"), times(b)) : NaN;
+    const paired = pairedOf(b);
+    const pairedTime = isPaired(paired, b);
+    const tRatio = columns.length !== SETTINGS.length
+      ? NaN
+      : pairedTime
+      ? mean(paired.map(mean))
+      : timeRatio(times("fp32"), times(b));
     const sRatio = Number.isNaN(fpStd) || Number.isNaN(sStd) ? NaN : stdRatio(fpStd, sStd);
     const allTimes = times(b).flat();
     return {
@@ -151,9 +192,20 @@ export function trainTable(results: RunResult[]): TrackTable {
         timeRatio: tRatio,
         settingsStd: sStd,
         stdRatio: sRatio,
+        // 1: T_fp / T_bi from paired step timing in the runs' own processes; 0: from wall times.
+        pairedTime: pairedTime ? 1 : 0,
+        ...(pairedTime
+          ? {
+            stepCpuMs: mean(runsOf(b).map((r) => r.timings.stepCpuMs)),
+            stepCpuFpMs: mean(runsOf(b).map((r) => r.timings.stepCpuFpMs)),
+          }
+          : {}),
       },
     };
   });
+  const pairedRows = rows.filter((r) => r.extra.pairedTime === 1).map((r) => r.binarizer);
+  const wallRows = rows.filter((r) => r.extra.pairedTime === 0 && r.binarizer !== "fp32")
+    .map((r) => r.binarizer);
   return {
     track: "train",
     title: "Training consumption",
@@ -162,8 +214,21 @@ export function trainTable(results: RunResult[]): TrackTable {
     columns,
     rows,
     notes: [
-      `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
-      `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
+      `${TRAIN_MODEL} on ${TRAIN_DATASET}; stds over settings floored at ${100 * STD_FLOOR} pp ` +
+      `before dividing (raw stds shown).`,
+      ...(pairedRows.length
+        ? [
+          `T_fp/T_bi paired (${pairedRows.join(", ")}): each run's median ratio of CPU time per ` +
+          `training step, fp32 vs its network, alternating samples in the run's own process; ` +
+          `mean over seeds and settings.`,
+        ]
+        : []),
+      ...(wallRows.length
+        ? [
+          `T_fp/T_bi from wall times of separate runs (${wallRows.join(", ")}): no paired step ` +
+          `samples in these results; noisy on a shared machine.`,
+        ]
+        : []),
       ...initNotes(results),
     ],
   };
@@ -198,6 +263,8 @@ export const trainTrack: Track = {
               batchSize: size.batchSize,
             },
             limit: size.limit,
+            // Every run, fp32 included: a child's parent spec must be the fp32 run's own.
+            options: { stepTiming: { ...STEP_TIMING[profile] } },
           }, init));
         }
       }
@@ -205,5 +272,44 @@ export const trainTrack: Track = {
     return specs;
   },
   summarize: trainTable,
+  resample: trainResample,
   render: renderTrainTable,
 };
+
+/** One resample's copy of run `r` with its paired step samples drawn with replacement. */
+function drawPairs(r: RunResult, seed: number, rng: Rng): RunResult {
+  const bi = r.samples?.stepCpuMs, fp = r.samples?.stepCpuFpMs;
+  const spec = { ...r.spec, seed };
+  if (!bi?.length || bi.length !== fp?.length) return { ...r, spec };
+  const idx = bi.map(() => rng.int(bi.length));
+  return {
+    ...r,
+    spec,
+    samples: { stepCpuMs: idx.map((i) => bi[i]), stepCpuFpMs: idx.map((i) => fp[i]) },
+  };
+}
+
+/**
+ * The train track's bootstrap (`Track.resample`; module doc, "Interval"): per binarizer, its
+ * seeds drawn with replacement as whole seeds (the k-th draw relabelled seed k, so a seed drawn
+ * twice counts twice), and within every drawn run its paired step samples drawn with
+ * replacement. Null when no binarizer has two seeds and no run has two paired samples.
+ */
+export function trainResample(results: RunResult[]): ((rng: Rng) => RunResult[]) | null {
+  const bySeed = new Map<string, Map<number, RunResult[]>>();
+  for (const r of results) {
+    const seeds = bySeed.get(r.spec.binarizer) ?? new Map<number, RunResult[]>();
+    bySeed.set(r.spec.binarizer, seeds);
+    seeds.set(r.spec.seed, [...(seeds.get(r.spec.seed) ?? []), r]);
+  }
+  const varies = [...bySeed.values()].some((s) => s.size > 1) ||
+    results.some((r) => (r.samples?.stepCpuMs?.length ?? 0) > 1);
+  if (!varies) return null;
+  return (rng) =>
+    [...bySeed.values()].flatMap((seeds) => {
+      const keys = [...seeds.keys()];
+      return keys.flatMap((_, k) =>
+        seeds.get(keys[rng.int(keys.length)])!.map((r) => drawPairs(r, k, rng))
+      );
+    });
+}

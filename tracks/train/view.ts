@@ -1,16 +1,18 @@
-/** The train track's text view (`Track.render`): accuracy per setting, wall time, spread. */
+/** The train track's text view (`Track.render`): accuracy per setting, time, spread. */
 import type { TrackTable } from "../track.ts";
 import { align, fixOrDash, pctOrDash, rule, seedsOf } from "../text_table.ts";
 
 /**
  * Training-consumption view: a row per binarizer; test accuracy per setting (mean, ratio to fp32),
- * then mean training wall time, T_fp / T_bi, std of accuracy over settings, its ratio, OM_train.
+ * then mean training wall time, CPU ms per training step (paired timing; fp32's beside), T_fp /
+ * T_bi, std of accuracy over settings, its ratio, OM_train.
  */
 export function renderTrainTable(t: TrackTable): string {
   const header = [
     "binarizer",
     ...t.columns.map((c) => `${c} %`),
     "train s",
+    "step cpu ms (fp32)",
     "T_fp/T_bi",
     "std over settings %",
     "std_fp/std_bi",
@@ -20,6 +22,9 @@ export function renderTrainTable(t: TrackTable): string {
     r.binarizer,
     ...r.cells.map((c) => (c ? `${pctOrDash(c.mean)} (${fixOrDash(c.ratio)})` : "-")),
     fixOrDash(r.extra?.trainSeconds ?? NaN, 1),
+    r.extra?.stepCpuMs === undefined
+      ? "-"
+      : `${fixOrDash(r.extra.stepCpuMs, 1)} (${fixOrDash(r.extra.stepCpuFpMs ?? NaN, 1)})`,
     fixOrDash(r.extra?.timeRatio ?? NaN),
     pctOrDash(r.extra?.settingsStd ?? NaN),
     fixOrDash(r.extra?.stdRatio ?? NaN),
