@@ -52,6 +52,7 @@ import { exportModel } from "../../engine/deploy/export.ts";
 import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { measurePair, median } from "../../engine/deploy/timing.ts";
+import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
 import { taskTrack } from "../task/track.ts";
 import { taskDefs } from "../task/tasks.ts";
@@ -223,7 +224,13 @@ export async function inferRun(
     const [bi, fp] = [rt, fpRt];
     for (const n of o.batches) {
       const x = batchOf(data.test, per, n);
-      const pair = measurePair(() => bi.run(x, n), () => fp.run(x, n), o.budgetMs);
+      const pair = measurePair(
+        () => bi.run(x, n),
+        () => fp.run(x, n),
+        o.budgetMs,
+        undefined,
+        processCpuMs,
+      );
       timings[`latencyB${n}Ms`] = pair.a.median;
       timings[`latencyFpB${n}Ms`] = pair.b.median;
       timings[`speedupB${n}`] = pair.ratio;
