@@ -43,6 +43,17 @@ function oneLine(s: string): string {
 }
 
 function okLine(v: Verdict): string {
+  if (v.device) {
+    const d = v.device.device;
+    const who = v.signer
+      ? `signed by ${v.signer.owner} (${v.signer.keyId})`
+      : v.device.signature.keyId;
+    const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
+    return printable(
+      `ok    ${v.path}  device bundle: ${d.class}, ${d.cores} cores, ` +
+        `${v.device.results.length} timings  ${who}${notes}`,
+    );
+  }
   const b = v.bundle!;
   const who = v.signer ? `signed by ${v.signer.owner} (${v.signer.keyId})` : "";
   const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
@@ -91,7 +102,7 @@ export async function main(
         out(`FAIL  ${oneLine(`${path}: ${v.reason ?? "invalid"}`)}`);
         continue;
       }
-      if (values.reproduce) {
+      if (values.reproduce && v.bundle) {
         if (!reproduce) {
           // Runs need the executors (and so tfjs); load them only now.
           (await import("./plugins.ts")).installPlugins();
