@@ -55,6 +55,8 @@ function summarize(wall: number[], cpu: number[]): Timing {
 /**
  * Times `a` and `b` in alternating samples for about `budgetMs` (at least `minSamples` pairs)
  * and returns each timing plus the median of the per-pair ratios b / a (the speed-up of a).
+ * Samples last at least `minSampleMs` (more where the clock is coarse: browsers round
+ * `performance.now()` to 0.1 ms).
  */
 export function measurePair(
   a: () => void,
@@ -62,8 +64,9 @@ export function measurePair(
   budgetMs: number,
   minSamples = 7,
   cpu: CpuClock = () => 0,
+  minSampleMs = 2,
 ): { a: Timing; b: Timing; ratio: number } {
-  const ra = calibrate(a), rb = calibrate(b);
+  const ra = calibrate(a, 3, minSampleMs), rb = calibrate(b, 3, minSampleMs);
   const aw: number[] = [], ac: number[] = [], bw: number[] = [], bc: number[] = [];
   const ratios: number[] = [];
   const start = performance.now();

@@ -8,8 +8,13 @@ import { measurePair } from "../../engine/deploy/timing.ts";
 import type { DeviceInfo, UnsignedDeviceBundle } from "../../engine/bundle/schema.ts";
 import type { Runner } from "./runner.ts";
 
-/** Warm-up calls and shortest sample of `measurePair` (its defaults, recorded in the bundle). */
-const WARMUP = 3, MIN_SAMPLE_MS = 2;
+/**
+ * Warm-up calls (`measurePair`'s) and shortest sample, recorded in the bundle. A browser rounds
+ * `performance.now()` to 0.1 ms (without cross-origin isolation, which a file:// page cannot
+ * have), so a sample lasts at least 20 ms, not the 2 ms of the Deno runs: rounding stays under
+ * 0.5% of a sample.
+ */
+const WARMUP = 3, MIN_SAMPLE_MS = 20;
 
 /** What to measure. */
 export interface MeasureOptions {
@@ -59,7 +64,14 @@ export function measure(
     for (const m of model.files) {
       progress(results.length, total, `${m.binarizer}, batch ${n}`);
       const fp = model.fp32.runner, bi = m.runner;
-      const pair = measurePair(() => bi.run(x, n), () => fp.run(x, n), o.budgetMs, o.minSamples);
+      const pair = measurePair(
+        () => bi.run(x, n),
+        () => fp.run(x, n),
+        o.budgetMs,
+        o.minSamples,
+        undefined,
+        MIN_SAMPLE_MS,
+      );
       results.push({
         binarizer: m.binarizer,
         batch: n as UnsignedDeviceBundle["results"][number]["batch"],
