@@ -50,6 +50,8 @@ async function start(msg: Start): Promise<void> {
     kernels: new Uint8Array(msg.wasm.kernels),
     tfjsSimd: new Uint8Array(msg.wasm.tfjsSimd),
   };
+  // The key first: a browser without WebCrypto Ed25519 is told before, not after, the wait.
+  const key = await browserKey();
   scope.postMessage({ type: "progress", done: 0, total: 1, label: "loading the models" });
   const fp32 = await load(msg.fp32, wasm);
   const files: LoadedModel[] = [];
@@ -60,7 +62,7 @@ async function start(msg: Start): Promise<void> {
     { site: { version: msg.site.version, tfjs: tfjsVersion() }, device },
     (done, total, label) => scope.postMessage({ type: "progress", done, total, label }),
   );
-  const bundle = await signDeviceBundle(body, await browserKey());
+  const bundle = await signDeviceBundle(body, key);
   for (const m of [fp32, ...files]) m.runner.dispose();
   scope.postMessage({ type: "done", text: JSON.stringify(bundle, null, 1) + "\n", bundle });
 }
