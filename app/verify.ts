@@ -15,6 +15,7 @@ import { checkParentLinks, PARENT_NOT_IN_SET } from "../engine/bundle/links.ts";
 import { storeRoot } from "../engine/store/results.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
 import { printable } from "../engine/printable.ts";
+import { UNTRUSTED_DEVICE_KEY } from "../engine/bundle/device.ts";
 
 export const HELP = `Usage: deno task verify [options] FILE|DIR...
 
@@ -24,6 +25,10 @@ final metrics equal to the epoch records they come from, seeds, dataset digests)
 weights file when it lies beside the bundle, and the parent link of a run that started from a
 trained fp32 network when the parent's bundle is among those given (a parent that fails, or is
 not the bundle the link names, fails the child; a parent not given is noted: "${PARENT_NOT_IN_SET}"). Files over ${MAX_BUNDLE_BYTES} bytes are refused.
+
+Device bundles (bibench-device/1, from the site's "Measure this device" page) are checked
+the same way against their own schema; their signature must be valid, and a key outside the
+trusted list is accepted with the note "${UNTRUSTED_DEVICE_KEY}".
 
 Options:
   --trusted FILE    trusted public keys (default ${DEFAULT_TRUSTED_FILE})
@@ -43,6 +48,17 @@ function oneLine(s: string): string {
 }
 
 function okLine(v: Verdict): string {
+  if (v.device) {
+    const d = v.device.device;
+    const who = v.signer
+      ? `signed by ${v.signer.owner} (${v.signer.keyId})`
+      : v.device.signature.keyId;
+    const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
+    return printable(
+      `ok    ${v.path}  device bundle: ${d.class}, ${d.cores} cores, ` +
+        `${v.device.results.length} timings  ${who}${notes}`,
+    );
+  }
   const b = v.bundle!;
   const who = v.signer ? `signed by ${v.signer.owner} (${v.signer.keyId})` : "";
   const notes = v.notes.length ? `; ${v.notes.join(", ")}` : "";
@@ -91,7 +107,7 @@ export async function main(
         out(`FAIL  ${oneLine(`${path}: ${v.reason ?? "invalid"}`)}`);
         continue;
       }
-      if (values.reproduce) {
+      if (values.reproduce && v.bundle) {
         if (!reproduce) {
           // Runs need the executors (and so tfjs); load them only now.
           (await import("./plugins.ts")).installPlugins();

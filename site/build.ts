@@ -20,7 +20,9 @@ import { printable } from "../engine/printable.ts";
 import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
 import { canonicalJson } from "../engine/bundle/canonical.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
-import { buildCharts } from "./lib/charts.ts";
+import { buildCharts, renderChart } from "./lib/charts.ts";
+import { devicesChart, type DevicesData, loadDevices, publishedSpeedups } from "./lib/devices.ts";
+import { writeDeviceAssets } from "./device/build.ts";
 import { installPlugins } from "../app/plugins.ts";
 
 const SITE_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -56,7 +58,7 @@ export interface BuildReport {
 }
 
 /** The files of `_data/` the build owns (anything else there is left alone). */
-const DATA_FILES = ["site", "tracks", "binarizers", "bundles", "charts"];
+const DATA_FILES = ["site", "tracks", "binarizers", "bundles", "charts", "devices"];
 
 /** Files copied from npm packages into assets/: [package, file in the package, name]. */
 const VENDOR: [string, string, string][] = [
@@ -72,6 +74,12 @@ function packageDir(name: string): string {
   const i = entry.lastIndexOf(marker);
   if (i < 0) throw new Error(`cannot locate the ${name} package (resolved to ${entry})`);
   return entry.slice(0, i + marker.length);
+}
+
+/** The version in deno.json (what a device bundle records as the site's version). */
+async function engineVersion(): Promise<string> {
+  const cfg = JSON.parse(await Deno.readTextFile(join(REPO_DIR, "deno.json")));
+  return String(cfg.version ?? "unknown");
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -149,11 +157,19 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const { accepted, excluded, fileCount } = await loadBundles(opts.bundles, trusted);
   const data: SiteData = await aggregate(accepted, excluded, fileCount, trusted);
   const charts = await buildCharts(data);
-  await writeData(dataDir, { ...data, charts });
+  // Device bundles (bundles/devices/): their own table and chart, beside the published speed-ups.
+  const devices: DevicesData = {
+    ...await loadDevices(opts.bundles, trusted),
+    published: publishedSpeedups(data.tracks.find((t) => t.name === "infer")),
+  };
+  const dc = devicesChart(devices);
+  if (dc) charts[dc.id] = await renderChart(dc);
+  await writeData(dataDir, { ...data, charts, devices });
 
   await resetOut(out);
   const pages = await runEleventy(dataDir, out);
   await copyAssets(out);
+  await writeDeviceAssets(join(out, "assets"), { version: await engineVersion() });
   await Deno.mkdir(join(out, "bundle"), { recursive: true });
   // The raw JSON offered for download is the canonical form of the verified value: what was
   // signed, whatever else the file's bytes held (key order, spacing).

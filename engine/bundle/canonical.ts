@@ -57,3 +57,14 @@ export function fromBase64(text: string): Uint8Array {
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * A key's name: "ed25519:" + hex of the first 16 bytes of SHA-256 of the raw public key (here,
+ * not in keys.ts, so that the browser's signing code can use it without the key files' I/O).
+ */
+export async function fingerprint(rawPublicKey: Uint8Array): Promise<string> {
+  const h = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", rawPublicKey as Uint8Array<ArrayBuffer>),
+  );
+  return `ed25519:${toHex(h.subarray(0, 16))}`;
+}

@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import { fromBase64, toBase64, toHex } from "./canonical.ts";
+import { fingerprint, fromBase64, toBase64 } from "./canonical.ts";
 
 export const PRIVATE_KEY_FILE = "signing-key.json";
 export const PUBLIC_KEY_FILE = "signing-key.pub.json";
@@ -64,13 +64,7 @@ export function keyDir(): string {
   return join(home, ".config", "bibench");
 }
 
-/** "ed25519:" + hex of the first 16 bytes of SHA-256 of the raw public key. */
-export async function fingerprint(rawPublicKey: Uint8Array): Promise<string> {
-  const h = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", rawPublicKey as Uint8Array<ArrayBuffer>),
-  );
-  return `ed25519:${toHex(h.subarray(0, 16))}`;
-}
+export { fingerprint };
 
 /**
  * Creates a key pair in `dir` (default {@link keyDir}). Refuses to replace an existing key unless

@@ -68,6 +68,10 @@ export async function planMerge(dirs: string[], trusted: TrustedKeys): Promise<M
         continue;
       }
       const v = await verifyBytes(bytes, path, { trusted, signatures: "valid-if-present" });
+      if (v.device) {
+        plan.problems.push(`${path}: a device bundle (merge takes run bundles only)`);
+        continue;
+      }
       if (!v.ok || !v.bundle) {
         plan.problems.push(`${path}: ${v.reason}`);
         continue;

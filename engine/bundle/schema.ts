@@ -429,3 +429,139 @@ export type _SchedulesMatch = Assert<
 export function schemaJsonText(): string {
   return JSON.stringify(bundleSchema, null, 2) + "\n";
 }
+
+// ---- device bundles: one browser's inference timings ("Measure this device") ----
+
+/** The schema version of a device bundle (a kind of its own, beside the run bundles). */
+export const DEVICE_SCHEMA_VERSION = "bibench-device/1";
+
+/** Name of the generated device-bundle schema file (beside this module). */
+export const DEVICE_SCHEMA_FILE = "device-v1.schema.json";
+
+/** Longest user-agent string a device bundle may carry (the only free text in it). */
+export const MAX_USER_AGENT = 512;
+
+/** Batch sizes a device measurement may time (the infer track's are 1 and 64). */
+export const DEVICE_BATCHES = [1, 2, 4, 8, 16, 32, 64] as const;
+
+/**
+ * The browser's fingerprint: what the measurement ran on, nothing that identifies a person. Every
+ * value is enumerated or bounded; the user agent is the one free string (printable ASCII, at most
+ * {@link MAX_USER_AGENT} characters).
+ */
+export const deviceSchema = obj("the browser and machine the measurement ran on", {
+  userAgent: str("navigator.userAgent (printable ASCII)", {
+    pattern: "^[\\x20-\\x7e]{1,512}$",
+    maxLength: MAX_USER_AGENT,
+  }),
+  class: {
+    type: "string",
+    enum: ["desktop", "mobile"],
+    description: "device class: mobile when the user agent says so (Mobi, Android, iPhone, iPad)",
+  },
+  cores: int("navigator.hardwareConcurrency (logical cores)", 1, 1024),
+  simd: bool("WebAssembly SIMD (128-bit) validates"),
+  relaxedSimd: bool("WebAssembly relaxed SIMD validates"),
+  memoryGiB: {
+    type: "number",
+    enum: [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    description: "navigator.deviceMemory in GiB, where the browser exposes it (rounded by it)",
+  },
+}, ["userAgent", "class", "cores", "simd", "relaxedSimd"]);
+
+const deviceModelFile = obj("one deployed-model file that was timed", {
+  binarizer: NAME,
+  sha256: str("lowercase hex SHA-256 of the model file", { pattern: HEX64 }),
+  bytes: int("model file size in bytes", 1, MAX_BYTES),
+}, ["binarizer", "sha256", "bytes"]);
+
+const deviceTiming = obj("one binarized model against fp32 at one batch size", {
+  binarizer: NAME,
+  batch: { type: "integer", enum: DEVICE_BATCHES, description: "batch size" },
+  latencyMs: num("median ms per call, deployed binarized model", {
+    exclusiveMinimum: 0,
+    maximum: MAX_SECONDS,
+  }),
+  latencyFpMs: num("median ms per call, fp32 model (tfjs-wasm)", {
+    exclusiveMinimum: 0,
+    maximum: MAX_SECONDS,
+  }),
+  speedup: num("median of the paired ratios T_fp / T_bi", {
+    exclusiveMinimum: 0,
+    maximum: 1e6,
+  }),
+  samples: int("alternating sample pairs", 1, 100_000),
+}, ["binarizer", "batch", "latencyMs", "latencyFpMs", "speedup", "samples"]);
+
+/** A device bundle: one browser's run of the inference timing protocol, signed in the browser. */
+export const deviceBundleSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:bibench-ts:device:1",
+  title: "bibench-ts device inference bundle, version 1",
+  ...obj("the infer track's timing protocol run in a browser: device, models, timings, signature", {
+    schema: { type: "string", const: DEVICE_SCHEMA_VERSION, description: "schema version" },
+    id: str("content id: sha256: + hex SHA-256 of the canonical JSON without id and signature", {
+      pattern: "^sha256:[0-9a-f]{64}$",
+    }),
+    created: str("creation time, UTC, ISO 8601 (the browser's clock)", {
+      pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$",
+    }),
+    site: obj("the site build that measured", {
+      version: str("bibench-ts version (deno.json)", { pattern: "^[0-9A-Za-z.+-]{1,64}$" }),
+      tfjs: str("TensorFlow.js version of the fp32 side", { pattern: "^[0-9A-Za-z.+-]{1,64}$" }),
+    }, ["version", "tfjs"]),
+    device: deviceSchema,
+    model: obj("the network timed: binarized deployments and the fp32 one", {
+      name: NAME,
+      inputShape: arr("one sample's shape", int("a dimension", 1, 4096), 4),
+      fp32: deviceModelFile,
+      files: arr("the binarized model files", deviceModelFile, 16),
+    }, ["name", "inputShape", "fp32", "files"]),
+    protocol: obj("the timing protocol (engine/deploy/timing.ts)", {
+      warmup: int("untimed calls before calibration", 0, 1000),
+      minSampleMs: num("each sample repeats its call until it lasts this long", {
+        minimum: 0,
+        maximum: 10_000,
+      }),
+      budgetMs: num("milliseconds of alternating samples per binarizer and batch", {
+        minimum: 0,
+        maximum: 600_000,
+      }),
+      minSamples: int("at least this many sample pairs", 1, 10_000),
+      batches: arr("batch sizes timed", {
+        type: "integer",
+        enum: DEVICE_BATCHES,
+        description: "batch size",
+      }, 7),
+    }, ["warmup", "minSampleMs", "budgetMs", "minSamples", "batches"]),
+    results: arr("one entry per binarizer and batch size", deviceTiming, 128),
+    seconds: num("wall-clock seconds of the whole measurement", {
+      exclusiveMinimum: 0,
+      maximum: MAX_SECONDS,
+    }),
+    signature,
+  }, [
+    "schema",
+    "id",
+    "created",
+    "site",
+    "device",
+    "model",
+    "protocol",
+    "results",
+    "seconds",
+    "signature",
+  ]),
+} as const;
+
+/** A device bundle. */
+export type DeviceBundle = FromSchema<typeof deviceBundleSchema>;
+/** The browser fingerprint of a device bundle. */
+export type DeviceInfo = FromSchema<typeof deviceSchema>;
+/** A device bundle before it is signed. */
+export type UnsignedDeviceBundle = Omit<DeviceBundle, "signature">;
+
+/** The device schema as the text of `device-v1.schema.json`. */
+export function deviceSchemaJsonText(): string {
+  return JSON.stringify(deviceBundleSchema, null, 2) + "\n";
+}

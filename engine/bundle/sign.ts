@@ -3,8 +3,8 @@
  * block). The block carries the public key itself, so a verifier can tell a valid signature by a
  * key it does not trust from a signature that does not match the content.
  */
-import { fromBase64, signedPayload, toBase64 } from "./canonical.ts";
-import { fingerprint, type SigningKey, type TrustedKeys } from "./keys.ts";
+import { fingerprint, fromBase64, signedPayload, toBase64 } from "./canonical.ts";
+import type { SigningKey, TrustedKeys } from "./keys.ts";
 import type { Bundle, Signature, UnsignedBundle } from "./schema.ts";
 
 /** Signs a bundle (its id already set); returns a new object with the signature block. */

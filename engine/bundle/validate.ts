@@ -5,7 +5,13 @@
  * (Ajv, strict, first error only), phrased for a person.
  */
 import { Ajv, type ErrorObject } from "ajv";
-import { type Bundle, bundleSchema, SCHEMA_VERSION } from "./schema.ts";
+import {
+  type Bundle,
+  bundleSchema,
+  type DeviceBundle,
+  deviceBundleSchema,
+  SCHEMA_VERSION,
+} from "./schema.ts";
 import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
 
 /** Largest bundle file the verifier reads; a run's bundle is a few KiB. */
@@ -20,6 +26,7 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 // Union types: executor options are any JSON value of bounded size (schema.ts, optionValue).
 const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true });
 const validate = ajv.compile<Bundle>(bundleSchema);
+const validateDevice = ajv.compile<DeviceBundle>(deviceBundleSchema);
 
 function lineOf(text: string, index: number): number {
   let line = 1;
@@ -134,8 +141,8 @@ export function checkShape(value: unknown): Checked<Bundle> {
   return { ok: false, reason: first ? `schema: ${describe(first, value)}` : "schema: invalid" };
 }
 
-/** Bytes -> schema-valid bundle (size, UTF-8, JSON, finiteness, schema). */
-export function parseBundleBytes(bytes: Uint8Array): Checked<Bundle> {
+/** Bytes -> a JSON value (size limit, UTF-8, strict JSON), before any schema. */
+export function parseJsonBytes(bytes: Uint8Array): Checked<unknown> {
   if (bytes.length > MAX_BUNDLE_BYTES) {
     return {
       ok: false,
@@ -148,6 +155,21 @@ export function parseBundleBytes(bytes: Uint8Array): Checked<Bundle> {
   } catch {
     return { ok: false, reason: "not UTF-8 text" };
   }
-  const parsed = parseJsonText(text);
+  return parseJsonText(text);
+}
+
+/** Bytes -> schema-valid bundle (size, UTF-8, JSON, finiteness, schema). */
+export function parseBundleBytes(bytes: Uint8Array): Checked<Bundle> {
+  const parsed = parseJsonBytes(bytes);
   return parsed.ok ? checkShape(parsed.value) : parsed;
+}
+
+/** Checks a parsed value against the device-bundle schema; the first problem as one line. */
+export function checkDeviceShape(value: unknown): Checked<DeviceBundle> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, reason: `top level must be a JSON object, got ${typeName(value)}` };
+  }
+  if (validateDevice(value)) return { ok: true, value: value as DeviceBundle };
+  const first = validateDevice.errors?.[0];
+  return { ok: false, reason: first ? `schema: ${describe(first, value)}` : "schema: invalid" };
 }

@@ -11,9 +11,16 @@ import { contentId } from "./canonical.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { seedsOf } from "./make.ts";
 import { parentSpec } from "../init.ts";
-import { type Bundle } from "./schema.ts";
+import { type Bundle, type DeviceBundle } from "./schema.ts";
+import { isDeviceValue, verifyDeviceValue } from "./device.ts";
 import { checkSignature } from "./sign.ts";
-import { type Checked, MAX_BUNDLE_BYTES, parseBundleBytes } from "./validate.ts";
+import {
+  type Checked,
+  checkShape,
+  MAX_BUNDLE_BYTES,
+  parseBundleBytes,
+  parseJsonBytes,
+} from "./validate.ts";
 
 /** How strict a check is. */
 export interface VerifyOptions {
@@ -36,6 +43,8 @@ export interface Verdict {
   /** Why it failed (one line), when it did. */
   reason?: string;
   bundle?: Bundle;
+  /** A device bundle (engine/bundle/device.ts), instead of a run bundle. */
+  device?: DeviceBundle;
   /** Who signed it, when the signature checked out. */
   signer?: { keyId: string; owner: string };
   /** Facts worth showing next to an ok (unsigned, untrusted key, weights not present). */
@@ -155,8 +164,11 @@ export function consistencyProblem(b: Bundle, now = Date.now()): string | null {
 }
 
 /** Schema-valid, content id right: what resume and merge need before trusting a file. */
-export async function checkIntegrity(bytes: Uint8Array): Promise<Checked<Bundle>> {
-  const parsed = parseBundleBytes(bytes);
+export function checkIntegrity(bytes: Uint8Array): Promise<Checked<Bundle>> {
+  return integrityOf(parseBundleBytes(bytes));
+}
+
+async function integrityOf(parsed: Checked<Bundle>): Promise<Checked<Bundle>> {
   if (!parsed.ok) return parsed;
   const b = parsed.value;
   const id = await contentId(b);
@@ -186,7 +198,15 @@ export async function verifyBytes(
     notes,
   });
   try {
-    const checked = await checkIntegrity(bytes);
+    const json = parseJsonBytes(bytes);
+    if (!json.ok) return fail(json.reason);
+    if (isDeviceValue(json.value)) {
+      // A device bundle: its own schema and rules (an untrusted browser key is a note).
+      const d = await verifyDeviceValue(json.value, opts.trusted);
+      if (!d.ok) return { path, ok: false, reason: printable(d.reason), device: d.device, notes };
+      return { path, ok: true, device: d.device, signer: d.signer, notes: d.notes };
+    }
+    const checked = await integrityOf(checkShape(json.value));
     if (!checked.ok) return fail(checked.reason);
     const b = checked.value;
     const sig = await checkSignature(b, opts.trusted);

@@ -3,8 +3,13 @@
  * in alternating samples after warm-up, so both see the same load from other processes, and the
  * speed-up is the median of the per-pair ratios. Each sample repeats its function until it lasts
  * at least `minSampleMs` (timer resolution, call overhead at batch 1).
+ *
+ * Platform-neutral (it runs in the site's "Measure this device" worker too): process CPU time
+ * comes from a {@link CpuClock} the caller passes (engine/deploy/cpu_clock.ts under Deno).
  */
-import process from "node:process";
+
+/** Process CPU milliseconds so far (any origin); `() => 0` where the platform has none. */
+export type CpuClock = () => number;
 
 /** Timing of one function. */
 export interface Timing {
@@ -35,13 +40,12 @@ export function calibrate(fn: () => void, warm = 3, minMs = 2): number {
 }
 
 /** One sample: wall and CPU milliseconds per call. */
-export function sample(fn: () => void, reps: number): [number, number] {
-  const c = process.cpuUsage();
+export function sample(fn: () => void, reps: number, cpu: CpuClock = () => 0): [number, number] {
+  const c = cpu();
   const s = performance.now();
   for (let i = 0; i < reps; i++) fn();
   const wall = (performance.now() - s) / reps;
-  const d = process.cpuUsage(c);
-  return [wall, (d.user + d.system) / 1000 / reps];
+  return [wall, (cpu() - c) / reps];
 }
 
 function summarize(wall: number[], cpu: number[]): Timing {
@@ -72,21 +76,25 @@ export function medianInterval(xs: readonly number[]): [number, number] {
 /**
  * Times `a` and `b` in alternating samples for about `budgetMs` (at least `minSamples` pairs)
  * and returns each timing plus the median of the per-pair ratios b / a (the speed-up of a), and
- * the ratios themselves in measurement order (what an interval is resampled from).
+ * the ratios themselves in measurement order (what an interval is resampled from). Samples last
+ * at least `minSampleMs` (more where the clock is coarse: browsers round `performance.now()` to
+ * 0.1 ms).
  */
 export function measurePair(
   a: () => void,
   b: () => void,
   budgetMs: number,
   minSamples = 7,
+  cpu: CpuClock = () => 0,
+  minSampleMs = 2,
 ): { a: Timing; b: Timing; ratio: number; ratios: number[] } {
-  const ra = calibrate(a), rb = calibrate(b);
+  const ra = calibrate(a, 3, minSampleMs), rb = calibrate(b, 3, minSampleMs);
   const aw: number[] = [], ac: number[] = [], bw: number[] = [], bc: number[] = [];
   const ratios: number[] = [];
   const start = performance.now();
   while (aw.length < minSamples || (performance.now() - start < budgetMs && aw.length < 200)) {
-    const [w1, c1] = sample(a, ra);
-    const [w2, c2] = sample(b, rb);
+    const [w1, c1] = sample(a, ra, cpu);
+    const [w2, c2] = sample(b, rb, cpu);
     aw.push(w1), ac.push(c1), bw.push(w2), bc.push(c2);
     ratios.push(w2 / w1);
   }

@@ -131,8 +131,13 @@ export interface ConvPlan {
 /** Activation codes of the float glue kernels. */
 export const ACT_CODE = { none: 0, relu: 1, hardtanh: 2 } as const;
 
-/** Location of the committed module. */
-export const WASM_URL: URL = new URL("./binary.wasm", import.meta.url);
+/**
+ * Location of the committed module: a function, so that loading this file computes no URL (a
+ * browser bundle has no file URL to resolve against; it passes the bytes to `load`).
+ */
+export function wasmUrl(): URL {
+  return new URL("./binary.wasm", import.meta.url);
+}
 
 const PAGE = 65536;
 /** Output pixels / GEMM rows per band: keeps the raw tile and LUT tables in cache. */
@@ -231,7 +236,7 @@ export class BinaryKernels {
 
   /** Instantiates binary.wasm (or the given bytes). Needs read permission for the default. */
   static async load(bytes?: Uint8Array): Promise<BinaryKernels> {
-    const b = bytes ?? await Deno.readFile(WASM_URL);
+    const b = bytes ?? await Deno.readFile(wasmUrl());
     const { instance } = await WebAssembly.instantiate(b as BufferSource);
     return new BinaryKernels(instance);
   }

@@ -11,6 +11,7 @@ import { bundleToResult } from "../../engine/bundle/make.ts";
 import type { Bundle } from "../../engine/bundle/schema.ts";
 import type { TrustedKeys } from "../../engine/bundle/keys.ts";
 import { collectBundleFiles, verifyFile } from "../../engine/bundle/verify.ts";
+import { isDeviceFile } from "./devices.ts";
 import { checkParentLinks } from "../../engine/bundle/links.ts";
 import { binarizerNames, getBinarizer } from "../../engine/binarizers/mod.ts";
 import { renderTable } from "../../tracks/text_table.ts";
@@ -207,8 +208,14 @@ export async function loadBundles(
   }
   // A child whose parent in the set does not match its link is excluded like any failure.
   checkParentLinks(verdicts);
+  let devices = 0;
   for (const v of verdicts) {
     const path = v.path;
+    // Device bundles (bundles/devices/) have their own table (site/lib/devices.ts).
+    if (v.device || isDeviceFile(dir, path)) {
+      devices++;
+      continue;
+    }
     if (!v.ok || !v.bundle || !v.signer) {
       excluded.push({ file: rel(path), reason: scrub(v.reason ?? "not verified") });
       continue;
@@ -253,7 +260,7 @@ export async function loadBundles(
   }
   accepted.sort((a, b) => cmp(a.file, b.file));
   excluded.sort((a, b) => cmp(a.file, b.file) || cmp(a.reason, b.reason));
-  return { accepted, excluded, fileCount: files.length };
+  return { accepted, excluded, fileCount: files.length - devices };
 }
 
 /** Binarizers in table order: fp32, then registry order, then unknown names sorted. */

@@ -159,7 +159,8 @@ export function prefixIds(svg: string, prefix: string): string {
     .replace(new RegExp(`(href=")#(${alt})(")`, "g"), (_m, a, id, c) => `${a}#${map.get(id)}${c}`);
 }
 
-async function render(def: ChartDef): Promise<ChartData> {
+/** A chart definition compiled and rendered (SVG at build time, spec for vega-embed). */
+export async function renderChart(def: ChartDef): Promise<ChartData> {
   // deno-lint-ignore no-explicit-any
   const spec = vl.compile(def.spec as any).spec;
   const view = new vega.View(vega.parse(spec), { renderer: "none" });
@@ -200,6 +201,6 @@ export async function buildCharts(d: SiteData): Promise<Record<string, ChartData
   if (known.length > 0) await initBackend("cpu");
   for (const b of known) defs.push(operatorChart(b.name, b.slug));
   const out: Record<string, ChartData> = {};
-  for (const def of defs) if (def) out[def.id] = await render(def);
+  for (const def of defs) if (def) out[def.id] = await renderChart(def);
   return out;
 }

@@ -1,11 +1,12 @@
 /** Fragments several pages share: track tables, bundle lists, OM cells. */
 import type { BundleRef, CellData, RowData, SiteData } from "./aggregate.ts";
 import type { ChartData } from "./charts.ts";
+import type { DevicesData } from "./devices.ts";
 import type { CellFormat } from "../../tracks/presentation.ts";
 import { type Html, html, int, num, pct, value } from "./html.ts";
 
 /** What the templates receive: the `_data/` files by name. */
-export type PageData = SiteData & { charts: Record<string, ChartData> };
+export type PageData = SiteData & { charts: Record<string, ChartData>; devices?: DevicesData };
 
 /** One table cell's text, as the track's presentation says cells read: mean ± std, n, ratio. */
 export function cellHtml(format: CellFormat, c: CellData | null): Html {

@@ -13,6 +13,15 @@ export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; " +
   "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; " +
   "form-action 'none'";
 
+/**
+ * A page that compiles WebAssembly in a worker started from a Blob (a file:// page can start no
+ * other): 'wasm-unsafe-eval', blob: workers, and blob: fetches (tfjs-wasm reads its module so).
+ * Still no 'unsafe-eval' and no inline script.
+ */
+export const WASM_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; " +
+  "worker-src blob:; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self' blob:; base-uri 'none'; form-action 'none'";
+
 export interface PageOptions {
   title: string;
   /** "" or "../": the way back to the site root. */
@@ -23,6 +32,10 @@ export interface PageOptions {
   /** "auto": make charts interactive on load; "lazy": on request (keeps the page light). */
   charts?: "auto" | "lazy";
   data: { tracks: { name: string; omName: string }[] };
+  /** The page compiles WebAssembly (gets {@link WASM_CSP}); only such pages do. */
+  wasm?: boolean;
+  /** Extra scripts of this page (after site.js), relative to the root. */
+  scripts?: string[];
 }
 
 /** A whole page. */
@@ -34,6 +47,7 @@ export function page(o: PageOptions): string {
       `track-${t.name}.html`,
       t.omName.replace(/^OM_/, ""),
     ]),
+    ["devices", "device.html", "Devices"],
     ["bundles", "bundles.html", "Bundles"],
     ["submit", "submit.html", "Submit"],
   ];
@@ -42,11 +56,15 @@ export function page(o: PageOptions): string {
     <html lang="en">
       <head>
         <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="${CSP}">
+        <meta http-equiv="Content-Security-Policy" content="${o.wasm ? WASM_CSP : CSP}">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${o.title} · bibench-ts leaderboard</title>
         <link rel="stylesheet" href="${o.root}assets/site.css">
-        <script src="${o.root}assets/site.js" defer></script>
+        <script src="${o.root}assets/site.js" defer></script>${(o.scripts ?? []).map((s) =>
+          html`
+            <script src="${o.root}${s}" defer></script>
+          `
+        )}
       </head>
       <body data-root="${o.root}" data-charts="${o.charts ?? "auto"}">
         <header class="top">

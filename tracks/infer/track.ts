@@ -60,6 +60,7 @@ import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { measurePair, median, medianInterval } from "../../engine/deploy/timing.ts";
 import type { Rng } from "../../engine/rng.ts";
+import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
 import { taskTrack } from "../task/track.ts";
 import { taskDefs } from "../task/tasks.ts";
@@ -232,7 +233,13 @@ export async function inferRun(
     const [bi, fp] = [rt, fpRt];
     for (const n of o.batches) {
       const x = batchOf(data.test, per, n);
-      const pair = measurePair(() => bi.run(x, n), () => fp.run(x, n), o.budgetMs);
+      const pair = measurePair(
+        () => bi.run(x, n),
+        () => fp.run(x, n),
+        o.budgetMs,
+        undefined,
+        processCpuMs,
+      );
       timings[`latencyB${n}Ms`] = pair.a.median;
       timings[`latencyFpB${n}Ms`] = pair.b.median;
       timings[`speedupB${n}`] = pair.ratio;

@@ -17,7 +17,7 @@
  * nothing: T_fp / T_fp = 1. The measurement comes after training and scoring, so it changes no
  * metric; it adds `timings.step*` and `samples.step*` (see {@link withStepTiming}).
  */
-import process from "node:process";
+import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
 import { loadDataset, subset } from "../../engine/data/mod.ts";
 import { modelFor } from "../../engine/executors/train.ts";
 import { train } from "../../engine/nn/train.ts";
@@ -55,12 +55,11 @@ export interface PairedSteps {
 
 /** Wall and process-CPU milliseconds of one call of `fn`. */
 function timed(fn: () => void): [number, number] {
-  const c = process.cpuUsage();
+  const c = processCpuMs();
   const s = performance.now();
   fn();
   const wall = performance.now() - s;
-  const d = process.cpuUsage(c);
-  return [wall, (d.user + d.system) / 1000];
+  return [wall, processCpuMs() - c];
 }
 
 /**

@@ -1,0 +1,76 @@
+/**
+ * The site's Devices page (site/pages/device.11ty.ts, site/lib/devices.ts): device bundles in
+ * bundles/devices/ become a table and a chart by device class (untrusted browser keys shown as
+ * such, forged bundles left out with the reason, never mixed into the run bundles); without any,
+ * an empty state; the published speed-ups come from the infer track; only this page may compile
+ * WebAssembly (CSP); the measurement's assets are in the build. Browser run of the measurement:
+ * tests/integration/device_browser_test.ts.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fixtureSite, listFiles } from "../../benches/fixtures/site.ts";
+import { render } from "../../site/pages/device.11ty.ts";
+import type { PageData } from "../../site/lib/fragments.ts";
+import type { DevicesData } from "../../site/lib/devices.ts";
+import { CSP, WASM_CSP } from "../../site/lib/layout.ts";
+
+const s = await fixtureSite();
+const read = (f: string) => Deno.readTextFile(join(s.out, f));
+const devices: DevicesData = JSON.parse(await Deno.readTextFile(join(s.data, "devices.json")));
+
+Deno.test("devices: verified device bundles are rows, the forged one is left out", () => {
+  assert.deepEqual(devices.rows.map((r) => [r.file, r.class, r.cores]), [
+    ["devices/laptop.json", "desktop", 16],
+    ["devices/phone.json", "mobile", 8],
+  ]);
+  assert.ok(devices.rows.every((r) => r.signer === null && /^ed25519:/.test(r.keyId)));
+  // Phone: speed-ups 1 and 2 at batch 1 (mean 1.5), 2 and 3 at batch 64 (mean 2.5).
+  assert.deepEqual(devices.rows[1].speedups, { "1": 1.5, "64": 2.5 });
+  assert.deepEqual(devices.excluded.map((e) => e.file), ["devices/forged.json"]);
+  assert.match(devices.excluded[0].reason, /content id mismatch/);
+  // Not counted, shown or left out among the run bundles.
+  assert.ok(s.report.excluded.every((e) => !e.file.startsWith("devices/")));
+});
+
+Deno.test("devices: the page has the table, the chart and the published speed-ups", async () => {
+  const page = await read("device.html");
+  assert.match(page, /Measured devices \(2\)/);
+  const table = page.slice(page.indexOf('id="devices-table"'));
+  assert.equal((table.match(/<tr>\s*<td>(desktop|mobile)<\/td>/g) ?? []).length, 2);
+  assert.match(page, /id="chart-devices"/);
+  assert.match(page, /untrusted <code>ed25519:[0-9a-f]{32}<\/code>/);
+  assert.match(page, /Left out \(1\)/);
+  const published = JSON.parse(
+    /<script type="application\/json" id="device-published">([^<]*)<\/script>/.exec(page)![1],
+  );
+  assert.ok(Object.keys(published).length > 0, "the fixture's infer track has speed-ups");
+  for (const v of Object.values(published) as Record<string, number>[]) {
+    assert.ok(v["1"] > 0 && v["64"] > 0);
+  }
+  assert.equal(published.fp32, undefined);
+});
+
+Deno.test("devices: no device bundles is an empty state, not an error", () => {
+  const d = { tracks: [], charts: {}, devices: { rows: [], excluded: [], published: {} } };
+  const page = render(d as unknown as PageData);
+  assert.match(page, /Measured devices \(0\)/);
+  assert.match(page, /No device bundles yet/);
+  assert.doesNotMatch(page, /chart-devices/);
+});
+
+Deno.test("devices: only the Devices page may compile WebAssembly", async () => {
+  for (const f of (await listFiles(s.out)).filter((f) => f.endsWith(".html"))) {
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(await read(f))![1]
+      .replaceAll("&#39;", "'");
+    assert.equal(csp, f === "device.html" ? WASM_CSP : CSP, f);
+  }
+  assert.doesNotMatch(WASM_CSP, /'unsafe-eval'|'unsafe-inline'/);
+  for (const a of ["device.js", "device-worker.js", "device-data.js"]) {
+    assert.ok((await Deno.stat(join(s.out, "assets", a))).size > 0, a);
+  }
+  // The models the page times: fp32 and the eight binarizers, with their digests.
+  const data = await read("assets/device-data.js");
+  const parsed = JSON.parse(data.slice(data.indexOf("{"), data.lastIndexOf("}") + 1));
+  assert.equal(parsed.files.length, 8);
+  assert.ok(parsed.fp32.bytes > 5 * parsed.files[0].bytes);
+});
