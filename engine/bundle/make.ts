@@ -74,6 +74,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       curves: r.curves,
       timings: r.timings,
       ...(r.parent ? { parent: r.parent } : {}),
+      ...(r.convergence ? { convergence: r.convergence } : {}),
       ...(ctx.weights
         ? {
           weights: {
@@ -103,6 +104,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     timings: b.results.timings,
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
     ...(b.results.parent ? { parent: b.results.parent } : {}),
+    ...(b.results.convergence ? { convergence: b.results.convergence } : {}),
     backend: {
       backend: b.environment.backend,
       tfjs: b.environment.tfjs,
