@@ -44,6 +44,11 @@ export interface Cell {
   half?: number;
   /** Left out of the row's OM (the table's notes say why), e.g. a corruption at chance level. */
   excluded?: boolean;
+  /**
+   * Seeds of the cell whose training did not converge (tracks/convergence_note.ts); absent when
+   * every seed converged or the cell is not a training result.
+   */
+  unconverged?: number;
 }
 
 /** A cell of values over seeds: mean, std, n, the 95% t-interval half-width, and its ratio. */

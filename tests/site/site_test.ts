@@ -285,13 +285,28 @@ Deno.test("ratios: a zero or missing fp32 reference is a dash with a note, never
   );
   const text = renderTable(task);
   assert.doesNotMatch(text, /Infinity|NaN/);
-  const cell =
-    cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: null, half: null, excluded: false })
-      .value;
+  const cell = cellHtml("percent", {
+    mean: 0.5,
+    std: 0,
+    n: 1,
+    ratio: null,
+    half: null,
+    excluded: false,
+    unconverged: 0,
+  })
+    .value;
   assert.match(cell, /title="no fp32 reference \(missing, or zero accuracy\)"> \(×—\)/);
   assert.doesNotMatch(cell, /Infinity|NaN/);
   assert.match(
-    cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: 0.5, half: null, excluded: false }).value,
+    cellHtml("percent", {
+      mean: 0.5,
+      std: 0,
+      n: 1,
+      ratio: 0.5,
+      half: null,
+      excluded: false,
+      unconverged: 0,
+    }).value,
     /\(×0\.500\)/,
   );
 });

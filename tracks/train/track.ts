@@ -48,6 +48,7 @@ import {
   type TrainSize,
 } from "../track.ts";
 import { initNotes } from "../init_note.ts";
+import { convergenceNotes, withConvergence } from "../convergence_note.ts";
 import { renderTrainTable } from "./view.ts";
 import { trainPresentation } from "./presentation.ts";
 
@@ -136,7 +137,7 @@ export function trainTable(results: RunResult[]): TrackTable {
       const xs = of(b, c).map((r) => r.metrics.testAccuracy);
       if (xs.length === 0) return null;
       const fp = of("fp32", c).map((r) => r.metrics.testAccuracy);
-      return seedCell(xs, fp.length ? accuracyRatio(xs, fp) : NaN);
+      return withConvergence(seedCell(xs, fp.length ? accuracyRatio(xs, fp) : NaN), of(b, c));
     });
     const sStd = settingsStd(accBySeed(b));
     const tRatio = columns.length === SETTINGS.length ? timeRatio(times("fp32"), times(b)) : NaN;
@@ -165,6 +166,7 @@ export function trainTable(results: RunResult[]): TrackTable {
       `${TRAIN_MODEL} on ${TRAIN_DATASET}; T = training wall time (noisy on a shared machine); ` +
       `stds over settings floored at ${100 * STD_FLOOR} pp before dividing (raw stds shown).`,
       ...initNotes(results),
+      ...convergenceNotes(rows.flatMap((r) => r.cells), results),
     ],
   };
 }
