@@ -6,6 +6,7 @@
 import { type Executor, runId, type RunResult, type RunSpec } from "../engine/run.ts";
 import { mean, std, tInterval } from "../engine/stats.ts";
 import type { InitName } from "../engine/init.ts";
+import type { PlateauRule } from "../engine/nn/convergence.ts";
 import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
@@ -140,10 +141,15 @@ export function derivedSpec(
   };
 }
 
-/** How much a training track trains per profile: seeds, epochs, batch size, sample limits. */
+/**
+ * How much a training track trains per profile: seeds, epochs (the cap under a plateau rule),
+ * batch size, sample limits, and the plateau rule (absent: fixed epochs; docs/metrics.md,
+ * "Convergence").
+ */
 export interface TrainSize {
   seeds: number;
   epochs: number;
   batchSize: number;
   limit: { train?: number; val?: number; test?: number };
+  plateau?: PlateauRule;
 }
