@@ -36,8 +36,7 @@ export function cellHtml(format: CellFormat, c: CellData | null): Html {
     ? html`
       <span class="uc"
         title="${c.unconverged} of ${c
-          .n} seed(s) did not converge (see the notes)"> ${UNCONVERGED_MARK}${c.unconverged}/${c
-          .n}</span>
+          .n} seed(s) did not converge (see the notes)"> ${`${UNCONVERGED_MARK}${c.unconverged}/${c.n}`}</span>
     `
     : html``;
   return html`

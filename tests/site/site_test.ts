@@ -82,6 +82,14 @@ Deno.test("site: _data holds the CLI tables' numbers (same aggregation code)", a
     const page = await read(join(s.out, `track-${t.name}.html`));
     assert.ok(page.includes(esc(t.text)), t.name);
     assert.ok(page.includes(`n=`), t.name);
+    // The fixture's training curves still climb: every training cell is marked, with the note.
+    if (["task", "arch", "train"].includes(t.name)) {
+      assert.match(
+        page,
+        /<span class="uc"\s+title="1 of 1 seed\(s\) did not converge[^"]*"> <bdi>†1\/1<\/bdi><\/span>/,
+      );
+      assert.match(t.text, /converged: 0\/\d+ cells; † = a cell with k seed\(s\)/);
+    }
   }
 });
 
