@@ -21,7 +21,10 @@ export function accuracyTable(
   const key = (b: string, c: string) => `${b}\u0000${c}`;
   for (const r of results) {
     const k = key(r.spec.binarizer, column(r));
-    if (!acc.has(k)) acc.set(k, []), runs.set(k, []);
+    if (!runs.has(k)) {
+      acc.set(k, []);
+      runs.set(k, []);
+    }
     acc.get(k)!.push(r.metrics.testAccuracy);
     runs.get(k)!.push(r);
   }

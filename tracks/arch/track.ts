@@ -43,9 +43,9 @@ interface ArchSize extends TrainSize {
  * (`deno task bench:costs` on a loaded machine: fp32 38, bnn 27, fda 18 per CPU-second):
  *   mlp        30,000 x 4 / 2,667 =  46 s x 45 runs (5 seeds) =  2.1 k CPU-s
  *   vgg-small  16,000 x 4 /   145 = 458 s x 27 runs           = 12.4 k
- *   resnet20    4,000 x 4 /    27 = 668 s x 27                = 18.0 k
- *   vit        20,000 x 4 /   457 = 181 s x 27                =  4.9 k
- * 37.4 k CPU-s at the caps. resnet20 is the one that does not fit: 90% needs tens of thousands of
+ *   resnet20    3,500 x 4 /    27 = 594 s x 27                = 16.0 k
+ *   vit        16,000 x 4 /   457 = 145 s x 27                =  3.9 k
+ * 34.4 k CPU-s at the caps. resnet20 is the one that does not fit: 90% needs tens of thousands of
  * images, ~10x this budget at today's speed; it gets what fits and is marked where unconverged.
  */
 const SIZES: Record<Profile, ArchSize> = {
@@ -65,7 +65,7 @@ const SIZES: Record<Profile, ArchSize> = {
     plateau: DEFAULT_PLATEAU,
     limit: { train: 16000, val: 1000, test: 5000 },
     modelSeeds: { mlp: 5 },
-    models: { mlp: { train: 30000 }, resnet20: { train: 4000 }, vit: { train: 20000 } },
+    models: { mlp: { train: 30000 }, resnet20: { train: 3500 } },
   },
 };
 

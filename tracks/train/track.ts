@@ -86,15 +86,15 @@ export const STD_FLOOR = 0.005;
  * Per-profile size. Fixed epochs, no plateau rule: T_fp / T_bi compares training time at equal
  * work (a rule would turn T into time-to-plateau); whether each run converged is still recorded
  * and marked. smoke 72 runs ~45 s; quick 144 runs ~1 min with 2 workers; full: 5 seeds (the grid
- * is cheap), 8,000 images x 4 epochs, so that fp32 converges under the slow settings too (the
- * published 6,000 x 3 left adam-1e-3 at +0.5 pp over its last epoch): 32,000 images / 2,667 per
- * core-second (engine/grid/progress.ts PRIOR_RATES, mlp) + evaluation = 12 s x 360 runs = 4.4 k
- * CPU-s, ~37 min with 2 workers.
+ * is cheap), 8,000 images x 3 epochs (more data than the published 6,000 x 3, which left
+ * adam-1e-3 at +0.5 pp over its last epoch): 24,000 images / 2,667 per core-second
+ * (engine/grid/progress.ts PRIOR_RATES, mlp) + evaluation = 9.3 s x 360 runs = 3.3 k CPU-s,
+ * ~28 min with 2 workers.
  */
 const SIZES: Record<Profile, TrainSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 256, val: 64, test: 256 } },
   quick: { seeds: 2, epochs: 1, batchSize: 64, limit: { train: 512, val: 128, test: 500 } },
-  full: { seeds: 5, epochs: 4, batchSize: 64, limit: { train: 8000, val: 1000, test: 5000 } },
+  full: { seeds: 5, epochs: 3, batchSize: 64, limit: { train: 8000, val: 1000, test: 5000 } },
 };
 
 /** T_fp / T_bi per setting averaged over settings, from mean training times. */
