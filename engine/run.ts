@@ -11,6 +11,7 @@
 import type { Dataset, FileDigest } from "./data/mod.ts";
 import type { GeneratedDigest } from "./data/generated.ts";
 import type { EpochRecord, TrainHooks } from "./nn/train.ts";
+import type { Convergence } from "./nn/convergence.ts";
 import type { BundleConfig, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./nn/params.ts";
@@ -59,6 +60,8 @@ export interface RunResult {
   seeds?: Record<string, number>;
   /** The fp32 network a run with `init: "fp32"` started from (engine/init.ts). */
   parent?: ParentLink;
+  /** How training ended (training runs; engine/nn/convergence.ts). */
+  convergence?: Convergence;
 }
 
 /**

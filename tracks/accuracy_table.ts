@@ -6,6 +6,7 @@
 import type { RunResult } from "../engine/run.ts";
 import { accuracyRatio, mean, omAccuracy } from "../engine/stats.ts";
 import { initNotes } from "./init_note.ts";
+import { convergenceNotes, withConvergence } from "./convergence_note.ts";
 import { type Cell, seedCell, type TrackTable } from "./track.ts";
 
 /** Groups results by (binarizer, column) and aggregates them; `column` names a result's column. */
@@ -16,11 +17,16 @@ export function accuracyTable(
   order: { binarizers: string[]; columns: string[] },
 ): TrackTable {
   const acc = new Map<string, number[]>();
+  const runs = new Map<string, RunResult[]>();
   const key = (b: string, c: string) => `${b}\u0000${c}`;
   for (const r of results) {
     const k = key(r.spec.binarizer, column(r));
-    if (!acc.has(k)) acc.set(k, []);
+    if (!runs.has(k)) {
+      acc.set(k, []);
+      runs.set(k, []);
+    }
     acc.get(k)!.push(r.metrics.testAccuracy);
+    runs.get(k)!.push(r);
   }
   const columns = order.columns.filter((c) => results.some((r) => column(r) === c));
   const binarizers = order.binarizers.filter((b) => results.some((r) => r.spec.binarizer === b));
@@ -29,7 +35,7 @@ export function accuracyTable(
       const xs = acc.get(key(b, c));
       if (!xs) return null;
       const fp = acc.get(key("fp32", c));
-      return seedCell(xs, fp ? accuracyRatio(xs, fp) : NaN);
+      return withConvergence(seedCell(xs, fp ? accuracyRatio(xs, fp) : NaN), runs.get(key(b, c))!);
     });
     const ratios = cells.map((c) => c?.ratio ?? NaN);
     const om = ratios.some((r) => Number.isNaN(r)) ? NaN : omAccuracy(ratios);
@@ -45,6 +51,7 @@ export function accuracyTable(
       `ratios there and ${meta.omName} are shown as —.`,
     ]),
     ...initNotes(results),
+    ...convergenceNotes(rows.flatMap((r) => r.cells), results),
   ];
   return { ...meta, metric: "test accuracy", columns, rows, ...(notes.length ? { notes } : {}) };
 }

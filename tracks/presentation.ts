@@ -59,6 +59,8 @@ export interface CellData {
   half: number | null;
   /** Left out of the OM (the track's notes say why). */
   excluded: boolean;
+  /** Seeds whose training did not converge (0: all did, or not a training cell). */
+  unconverged: number;
 }
 
 /** One table row (a binarizer) as the site reads it. */

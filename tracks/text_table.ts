@@ -5,6 +5,7 @@
  */
 import type { Cell, TrackTable } from "./track.ts";
 import { getTrack, trackNames } from "./registry.ts";
+import { UNCONVERGED_MARK } from "./convergence_note.ts";
 
 /** "mean ± h", h the 95% t-interval half-width in percent; "mean ± -" without one (n = 1). */
 export function meanHalf(c: Cell): string {
@@ -15,10 +16,15 @@ export function meanHalf(c: Cell): string {
 export const HALF_LEGEND = "mean ± 95% Student-t interval half-width over seeds (± - : n = 1, " +
   "no interval)";
 
+/** " †k/n" after a cell with k seeds that did not converge (tracks/convergence_note.ts). */
+export function unconvergedMark(c: Cell): string {
+  return c.unconverged ? ` ${UNCONVERGED_MARK}${c.unconverged}/${c.n}` : "";
+}
+
 function cellText(c: Cell | null): string {
   if (!c) return "-";
   const ratio = Number.isFinite(c.ratio) ? ` (${c.ratio.toFixed(3)})` : "";
-  return `${meanHalf(c)}${ratio}`;
+  return `${meanHalf(c)}${ratio}${unconvergedMark(c)}`;
 }
 
 /** Renders a track table as aligned text: accuracy % mean ± std (ratio to fp32), then OM. */

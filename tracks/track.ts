@@ -7,6 +7,7 @@ import { type Executor, runId, type RunResult, type RunSpec } from "../engine/ru
 import { mean, std, tInterval } from "../engine/stats.ts";
 import type { InitName } from "../engine/init.ts";
 import type { Rng } from "../engine/rng.ts";
+import type { PlateauRule } from "../engine/nn/convergence.ts";
 import type { TrackPresentation } from "./presentation.ts";
 
 /** Run-size profiles. */
@@ -45,6 +46,11 @@ export interface Cell {
   half?: number;
   /** Left out of the row's OM (the table's notes say why), e.g. a corruption at chance level. */
   excluded?: boolean;
+  /**
+   * Seeds of the cell whose training did not converge (tracks/convergence_note.ts); absent when
+   * every seed converged or the cell is not a training result.
+   */
+  unconverged?: number;
 }
 
 /** A cell of values over seeds: mean, std, n, the 95% t-interval half-width, and its ratio. */
@@ -150,10 +156,15 @@ export function derivedSpec(
   };
 }
 
-/** How much a training track trains per profile: seeds, epochs, batch size, sample limits. */
+/**
+ * How much a training track trains per profile: seeds, epochs (the cap under a plateau rule),
+ * batch size, sample limits, and the plateau rule (absent: fixed epochs; docs/metrics.md,
+ * "Convergence").
+ */
 export interface TrainSize {
   seeds: number;
   epochs: number;
   batchSize: number;
   limit: { train?: number; val?: number; test?: number };
+  plateau?: PlateauRule;
 }

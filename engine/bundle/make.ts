@@ -84,6 +84,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       timings: r.timings,
       ...(r.samples && Object.keys(r.samples).length ? { samples: r.samples } : {}),
       ...(r.parent ? { parent: r.parent } : {}),
+      ...(r.convergence ? { convergence: r.convergence } : {}),
       ...(ctx.weights
         ? {
           weights: {
@@ -124,6 +125,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     ...(b.results.samples ? { samples: b.results.samples } : {}),
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
     ...(b.results.parent ? { parent: b.results.parent } : {}),
+    ...(b.results.convergence ? { convergence: b.results.convergence } : {}),
     backend: {
       backend: b.environment.backend,
       tfjs: b.environment.tfjs,

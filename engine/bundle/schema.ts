@@ -19,6 +19,7 @@ import type { EpochRecord } from "../nn/train.ts";
 import type { FileDigest } from "../data/dataset.ts";
 import type { GeneratedDigest } from "../data/generated.ts";
 import type { OptimizerName, ScheduleName } from "../nn/optim.ts";
+import type { Convergence, PlateauRule } from "../nn/convergence.ts";
 
 /** The schema version every bundle carries in its `schema` field. */
 export const SCHEMA_VERSION = "bibench-bundle/1";
@@ -146,8 +147,21 @@ const trainSettings = obj("training hyperparameters (the seed lives on the spec)
     enum: ["cosine", "step", "constant"],
     description: "learning-rate schedule",
   },
-  epochs: int("epochs", 1, 100_000),
+  epochs: int("epochs; with plateau, the most epochs (the cap)", 1, 100_000),
   batchSize: int("batch size", 1, 1_000_000),
+  plateau: obj(
+    "stop when validation accuracy plateaus (engine/nn/convergence.ts); absent = " +
+      "train the configured epochs",
+    {
+      patience: int("epochs in a row without an improvement of minDelta before stopping", 1, 1000),
+      minDelta: num("smallest validation-accuracy gain that counts (a fraction: 0.002 = 0.2 pp)", {
+        minimum: 0,
+        maximum: 1,
+      }),
+      minEpochs: int("epochs always trained before the rule may stop", 1, 100_000),
+    },
+    ["patience", "minDelta", "minEpochs"],
+  ),
 }, ["optimizer", "lr", "momentum", "weightDecay", "schedule", "epochs", "batchSize"]);
 
 const limits = obj("sample limits per split (small profiles); absent = the whole split", {
@@ -310,6 +324,26 @@ const results = obj("what the run produced", {
     copied: int("parameters (tensors) copied: same name and shape in both networks", 0, 1e6),
     kept: int("parameters (tensors) only the run's network has, left at their seeded init", 0, 1e6),
   }, ["run", "sha256", "bytes", "copied", "kept"]),
+  convergence: obj(
+    "how training ended (train runs; engine/nn/convergence.ts recomputes it from " +
+      "the curves); absent in bundles made before the field existed",
+    {
+      epochsRun: int("epochs trained (the curves' length)", 1, 100_000),
+      stop: {
+        type: "string",
+        enum: ["epochs", "plateau", "cap"],
+        description: "epochs: fixed epochs (no plateau rule); plateau: the rule stopped " +
+          "training; cap: the rule never fired before the configured epochs",
+      },
+      converged: bool("the validation gain over the last quarter of the epochs is below 0.5 pp"),
+      lastQuarterGain: num(
+        "best validation accuracy in the last ceil(E/4) epochs minus the best before them " +
+          "(absent with fewer than 2 epochs)",
+        { minimum: -1, maximum: 1 },
+      ),
+    },
+    ["epochsRun", "stop", "converged"],
+  ),
 }, ["metrics", "curves", "timings"]);
 
 const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the rest", {
@@ -396,6 +430,8 @@ export type EngineInfo = Bundle["engine"];
 export type Seeds = Bundle["seeds"];
 /** The link from a run to the fp32 network it started from. */
 export type ParentLink = NonNullable<Bundle["results"]["parent"]>;
+/** How a training run ended. */
+export type ConvergenceRecord = NonNullable<Bundle["results"]["convergence"]>;
 /** Signature block. */
 export type Signature = NonNullable<Bundle["signature"]>;
 /** A bundle before it is signed. */
@@ -420,6 +456,12 @@ export type _GeneratedMatchesDigest = Assert<
 >;
 export type _OptimizersMatch = Assert<
   Equal<NonNullable<BundleConfig["train"]>["optimizer"], OptimizerName>
+>;
+export type _PlateauMatches = Assert<
+  Equal<Simplify<NonNullable<NonNullable<BundleConfig["train"]>["plateau"]>>, Simplify<PlateauRule>>
+>;
+export type _ConvergenceMatches = Assert<
+  Equal<Simplify<ConvergenceRecord>, Simplify<Convergence>>
 >;
 export type _SchedulesMatch = Assert<
   Equal<NonNullable<BundleConfig["train"]>["schedule"], ScheduleName>

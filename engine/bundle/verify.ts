@@ -7,7 +7,8 @@
 import { dirname, join } from "node:path";
 import { KNOWN_DIGESTS, sha256Hex } from "../data/digest.ts";
 import { printable } from "../printable.ts";
-import { contentId } from "./canonical.ts";
+import { canonicalJson, contentId } from "./canonical.ts";
+import { convergenceOf, expectedEpochs } from "../nn/convergence.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { seedsOf } from "./make.ts";
 import { parentSpec } from "../init.ts";
@@ -95,9 +96,24 @@ export function consistencyProblem(b: Bundle, now = Date.now()): string | null {
   }
   // Runs of other kinds (robust, infer) carry their task run's training settings but do not
   // train themselves: no curves.
-  if (b.config.kind === "train" && train && curves.length !== train.epochs) {
-    return `${curves.length} epoch records for ${train.epochs} configured epochs`;
-  }
+  if (b.config.kind === "train" && train) {
+    // A plateau rule stops at the first epoch where it fires (recomputed from the curves).
+    const want = expectedEpochs(curves.map((c) => c.valAccuracy), train);
+    if (curves.length !== want) {
+      if (!train.plateau) {
+        return `${curves.length} epoch records for ${train.epochs} configured epochs`;
+      }
+      return curves.length > want
+        ? `${curves.length} epoch records, but the plateau rule stops after ${want}`
+        : `${curves.length} epoch records, but the plateau rule does not stop there ` +
+          `(cap ${train.epochs})`;
+    }
+    const rec = b.results.convergence;
+    if (rec && canonicalJson(rec) !== canonicalJson(convergenceOf(curves, train))) {
+      return `results.convergence ${canonicalJson(rec)} is not what the curves give ` +
+        canonicalJson(convergenceOf(curves, train));
+    }
+  } else if (b.results.convergence) return "results.convergence on a run that does not train";
   let epochSeconds = 0;
   for (const [i, c] of curves.entries()) {
     if (c.epoch !== i) return `curves[${i}].epoch is ${c.epoch}, expected ${i}`;

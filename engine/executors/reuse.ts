@@ -22,6 +22,8 @@ export interface TrainedWeights {
   /** SHA-256 and size of the weights file (recorded, or of the encoded retrained weights). */
   sha256: string;
   bytes: number;
+  /** Epochs the run trained (fewer than configured when its plateau rule stopped it). */
+  epochsRun: number;
 }
 
 /** The trained weights of run `spec`: from the store (`env.out`) or trained again. */
@@ -40,6 +42,7 @@ export async function trainedWeights(
       testAccuracy: bundle.results.metrics.testAccuracy,
       sha256: w.sha256,
       bytes: w.bytes,
+      epochsRun: bundle.results.curves.length,
     };
   }
   // Not there (run alone, another shard, or not finished yet): train it again.
@@ -52,5 +55,6 @@ export async function trainedWeights(
     testAccuracy: trained.result.metrics.testAccuracy,
     sha256: await sha256Hex(encoded),
     bytes: encoded.length,
+    epochsRun: trained.result.curves.length,
   };
 }

@@ -8,6 +8,7 @@ import { type Dataset, loadDataset } from "../data/mod.ts";
 import { buildModel, type Model } from "../nn/model.ts";
 import { evaluate, predict, train, type TrainHooks } from "../nn/train.ts";
 import { accuracyOf, requestedMetrics, scorePredictions } from "../nn/metrics.ts";
+import { convergenceOf } from "../nn/convergence.ts";
 import { UserError } from "../errors.ts";
 import {
   datasetRecord,
@@ -92,6 +93,7 @@ export async function trainAndTest(
       timings: { loadSeconds, trainSeconds: trained.trainSeconds, evalSeconds },
       backend: backendInfo(),
       ...(link ? { parent: link } : {}),
+      convergence: convergenceOf(trained.epochs, spec.train),
     };
     return { result, weights: model.store.snapshot() };
   } finally {

@@ -23,6 +23,8 @@ export interface TrainedModel {
   reused: boolean;
   /** Seconds spent getting the weights (reading them, or retraining). */
   weightsSeconds: number;
+  /** Epochs the task run trained (train.ts `finalState` needs it after a plateau stop). */
+  epochsRun: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function loadTrainedModel(
 ): Promise<TrainedModel> {
   const t0 = performance.now();
   const got = await trainedWeights(taskSpec, env, hooks);
-  const { weights, testAccuracy: taskTestAccuracy } = got;
+  const { weights, testAccuracy: taskTestAccuracy, epochsRun } = got;
   const weightsSeconds = (performance.now() - t0) / 1000;
   const data = await loadDataset(spec.dataset, {
     dir: env.dataDir,
@@ -51,5 +53,13 @@ export async function loadTrainedModel(
     model.store.dispose();
     throw e;
   }
-  return { model, data, weights, taskTestAccuracy, reused: got.bundle !== null, weightsSeconds };
+  return {
+    model,
+    data,
+    weights,
+    taskTestAccuracy,
+    reused: got.bundle !== null,
+    weightsSeconds,
+    epochsRun,
+  };
 }

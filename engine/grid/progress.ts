@@ -31,7 +31,8 @@ export const PRIOR_RATES: Readonly<Record<string, PriorRate>> = {
   "train/cnn": { run: 4.5, unit: 0.41 },
   "train/mlp": { run: 0.25, unit: 0.024 },
   "train/vgg-small": { run: 2.6, unit: 0.44 },
-  "train/resnet20": { run: 5.8, unit: 0.69 },
+  // At 16-32-64: ~27 images per core-second over the binarizers (`deno task bench:costs`).
+  "train/resnet20": { run: 8, unit: 2.4 },
   "train/vit": { run: 1.1, unit: 0.14 },
   "train/transformer": { run: 9.5, unit: 0.18 },
   "train/pointnet": { run: 2.6, unit: 0.15 },

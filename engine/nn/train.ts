@@ -1,7 +1,9 @@
 /**
  * The training loop: seeded shuffles, per-epoch binarizer schedules, optimizer steps, BatchNorm
  * moving averages, evaluation. Everything random derives from the run seed, and the wasm backend is
- * single-threaded, so the same seed gives bit-identical metrics.
+ * single-threaded, so the same seed gives bit-identical metrics. With a plateau rule
+ * (convergence.ts) the loop stops when validation accuracy stops improving; `epochs` is then the
+ * cap, and the learning-rate and binarizer schedules still run over the cap (docs/metrics.md).
  */
 import { tf } from "../tf.ts";
 import { deriveSeed, Rng } from "../rng.ts";
@@ -10,12 +12,16 @@ import type { Ctx } from "./layers.ts";
 import type { Model } from "./model.ts";
 import { getBinarizer } from "../binarizers/mod.ts";
 import { learningRate, makeOptimizer, type OptimConfig } from "./optim.ts";
+import { type PlateauRule, plateauStops } from "./convergence.ts";
 
 /** Everything that decides how a model is trained. */
 export interface TrainConfig extends OptimConfig {
+  /** Epochs to train; with `plateau`, the most (the cap). */
   epochs: number;
   batchSize: number;
   seed: number;
+  /** Stop early when validation accuracy plateaus (absent: train `epochs` epochs). */
+  plateau?: PlateauRule;
 }
 
 /** Reported after every training batch (for progress displays). */
@@ -125,9 +131,17 @@ export function predict(
   return out;
 }
 
-/** The binarizer schedule state in force after training (what evaluation of a saved net uses). */
-export function finalState(binarizer: string, epochs: number): Record<string, number> {
-  return getBinarizer(binarizer).schedule?.(epochs - 1, epochs) ?? {};
+/**
+ * The binarizer schedule state in force after training (what evaluation of a saved net uses):
+ * that of the last epoch run (`epochsRun`, fewer than `epochs` when a plateau rule stopped it) of
+ * a schedule over `epochs`.
+ */
+export function finalState(
+  binarizer: string,
+  epochs: number,
+  epochsRun = epochs,
+): Record<string, number> {
+  return getBinarizer(binarizer).schedule?.(epochsRun - 1, epochs) ?? {};
 }
 
 /** Trains `model` in place on `train`, validating on `val` after every epoch. */
@@ -204,6 +218,7 @@ export function train(
       };
       records.push(rec);
       hooks.onEpochEnd?.(rec);
+      if (cfg.plateau && plateauStops(records.map((r) => r.valAccuracy), cfg.plateau)) break;
     }
   } finally {
     opt.dispose();

@@ -157,6 +157,7 @@ function cellData(c: Cell | null): CellData | null {
       ratio: fin(c.ratio),
       half: fin(c.half),
       excluded: c.excluded === true,
+      unconverged: c.unconverged ?? 0,
     }
     : null;
 }

@@ -3,6 +3,7 @@ import type { BundleRef, CellData, RowData, SiteData } from "./aggregate.ts";
 import type { ChartData } from "./charts.ts";
 import type { DevicesData } from "./devices.ts";
 import type { CellFormat } from "../../tracks/presentation.ts";
+import { UNCONVERGED_MARK } from "../../tracks/convergence_note.ts";
 import { type Html, html, int, num, pct, value } from "./html.ts";
 
 /** What the templates receive: the `_data/` files by name. */
@@ -31,6 +32,14 @@ export function cellHtml(format: CellFormat, c: CellData | null): Html {
       <span class="x" title="left out of the OM (see the notes)">excluded</span>
     `
     : html``;
+  // Seeds that did not converge: the mark and count the CLI prints, explained by the table's note.
+  const uc = c.unconverged > 0
+    ? html`
+      <span class="uc"
+        title="${c.unconverged} of ${c
+          .n} seed(s) did not converge (see the notes)"> ${`${UNCONVERGED_MARK}${c.unconverged}/${c.n}`}</span>
+    `
+    : html``;
   return html`
     <td
       data-v="${c.mean ?? ""}"
@@ -38,7 +47,7 @@ export function cellHtml(format: CellFormat, c: CellData | null): Html {
         ? html`
           class="excluded"
         `
-        : html``}><span class="v" title="${title}">${main}</span>${ratio}${out} <span class="n" title="number of seeds / runs">n=${c
+        : html``}><span class="v" title="${title}">${main}</span>${ratio}${uc}${out} <span class="n" title="number of seeds / runs">n=${c
         .n}</span></td>
   `;
 }

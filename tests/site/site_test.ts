@@ -82,6 +82,14 @@ Deno.test("site: _data holds the CLI tables' numbers (same aggregation code)", a
     const page = await read(join(s.out, `track-${t.name}.html`));
     assert.ok(page.includes(esc(t.text)), t.name);
     assert.ok(page.includes(`n=`), t.name);
+    // The fixture's training curves still climb: every training cell is marked, with the note.
+    if (["task", "arch", "train"].includes(t.name)) {
+      assert.match(
+        page,
+        /<span class="uc"\s+title="1 of 1 seed\(s\) did not converge[^"]*"> <bdi>†1\/1<\/bdi><\/span>/,
+      );
+      assert.match(t.text, /converged: 0\/\d+ cells; † = a cell with k seed\(s\)/);
+    }
   }
 });
 
@@ -285,13 +293,28 @@ Deno.test("ratios: a zero or missing fp32 reference is a dash with a note, never
   );
   const text = renderTable(task);
   assert.doesNotMatch(text, /Infinity|NaN/);
-  const cell =
-    cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: null, half: null, excluded: false })
-      .value;
+  const cell = cellHtml("percent", {
+    mean: 0.5,
+    std: 0,
+    n: 1,
+    ratio: null,
+    half: null,
+    excluded: false,
+    unconverged: 0,
+  })
+    .value;
   assert.match(cell, /title="no fp32 reference \(missing, or zero accuracy\)"> \(×—\)/);
   assert.doesNotMatch(cell, /Infinity|NaN/);
   assert.match(
-    cellHtml("percent", { mean: 0.5, std: 0, n: 1, ratio: 0.5, half: null, excluded: false }).value,
+    cellHtml("percent", {
+      mean: 0.5,
+      std: 0,
+      n: 1,
+      ratio: 0.5,
+      half: null,
+      excluded: false,
+      unconverged: 0,
+    }).value,
     /\(×0\.500\)/,
   );
 });

@@ -192,7 +192,7 @@ export async function inferRun(
 ): Promise<RunOutput> {
   const o = inferOptions(spec);
   if (!spec.train) throw new UserError(`run ${spec.id} has no training settings`);
-  const { model, data, reused, weightsSeconds } = await loadTrainedModel(
+  const { model, data, reused, weightsSeconds, epochsRun } = await loadTrainedModel(
     spec,
     o.taskSpec,
     env,
@@ -205,7 +205,7 @@ export async function inferRun(
   const timings: Record<string, number> = { weightsSeconds };
   const samples: Record<string, number[]> = {};
   try {
-    const state = finalState(spec.binarizer, spec.train.epochs);
+    const state = finalState(spec.binarizer, spec.train.epochs, epochsRun);
     let t = performance.now();
     const bytes = exportModel(model, { state });
     const fpBytes = exportModel(fpModel);

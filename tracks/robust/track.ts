@@ -176,12 +176,13 @@ export async function robustRun(
 ): Promise<RunOutput> {
   const o = robustOptions(spec);
   if (!spec.train) throw new UserError(`run ${spec.id} has no training settings`);
-  const { model, data, taskTestAccuracy, reused, weightsSeconds } = await loadTrainedModel(
-    spec,
-    o.taskSpec,
-    env,
-    hooks,
-  );
+  const { model, data, taskTestAccuracy, reused, weightsSeconds, epochsRun } =
+    await loadTrainedModel(
+      spec,
+      o.taskSpec,
+      env,
+      hooks,
+    );
   const test = o.evalLimit
     ? limitSplit(data.test, data.numClasses, o.evalLimit, EVAL_SUBSET_SEED)
     : data.test;
@@ -190,7 +191,7 @@ export async function robustRun(
   let corruptSeconds = 0, evalSeconds = 0;
   try {
     // The binarizer schedule in force at the end of training (recu's tau, fda's alpha = 0).
-    const state = finalState(spec.binarizer, spec.train.epochs);
+    const state = finalState(spec.binarizer, spec.train.epochs, epochsRun);
     let t = performance.now();
     const clean = evaluate(model, test, state);
     evalSeconds += (performance.now() - t) / 1000;

@@ -1,6 +1,6 @@
 /** The train track's text view (`Track.render`): accuracy per setting, time, spread. */
 import type { TrackTable } from "../track.ts";
-import { align, fixOrDash, pctOrDash, rule, seedsOf } from "../text_table.ts";
+import { align, fixOrDash, pctOrDash, rule, seedsOf, unconvergedMark } from "../text_table.ts";
 
 /**
  * Training-consumption view: a row per binarizer; test accuracy per setting (mean, ratio to fp32),
@@ -20,7 +20,9 @@ export function renderTrainTable(t: TrackTable): string {
   ];
   const body = t.rows.map((r) => [
     r.binarizer,
-    ...r.cells.map((c) => (c ? `${pctOrDash(c.mean)} (${fixOrDash(c.ratio)})` : "-")),
+    ...r.cells.map((c) =>
+      c ? `${pctOrDash(c.mean)} (${fixOrDash(c.ratio)})${unconvergedMark(c)}` : "-"
+    ),
     fixOrDash(r.extra?.trainSeconds ?? NaN, 1),
     r.extra?.stepCpuMs === undefined
       ? "-"

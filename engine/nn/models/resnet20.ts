@@ -2,12 +2,14 @@ import { type Builder, ch } from "../model.ts";
 import { GlobalAvgPool, type Layer, Residual, Sequential } from "../layers.ts";
 
 /**
- * ResNet-20 layout (3 stages x 3 basic blocks, stride-2 stage entries) with narrow channels
- * 8-16-32; fp stem, fp 1x1 downsample shortcuts, global average pooling and an fp head.
+ * ResNet-20 (3 stages x 3 basic blocks, stride-2 stage entries) at the reference's channel widths
+ * 16-32-64 (He et al. 2016's CIFAR ResNet, as BiBench trains it); fp stem, fp 1x1 downsample
+ * shortcuts, global average pooling and an fp head. Bundles made before this width (8-16-32, up
+ * to engine commit 09d3497) reproduce only with that commit's engine.
  */
 export const resnet20: Builder = (k, { inputShape, numClasses, width }) => {
   let s: [number, number] = [inputShape[0], inputShape[1]];
-  const widths = [ch(8, width), ch(16, width), ch(32, width)];
+  const widths = [ch(16, width), ch(32, width), ch(64, width)];
   const layers: Layer[] = [...k.convBlock(inputShape[2], widths[0], s, { fp: true })];
   let cin = widths[0];
   widths.forEach((cout, stage) => {
