@@ -1,6 +1,7 @@
 /**
  * Layers for sequence and set inputs (text, point clouds, audio frames): token and positional
- * embeddings, pooling over tokens / points / frames, and an FSMN memory block. The Transformer
+ * embeddings, a pointwise (kernel-1) convolution over points, pooling over tokens / points /
+ * frames, and an FSMN memory block. The Transformer
  * parts (LayerNorm, attention, encoder blocks) live in ./layers_transformer.ts, shared with the
  * vision Transformer.
  *
@@ -10,7 +11,7 @@
 import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
 import type { ParamStore } from "./params.ts";
-import type { Layer } from "./layers.ts";
+import { Conv2D, type Ctx, type Layer } from "./layers.ts";
 import { UserError } from "../errors.ts";
 
 type Tensor = tf.Tensor;
@@ -99,6 +100,60 @@ export function maskedMeanPool(x: Tensor, ids: Tensor): Tensor {
   const keep = tf.cast(tf.notEqual(ids, 0), "float32");
   const count = tf.maximum(tf.sum(keep, 1, true), 1);
   return tf.div(tf.sum(tf.mul(x, tf.expandDims(keep, -1)), 1), count);
+}
+
+/** Options of a pointwise convolution over `points` positions of `inChannels` features each. */
+export interface PointwiseConvOptions {
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  /** Positions per sample (N): the output spatial size a binarizer's spatial scale sees. */
+  points: number;
+  /** Binarizer name; omitted or "fp32" means a full-precision layer. */
+  binarizer?: string;
+}
+
+/**
+ * A convolution with kernel 1 over [batch, N, C] (a Conv1d with kernel 1, PointNet's shared
+ * per-point layer). To its binarizer it is a 1x1 convolution on [batch, N, 1, C] with kernel
+ * [1, 1, C_in, C_out]: weight scales per output channel over every input, per-sample activation
+ * scales over all points and channels, spatial output scales over the N positions — the
+ * convolution formulas, not the dense ones, because the layer is a convolution. The product itself
+ * is one matMul of [batch * N, C_in] by [C_in, C_out], which equals the 1x1 convolution.
+ */
+export class PointwiseConv extends Conv2D {
+  constructor(readonly pointOpts: PointwiseConvOptions, store: ParamStore, rng: Rng) {
+    super(
+      {
+        name: pointOpts.name,
+        inChannels: pointOpts.inChannels,
+        outChannels: pointOpts.outChannels,
+        kernel: 1,
+        inSpatial: [pointOpts.points, 1],
+        binarizer: pointOpts.binarizer,
+      },
+      store,
+      rng,
+    );
+  }
+
+  override apply(x: Tensor, ctx: Ctx): Tensor {
+    const [b, n, c] = x.shape as [number, number, number];
+    const { inChannels: cin, outChannels: cout, points } = this.pointOpts;
+    if (n !== points || c !== cin) {
+      throw new Error(`${this.opts.name}: expected [batch, ${points}, ${cin}], got [${x.shape}]`);
+    }
+    const bz = this.binarizer;
+    const xb = bz.activations(tf.reshape(x, [b, n, 1, c]), this.extra, ctx, this.shape);
+    const wb = bz.weights(this.kernel, this.extra, ctx, this.shape);
+    let y: Tensor = tf.reshape(
+      tf.matMul(tf.reshape(xb, [b * n, cin]), tf.reshape(wb, [cin, cout])),
+      [b, n, 1, cout],
+    );
+    if (bz.output) y = bz.output(y, this.extra, ctx, this.shape);
+    if (this.bias) y = tf.add(y, this.bias);
+    return tf.reshape(y, [b, n, cout]);
+  }
 }
 
 /**

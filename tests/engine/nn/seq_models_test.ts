@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { ParamStore } from "../../../engine/nn/params.ts";
-import { type Ctx, Dense, type Layer } from "../../../engine/nn/layers.ts";
+import { Conv2D, type Ctx, Dense, type Layer } from "../../../engine/nn/layers.ts";
 import {
   Embedding,
   GlobalMaxPool1D,
   maskedMeanPool,
   MemoryBlock,
+  PointwiseConv,
 } from "../../../engine/nn/layers_seq.ts";
 import { MultiHeadSelfAttention, paddingMask } from "../../../engine/nn/layers_transformer.ts";
 import { buildModel } from "../../../engine/nn/model.ts";
@@ -27,6 +28,7 @@ import { loadKws } from "../../../engine/data/kws.ts";
 import { train } from "../../../engine/nn/train.ts";
 import { UserError } from "../../../engine/errors.ts";
 import { installPlugins } from "../../../app/plugins.ts";
+import { binarizerNames } from "../../../engine/binarizers/mod.ts";
 
 installPlugins();
 
@@ -148,14 +150,14 @@ Deno.test("memory block: a zero filter is the identity; shapes are kept", () => 
   store.dispose();
 });
 
-/** Dense layers of a layer tree, with their path, in order. */
-function denseLayers(root: Layer): { path: string; layer: Dense }[] {
-  const out: { path: string; layer: Dense }[] = [];
+/** Dense and convolution layers of a layer tree, with their path, in order. */
+function weightLayers(root: Layer): { path: string; layer: Dense | Conv2D }[] {
+  const out: { path: string; layer: Dense | Conv2D }[] = [];
   const seen = new Set<unknown>();
   const walk = (v: unknown, path: string) => {
     if (!v || typeof v !== "object" || seen.has(v) || v instanceof tf.Tensor) return;
     seen.add(v);
-    if (v instanceof Dense) out.push({ path, layer: v });
+    if (v instanceof Dense || v instanceof Conv2D) out.push({ path, layer: v });
     else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
     else for (const [k, x] of Object.entries(v)) if (k !== "opts") walk(x, `${path}.${k}`);
   };
@@ -164,18 +166,22 @@ function denseLayers(root: Layer): { path: string; layer: Dense }[] {
 }
 
 Deno.test("binarized layers: attention + MLP linears, middle per-point layers, FSMN projections", () => {
+  // Per layer: c(onv) or d(ense) as binarizers see it, then B(inarized) or F(ull precision).
   const fp = (m: string, shape: number[], classes = 10) =>
-    denseLayers(
+    weightLayers(
       buildModel(m, { inputShape: shape, numClasses: classes, binarizer: "bnn", seed: 1 }).root,
     )
-      .map((d) => (d.layer.binarizer.binary ? "B" : "F"))
+      .map((d) =>
+        (d.layer.shape.kind === "conv" ? "c" : "d") + (d.layer.binarizer.binary ? "B" : "F")
+      )
       .join("");
   // transformer: 2 blocks x (q, k, v, o, fc1, fc2) binarized; the head fp (embeddings, LN: no Dense).
-  assert.equal(fp("transformer", [16], 2), "BBBBBBBBBBBBF");
-  // pointnet: fp first per-point layer, 3 binarized per-point layers, fp 2-layer head.
-  assert.equal(fp("pointnet", [32, 2]), "FBBBFF");
+  assert.equal(fp("transformer", [16], 2), "dB".repeat(12) + "dF");
+  // pointnet: fp first per-point layer, 3 binarized per-point layers (kernel-1 convolutions, as
+  // the reference's Conv1d), fp 2-layer dense head.
+  assert.equal(fp("pointnet", [32, 2]), "cFcBcBcBdFdF");
   // fsmn: fp input layer, 3 blocks x (projection, expansion) binarized, fp head.
-  assert.equal(fp("fsmn", [49, 40]), "FBBBBBBF");
+  assert.equal(fp("fsmn", [49, 40]), "dF" + "dB".repeat(6) + "dF");
   assert.equal(TRANSFORMER_VOCAB, SPAM_VOCAB_SIZE);
   const t = buildModel("transformer", {
     inputShape: [16],
@@ -211,6 +217,93 @@ Deno.test("pointnet: permuting the points leaves the logits unchanged", () => {
     a.forEach((v, i) => assert.ok(Math.abs(v - c[i]) < 1e-4, `${b}: ${v} vs ${c[i]}`));
     m.store.dispose();
   }
+});
+
+/** The binarized per-point layers of a pointnet built with `binarizer`. */
+function binarizedPointLayers(binarizer: string, points = 16) {
+  const m = buildModel("pointnet", { inputShape: [points, 2], numClasses: 10, binarizer, seed: 3 });
+  const layers = weightLayers(m.root).map((d) => d.layer)
+    .filter((l): l is PointwiseConv => l instanceof PointwiseConv && l.binarizer.binary);
+  return { m, layers };
+}
+
+Deno.test("pointnet xnor: per-point layers scale as convolutions (mean |w| per output channel, uncentred; mean |x| per sample)", () => {
+  const { m, layers } = binarizedPointLayers("xnor");
+  assert.equal(layers.length, 3);
+  for (const l of layers) assert.equal(l.shape.kind, "conv");
+  const l = layers[0];
+  const [cin, cout] = [l.pointOpts.inChannels, l.pointOpts.outChannels];
+  // Offset each output channel's weights, so centring them (the dense formula) would change the
+  // signs and the scale.
+  l.kernel.assign(tf.tidy(() => tf.add(l.kernel, tf.linspace(-0.05, 0.05, cout))));
+  const w = l.kernel.dataSync(); // [1, 1, cin, cout]
+  const scale = Array.from({ length: cout }, (_, o) => {
+    let s = 0;
+    for (let i = 0; i < cin; i++) s += Math.abs(w[i * cout + o]);
+    return s / cin;
+  });
+  const sgn = (v: number) => (v >= 0 ? 1 : -1);
+  const wb = tf.tidy(() => l.binarizer.weights(l.kernel, l.extra, ctx(), l.shape).dataSync());
+  w.forEach((v, j) => assert.ok(Math.abs(wb[j] - sgn(v) * scale[j % cout]) < 1e-6, `w_b[${j}]`));
+  // The dense formula's centred weights give other values: the test tells the two apart.
+  const centred = tf.tidy(() => {
+    const k = tf.reshape(l.kernel, [cin, cout]);
+    const v = tf.sub(k, tf.mean(k, 0, true));
+    return tf.mul(tf.sign(v), tf.mean(tf.abs(v), 0, true)).dataSync();
+  });
+  assert.ok(centred.some((v, j) => Math.abs(v - wb[j]) > 1e-3));
+  // The layer: y[b, n, o] = sum_i sign(x[b, n, i]) K_b * w_b[i, o], K_b = mean |x| over sample b's
+  // points and channels.
+  const [b, n] = [2, 16];
+  const x = tf.randomNormal([b, n, cin], 0, 1, "float32", 11);
+  const xs = x.dataSync();
+  const y = tf.tidy(() => l.apply(x, ctx()).dataSync());
+  for (let s = 0; s < b; s++) {
+    let k = 0;
+    for (let j = 0; j < n * cin; j++) k += Math.abs(xs[s * n * cin + j]);
+    k /= n * cin;
+    for (let p = 0; p < n; p++) {
+      for (let o = 0; o < cout; o++) {
+        let acc = 0;
+        for (let i = 0; i < cin; i++) acc += sgn(xs[(s * n + p) * cin + i]) * k * wb[i * cout + o];
+        const got = y[(s * n + p) * cout + o];
+        assert.ok(Math.abs(got - acc) < 1e-3 * Math.max(1, Math.abs(acc)), `y ${got} vs ${acc}`);
+      }
+    }
+  }
+  m.store.dispose();
+});
+
+Deno.test("pointnet: every binarizer's convolution path trains the per-point layers", () => {
+  const x = tf.randomNormal([3, 16, 2], 0, 1, "float32", 9);
+  const labels = tf.oneHot(tf.tensor1d([1, 4, 7], "int32"), 10);
+  // Schedule values where every extra is on (fda's noise term, recu's tau).
+  const state = { n: 9, alpha: 0.05, tau: 0.9 };
+  for (const name of binarizerNames()) {
+    const { m, layers } = binarizedPointLayers(name);
+    assert.equal(layers.length, name === "fp32" ? 0 : 3, name);
+    const c: Ctx = { training: true, state, bnUpdates: [] };
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(labels, m.apply(x, c)) as tf.Scalar,
+      m.store.trainable(),
+    );
+    assert.ok(Number.isFinite(value.dataSync()[0]), name);
+    for (const l of layers) {
+      const g = grads[l.kernel.name].dataSync();
+      assert.ok(g.every(Number.isFinite) && g.some((v) => v !== 0), `${name}: ${l.opts.name}`);
+    }
+    if (name === "xnorpp") {
+      // Its spatial scale runs over the points, as the reference's Conv1d's per-position scale.
+      assert.deepEqual(layers[0].extra.beta.shape, [16, 1, 1]);
+    }
+    tf.dispose([
+      value,
+      ...Object.values(grads),
+      ...c.bnUpdates.flatMap((u) => [u.mean, u.variance]),
+    ]);
+    m.store.dispose();
+  }
+  tf.dispose([x, labels]);
 });
 
 /** A tiny run of one of the added tasks. */
