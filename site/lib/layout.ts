@@ -13,6 +13,12 @@ export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; " +
   "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; " +
   "form-action 'none'";
 
+/**
+ * The policy of a page that compiles WebAssembly (the published models run on it): the same,
+ * plus 'wasm-unsafe-eval', which allows compiling wasm and nothing else (no eval).
+ */
+export const CSP_WASM = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
+
 export interface PageOptions {
   title: string;
   /** "" or "../": the way back to the site root. */
@@ -22,7 +28,11 @@ export interface PageOptions {
   body: Html;
   /** "auto": make charts interactive on load; "lazy": on request (keeps the page light). */
   charts?: "auto" | "lazy";
-  data: { tracks: { name: string; omName: string }[] };
+  data: { tracks: { name: string; omName: string }[]; models?: { tasks: { task: string }[] } };
+  /** The page runs WebAssembly: its CSP gets 'wasm-unsafe-eval' ({@link CSP_WASM}). */
+  wasm?: boolean;
+  /** More scripts of the site to load (paths from the root), after site.js. */
+  scripts?: string[];
 }
 
 /** A whole page. */
@@ -34,6 +44,9 @@ export function page(o: PageOptions): string {
       `track-${t.name}.html`,
       t.omName.replace(/^OM_/, ""),
     ]),
+    ...(o.data.models?.tasks.length
+      ? [["try", `try-${o.data.models.tasks[0].task}.html`, "Try it"] as [string, string, string]]
+      : []),
     ["bundles", "bundles.html", "Bundles"],
     ["submit", "submit.html", "Submit"],
   ];
@@ -42,11 +55,12 @@ export function page(o: PageOptions): string {
     <html lang="en">
       <head>
         <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="${CSP}">
+        <meta http-equiv="Content-Security-Policy" content="${o.wasm ? CSP_WASM : CSP}">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${o.title} · bibench-ts leaderboard</title>
         <link rel="stylesheet" href="${o.root}assets/site.css">
         <script src="${o.root}assets/site.js" defer></script>
+        ${(o.scripts ?? []).map((s) => html`<script src="${o.root}${s}" defer></script>`)}
       </head>
       <body data-root="${o.root}" data-charts="${o.charts ?? "auto"}">
         <header class="top">
