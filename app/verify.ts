@@ -61,7 +61,7 @@ function okLine(v: Verdict): string {
  * Writes a reproduced network's weights beside its bundle when none are there and their SHA-256
  * is the one the bundle records (never other bytes); returns what it did, for the output line.
  */
-async function restoreWeights(path: string, b: Bundle, r: Reproduction): Promise<string> {
+export async function restoreWeights(path: string, b: Bundle, r: Reproduction): Promise<string> {
   const w = b.results.weights;
   if (!w || !r.weights) return "; no weights to restore";
   const target = join(dirname(path), w.file);

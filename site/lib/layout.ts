@@ -57,6 +57,7 @@ export function page(o: PageOptions): string {
         <meta charset="utf-8">
         <meta http-equiv="Content-Security-Policy" content="${o.wasm ? CSP_WASM : CSP}">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="${o.root}assets/favicon.svg">
         <title>${o.title} · bibench-ts leaderboard</title>
         <link rel="stylesheet" href="${o.root}assets/site.css">
         <script src="${o.root}assets/site.js" defer></script>
