@@ -121,6 +121,8 @@ async function main(): Promise<void> {
   await Promise.all(rows.map(async (r) => {
     try {
       r.model = await api.loadModel(r.entry.file, r.entry.sha256);
+      // Warm-up (first-run allocations), so the latencies shown are the steady ones.
+      r.model.predict(new Float32Array(SIDE * SIDE), 1);
     } catch (e) {
       cell(r.tr, "pred").textContent = e instanceof api.DigestError
         ? "refused: SHA-256 mismatch"

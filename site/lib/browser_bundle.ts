@@ -13,6 +13,8 @@ import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const BROWSER = fileURLToPath(new URL("../browser/", import.meta.url));
+/** The tfjs-core package directory (with a trailing slash). */
+const CORE = fileURLToPath(new URL("../", import.meta.resolve("@tensorflow/tfjs-core")));
 
 /** Bundled scripts: output name -> contents. */
 export async function bundleBrowserScripts(): Promise<Map<string, Uint8Array>> {
@@ -25,6 +27,18 @@ export async function bundleBrowserScripts(): Promise<Map<string, Uint8Array>> {
         (a) => a.importer.includes("/engine/") ? { path: `${BROWSER}tf.ts` } : undefined,
       );
       b.onResolve({ filter: threaded }, (a) => ({ path: a.path, namespace: "threaded-stub" }));
+      // tfjs-core as its own custom bundles take it: the side effects (engine, flags,
+      // platforms) and the exports, without registering the optimizers (training only), so
+      // that the ops nothing calls are left out.
+      b.onResolve({ filter: /^@tensorflow\/tfjs-core$/ }, () => ({
+        path: "tfjs-core",
+        namespace: "tfjs-core-lean",
+      }));
+      b.onLoad({ filter: /.*/, namespace: "tfjs-core-lean" }, () => ({
+        contents: `import "${CORE}dist/base_side_effects.js"; export * from "${CORE}dist/base.js";`,
+        loader: "js",
+        resolveDir: CORE,
+      }));
       b.onLoad({ filter: /.*/, namespace: "threaded-stub" }, () => ({
         contents: "export const wasmWorkerContents = ''; export default function () { " +
           "throw new Error('tfjs-wasm threads are not used here'); }",
