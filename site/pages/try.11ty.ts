@@ -43,32 +43,36 @@ export function render(d: TryData): string {
         <span class="hint">${t.task === "mnist"
           ? "One digit, large, centred."
           : "One garment, filling the pad."}</span></p>
+      </section>
+      <section class="try-samples" aria-label="Test images">
         <h2 class="try-h">Or pick a test image</h2>
-        <div id="samples" class="samples" aria-label="Test images"></div>
+        <div id="samples" class="samples"></div>
       </section>
       <section class="try-output" aria-label="Predictions">
         <p id="try-status" class="try-status" role="status">This page needs JavaScript and
         WebAssembly to run the networks.</p>
-        <table id="predictions" class="predictions">
-          <thead>
-            <tr>
-              <th scope="col">network</th>
-              <th scope="col">prediction</th>
-              <th scope="col">confidence</th>
-              <th scope="col">latency</th>
-            </tr>
-          </thead>
-          <tbody>${models.map((m) =>
-            html`
-              <tr data-binarizer="${m.binarizer}">
-                <th scope="row">${m.binarizer}</th>
-                <td class="pred">—</td>
-                <td class="conf">—</td>
-                <td class="ms">—</td>
+        <div class="scroll">
+          <table id="predictions" class="predictions">
+            <thead>
+              <tr>
+                <th scope="col">network</th>
+                <th scope="col">prediction</th>
+                <th scope="col">confidence</th>
+                <th scope="col">latency</th>
               </tr>
-            `
-          )}</tbody>
-        </table>
+            </thead>
+            <tbody>${models.map((m) =>
+              html`
+                <tr data-binarizer="${m.binarizer}">
+                  <th scope="row">${m.binarizer}</th>
+                  <td class="pred">—</td>
+                  <td class="conf">—</td>
+                  <td class="ms">—</td>
+                </tr>
+              `
+            )}</tbody>
+          </table>
+        </div>
         <p class="legend">Latency: one image (batch 1), this browser, milliseconds. Confidence: the
         softmax probability of the predicted class.</p>
       </section>
