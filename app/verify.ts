@@ -16,6 +16,11 @@ import { storeRoot } from "../engine/store/results.ts";
 import { MAX_BUNDLE_BYTES } from "../engine/bundle/validate.ts";
 import { printable } from "../engine/printable.ts";
 import { UNTRUSTED_DEVICE_KEY } from "../engine/bundle/device.ts";
+import { writeFileAtomic } from "../engine/atomic.ts";
+import { sha256Hex } from "../engine/data/digest.ts";
+import type { Bundle } from "../engine/bundle/schema.ts";
+import type { Reproduction } from "../engine/reproduce.ts";
+import { dirname, join } from "node:path";
 
 export const HELP = `Usage: deno task verify [options] FILE|DIR...
 
@@ -36,6 +41,9 @@ Options:
                     identical when the environment fingerprint matches, within tolerance
                     (accuracy ±0.05, loss ±25%) otherwise; the difference is reported either way
   --data-dir DIR    Fashion-MNIST directory for --reproduce
+  --restore-weights with --reproduce: where the bundle's weights file is missing beside it and
+                    the re-run's weights have exactly the SHA-256 the bundle records, write them
+                    there (published bundles keep no weights; this brings back the ones they vouch for)
   -q, --quiet       print only failures and the summary
   -h, --help        show this help
 
@@ -65,6 +73,25 @@ function okLine(v: Verdict): string {
   return printable(`ok    ${v.path}  ${b.config.id}  ${who}${notes}`);
 }
 
+/**
+ * Writes a reproduced network's weights beside its bundle when none are there and their SHA-256
+ * is the one the bundle records (never other bytes); returns what it did, for the output line.
+ */
+export async function restoreWeights(path: string, b: Bundle, r: Reproduction): Promise<string> {
+  const w = b.results.weights;
+  if (!w || !r.weights) return "; no weights to restore";
+  const target = join(dirname(path), w.file);
+  try {
+    await Deno.stat(target);
+    return `; ${w.file} already present`;
+  } catch { /* absent: restore */ }
+  if (r.weights.length !== w.bytes || await sha256Hex(r.weights) !== w.sha256) {
+    return `; weights NOT restored: the re-run's SHA-256 differs from the recorded one`;
+  }
+  await writeFileAtomic(target, r.weights);
+  return `; restored ${w.file} (SHA-256 as recorded)`;
+}
+
 /** Runs the verifier; returns the exit status. Output goes to the given sinks (tests). */
 export async function main(
   argv: string[],
@@ -77,6 +104,7 @@ export async function main(
       trusted: { type: "string" },
       reproduce: { type: "boolean", default: false },
       "data-dir": { type: "string" },
+      "restore-weights": { type: "boolean", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h" },
     }));
@@ -90,6 +118,9 @@ export async function main(
   }
   try {
     if (positionals.length === 0) throw new UserError("no bundle files or directories given");
+    if (values["restore-weights"] && !values.reproduce) {
+      throw new UserError("--restore-weights needs --reproduce");
+    }
     const trusted = await loadTrustedKeys(values.trusted ?? DEFAULT_TRUSTED_FILE);
     const files = await collectBundleFiles(positionals);
     if (files.length === 0) {
@@ -122,6 +153,7 @@ export async function main(
           });
           good = r.ok;
           line = r.summary;
+          if (good && values["restore-weights"]) line += await restoreWeights(path, v.bundle!, r);
         } catch (e) {
           good = false;
           line = `could not re-run: ${(e as Error)?.message ?? e}`;

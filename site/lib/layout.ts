@@ -14,11 +14,17 @@ export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; " +
   "form-action 'none'";
 
 /**
+ * The policy of a page that compiles WebAssembly (the published models run on it): the same,
+ * plus 'wasm-unsafe-eval', which allows compiling wasm and nothing else (no eval).
+ */
+export const CSP_WASM = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
+
+/**
  * A page that compiles WebAssembly in a worker started from a Blob (a file:// page can start no
  * other): 'wasm-unsafe-eval', blob: workers, and blob: fetches (tfjs-wasm reads its module so).
  * Still no 'unsafe-eval' and no inline script.
  */
-export const WASM_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; " +
+export const CSP_WASM_WORKER = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; " +
   "worker-src blob:; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "connect-src 'self' blob:; base-uri 'none'; form-action 'none'";
 
@@ -31,10 +37,13 @@ export interface PageOptions {
   body: Html;
   /** "auto": make charts interactive on load; "lazy": on request (keeps the page light). */
   charts?: "auto" | "lazy";
-  data: { tracks: { name: string; omName: string }[] };
-  /** The page compiles WebAssembly (gets {@link WASM_CSP}); only such pages do. */
-  wasm?: boolean;
-  /** Extra scripts of this page (after site.js), relative to the root. */
+  data: { tracks: { name: string; omName: string }[]; models?: { tasks: { task: string }[] } };
+  /**
+   * The page compiles WebAssembly: on the page itself ({@link CSP_WASM}) or in a blob: worker
+   * ({@link CSP_WASM_WORKER}); only such pages get 'wasm-unsafe-eval'.
+   */
+  wasm?: "page" | "worker";
+  /** More scripts of the site to load (paths from the root), after site.js. */
   scripts?: string[];
 }
 
@@ -48,6 +57,9 @@ export function page(o: PageOptions): string {
       t.omName.replace(/^OM_/, ""),
     ]),
     ["devices", "device.html", "Devices"],
+    ...(o.data.models?.tasks.length
+      ? [["try", `try-${o.data.models.tasks[0].task}.html`, "Try it"] as [string, string, string]]
+      : []),
     ["bundles", "bundles.html", "Bundles"],
     ["submit", "submit.html", "Submit"],
   ];
@@ -56,15 +68,17 @@ export function page(o: PageOptions): string {
     <html lang="en">
       <head>
         <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="${o.wasm ? WASM_CSP : CSP}">
+        <meta http-equiv="Content-Security-Policy" content="${o.wasm === "worker"
+          ? CSP_WASM_WORKER
+          : o.wasm === "page"
+          ? CSP_WASM
+          : CSP}">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="${o.root}assets/favicon.svg">
         <title>${o.title} · bibench-ts leaderboard</title>
         <link rel="stylesheet" href="${o.root}assets/site.css">
-        <script src="${o.root}assets/site.js" defer></script>${(o.scripts ?? []).map((s) =>
-          html`
-            <script src="${o.root}${s}" defer></script>
-          `
-        )}
+        <script src="${o.root}assets/site.js" defer></script>
+        ${(o.scripts ?? []).map((s) => html`<script src="${o.root}${s}" defer></script>`)}
       </head>
       <body data-root="${o.root}" data-charts="${o.charts ?? "auto"}">
         <header class="top">

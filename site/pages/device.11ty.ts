@@ -102,7 +102,7 @@ export function render(d: PageData): string {
     current: "devices",
     body,
     data: d,
-    wasm: true,
+    wasm: "worker",
     scripts: ["assets/device-data.js", "assets/device-worker.js", "assets/device.js"],
   });
 }

@@ -111,6 +111,7 @@ Deno.test("verify: exit 0 when all pass, 2 on usage errors", async () => {
       ],
       [["--trusted", join(dir, "none.json"), dir], /cannot read trusted-keys file/],
       [["--trusted", k.trustedFile, await Deno.makeTempDir()], /no bundle files/],
+      [["--restore-weights", dir], /--restore-weights needs --reproduce/],
     ] as [string[], RegExp][]
   ) {
     const r = await verify(args);
@@ -153,4 +154,25 @@ Deno.test("verify --reproduce: data this machine lacks is one line, not a retrai
       /FAIL .*reproduce: cannot reproduce here: the bundle's fashion-mnist data/,
     );
   }
+});
+
+Deno.test("verify --restore-weights writes only the bytes the bundle records, never over a file", async () => {
+  const { restoreWeights } = await import("../../app/verify.ts");
+  const { sha256Hex } = await import("../../engine/data/digest.ts");
+  const d = await Deno.makeTempDir();
+  const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+  const bundle = {
+    results: { weights: { file: "seed0.weights.bin", sha256: await sha256Hex(bytes), bytes: 5 } },
+  } as unknown as Parameters<typeof restoreWeights>[1];
+  const rep = (w: Uint8Array) => ({ weights: w }) as Parameters<typeof restoreWeights>[2];
+  const target = join(d, "seed0.weights.bin");
+  const other = new Uint8Array([1, 2, 3, 4, 6]);
+  assert.match(await restoreWeights(join(d, "seed0.json"), bundle, rep(other)), /NOT restored/);
+  assert.equal(await Deno.stat(target).then(() => true, () => false), false);
+  assert.match(await restoreWeights(join(d, "seed0.json"), bundle, rep(bytes)), /restored/);
+  assert.deepEqual(await Deno.readFile(target), bytes);
+  await Deno.writeFile(target, other);
+  assert.match(await restoreWeights(join(d, "seed0.json"), bundle, rep(bytes)), /already present/);
+  assert.deepEqual(await Deno.readFile(target), other);
+  await Deno.remove(d, { recursive: true });
 });

@@ -12,7 +12,7 @@ import { fixtureSite, listFiles } from "../../benches/fixtures/site.ts";
 import { render } from "../../site/pages/device.11ty.ts";
 import type { PageData } from "../../site/lib/fragments.ts";
 import type { DevicesData } from "../../site/lib/devices.ts";
-import { CSP, WASM_CSP } from "../../site/lib/layout.ts";
+import { CSP, CSP_WASM_WORKER } from "../../site/lib/layout.ts";
 
 const s = await fixtureSite();
 const read = (f: string) => Deno.readTextFile(join(s.out, f));
@@ -62,9 +62,9 @@ Deno.test("devices: only the Devices page may compile WebAssembly", async () => 
   for (const f of (await listFiles(s.out)).filter((f) => f.endsWith(".html"))) {
     const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(await read(f))![1]
       .replaceAll("&#39;", "'");
-    assert.equal(csp, f === "device.html" ? WASM_CSP : CSP, f);
+    assert.equal(csp, f === "device.html" ? CSP_WASM_WORKER : CSP, f);
   }
-  assert.doesNotMatch(WASM_CSP, /'unsafe-eval'|'unsafe-inline'/);
+  assert.doesNotMatch(CSP_WASM_WORKER, /'unsafe-eval'|'unsafe-inline'/);
   for (const a of ["device.js", "device-worker.js", "device-data.js"]) {
     assert.ok((await Deno.stat(join(s.out, "assets", a))).size > 0, a);
   }
