@@ -1,8 +1,8 @@
 /**
  * Per-run training cost of every (task, model) the grids train: a short real run (the "train"
  * executor, one epoch on a fixed subset) per model and binarizer, reporting training images per
- * second of wall time and of this process's CPU time (node:process cpuUsage, from the end of the
- * first batch to the end of the epoch, validation pass included). Training is single-threaded,
+ * second of wall time and of this process's CPU time (engine/deploy/cpu_clock.ts), from the end
+ * of the first batch to the end of the epoch, validation pass included. Training is single-threaded,
  * so on a machine shared with other jobs the CPU-time rate is what one idle core would do; the
  * wall rate is what this run got. What the profiles' SIZES are priced with (tracks/task/track.ts,
  * tracks/arch/track.ts, tracks/train/track.ts). Prints the load average beside each run.
@@ -10,10 +10,10 @@
  *   deno task bench:costs [--train 1024] [--algo fp32,bnn,fda] [--only cnn,mlp]
  */
 import { parseArgs } from "node:util";
-import process from "node:process";
 import { initBackend } from "../engine/tf.ts";
-import { executeRun } from "../engine/run.ts";
-import { runId, type RunSpec } from "../engine/run.ts";
+import { executeRun, runId, type RunSpec } from "../engine/run.ts";
+import { processCpuMs } from "../engine/deploy/cpu_clock.ts";
+import { DEFAULT_TRAIN } from "../tracks/task/track.ts";
 import { installPlugins } from "../app/plugins.ts";
 
 installPlugins();
@@ -44,10 +44,7 @@ const PAIRS = [
 ].filter((p) => !values.only || values.only.split(",").includes(p.model));
 
 /** User + system CPU seconds of this process. */
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
+const cpuSeconds = () => processCpuMs() / 1000;
 
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 console.log(`load average before: ${load()}; ${n} training images, 1 epoch, per run`);
@@ -62,15 +59,7 @@ for (const p of PAIRS) {
       dataset: p.dataset,
       width: 1,
       profile: "quick",
-      train: {
-        optimizer: "adam",
-        lr: 1e-3,
-        momentum: 0.9,
-        weightDecay: 0,
-        schedule: "cosine",
-        epochs: 1,
-        batchSize: p.batch,
-      },
+      train: { ...DEFAULT_TRAIN, epochs: 1, batchSize: p.batch },
       limit: { train: n, val: 256, test: 256 },
       init: "scratch",
     };

@@ -12,6 +12,7 @@ import { deriveSeed } from "../rng.ts";
 import { sha256Hex } from "../data/digest.ts";
 import { UserError } from "../errors.ts";
 import type { Bundle } from "../bundle/schema.ts";
+import { FASHION_MNIST_CLASSES } from "../data/fashion_mnist.ts";
 import { exportModel } from "./export.ts";
 
 /** The tasks whose networks are published: their input shape and class names. */
@@ -27,18 +28,7 @@ export const PUBLISHED_TASKS: Readonly<
     title: "Fashion-MNIST garments",
     shape: [28, 28, 1],
     // The official Fashion-MNIST label names, in label order.
-    classNames: [
-      "T-shirt/top",
-      "Trouser",
-      "Pullover",
-      "Dress",
-      "Coat",
-      "Sandal",
-      "Shirt",
-      "Sneaker",
-      "Bag",
-      "Ankle boot",
-    ],
+    classNames: FASHION_MNIST_CLASSES,
   },
 };
 
