@@ -1,0 +1,280 @@
+/**
+ * Fused training kernels: each replaces a chain of tfjs ops (one pass over memory and one
+ * allocation per op) with one pass over the tensor's memory, for the elementwise work that
+ * dominated a training step once the convolutions were fast (docs: README, "Performance notes").
+ *
+ * Every kernel computes **the same float32 values, bit for bit**, as the op chain it replaces
+ * (tests/engine/fused_kernels_test.ts compares them on the wasm backend): each intermediate is
+ * rounded to float32 where the chain rounded it (Math.fround), and reductions add in the order
+ * tfjs-wasm's reductions do (sequentially over the reduced elements, in memory order). So a seeded
+ * run trains to the same weights with or without them.
+ *
+ * - `BibenchSignSte`: sign(x) (0 -> +1) forward; its gradient dy * d(x) for the straight-through
+ *   shapes of engine/binarizers/ops.ts (clip, ApproxSign, identity) in one pass.
+ * - `BibenchBatchNormTrain` / `BibenchBatchNormGrad`: training-mode batch norm (batch mean and
+ *   variance, normalise, scale, shift) and its closed-form backward pass.
+ * - Gradients of ClipByValue (Hardtanh) and Relu: one masked pass instead of 3-4 ops.
+ *
+ * Registered on the wasm and cpu backends (engine/tfjs/heap.ts gives both the same view).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { allocFloat, floatView, HEAP_BACKENDS } from "./heap.ts";
+
+type Info = tf.TensorInfo;
+type Tensor = tf.Tensor;
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
+
+const fround = Math.fround;
+
+/** Straight-through derivative shapes the fused sign knows (engine/binarizers/ops.ts). */
+export type SteKind = "clip" | "approx" | "identity";
+
+export const SIGN_STE = "BibenchSignSte";
+export const SIGN_STE_GRAD = "BibenchSignSteGrad";
+export const BN_TRAIN = "BibenchBatchNormTrain";
+export const BN_GRAD = "BibenchBatchNormGrad";
+export const CLIP_GRAD = "BibenchClipGrad";
+export const RELU_GRAD = "BibenchReluGrad";
+
+// The loops are branch-free (comparisons as 0 / 1 numbers, bit masks for selects): the signs
+// of activations are random, and a mispredicted branch per element cost 5-10x.
+
+/** The same memory as 32-bit integers (a select is a bit mask: +0 where the mask is 0). */
+function bitsOf(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** sign(x) with x >= 0 -> +1 (also -0), NaN -> NaN: what 1 - 2 step(-x) gives. */
+function signKernel({ inputs, backend }: KernelArgs): Info {
+  const { x } = inputs as { x: Info };
+  const out = allocFloat(backend, x.shape);
+  const xs = floatView(backend, x), ys = floatView(backend, out);
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i];
+    ys[i] = v !== v ? v : 1 - 2 * +(v < 0);
+  }
+  return out;
+}
+
+/**
+ * dy * d(x): clip = 1{|x| <= 1} (cast of lessEqual(abs(x), 1)); approx = relu(2 - 2|x|) with
+ * both roundings; identity = 1 (dy * onesLike(x) = dy).
+ */
+function signSteGradKernel({ inputs, backend, attrs }: KernelArgs): Info {
+  const { dy, x } = inputs as { dy: Info; x: Info };
+  const kind = (attrs as { ste: SteKind }).ste;
+  const out = allocFloat(backend, x.shape);
+  const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
+  const n = xs.length;
+  if (kind === "clip") {
+    for (let i = 0; i < n; i++) dx[i] = ds[i] * +(Math.abs(xs[i]) <= 1);
+  } else if (kind === "approx") {
+    for (let i = 0; i < n; i++) {
+      const b = fround(2 - fround(2 * Math.abs(xs[i])));
+      dx[i] = ds[i] * Math.max(b, 0);
+    }
+  } else if (kind === "identity") {
+    for (let i = 0; i < n; i++) dx[i] = ds[i] * 1;
+  } else {
+    throw new Error(`unknown straight-through kind "${kind}"`);
+  }
+  return out;
+}
+
+/** dy where min <= x <= max, else +0: ClipByValue's gradient (a select against zerosLike). */
+function clipGradKernel({ inputs, backend, attrs }: KernelArgs): Info {
+  const { dy, x } = inputs as { dy: Info; x: Info };
+  const { clipValueMin, clipValueMax } = attrs as { clipValueMin: number; clipValueMax: number };
+  const lo = fround(clipValueMin), hi = fround(clipValueMax);
+  const out = allocFloat(backend, x.shape);
+  const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
+  const di = bitsOf(ds), oi = bitsOf(dx);
+  for (let i = 0; i < xs.length; i++) oi[i] = di[i] & -(+(xs[i] >= lo) & +(xs[i] <= hi));
+  return out;
+}
+
+/** dy * step(x) (step: 1 if x > 0, 0 otherwise, NaN for NaN): Relu's gradient. */
+function reluGradKernel({ inputs, backend }: KernelArgs): Info {
+  const { dy, x } = inputs as { dy: Info; x: Info };
+  const out = allocFloat(backend, x.shape);
+  const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i];
+    dx[i] = v !== v ? v : ds[i] * +(v > 0);
+  }
+  return out;
+}
+
+/** Per-channel batch statistics as tf.moments computes them on wasm: sequential float32 sums. */
+function channelStats(
+  xs: Float32Array,
+  channels: number,
+  mean: Float32Array,
+  variance: Float32Array,
+) {
+  const n = xs.length / channels;
+  const acc = new Float32Array(channels);
+  for (let i = 0; i < xs.length; i += channels) {
+    for (let c = 0; c < channels; c++) acc[c] += xs[i + c];
+  }
+  for (let c = 0; c < channels; c++) mean[c] = acc[c] / n;
+  acc.fill(0);
+  for (let i = 0; i < xs.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const d = fround(xs[i + c] - mean[c]);
+      acc[c] += fround(d * d);
+    }
+  }
+  for (let c = 0; c < channels; c++) variance[c] = acc[c] / n;
+}
+
+/** rsqrt(variance + eps), rounded as tf.rsqrt(tf.add(variance, eps)). */
+function rstdOf(variance: Float32Array, eps: number): Float32Array {
+  const e = fround(eps);
+  return variance.map((v) => 1 / fround(Math.sqrt(fround(v + e))));
+}
+
+/**
+ * Training batch norm over the last axis: outputs [y, mean, variance] with
+ * y = ((x - mean) * rsqrt(variance + eps)) * gamma + beta, biased batch variance.
+ */
+function bnTrainKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
+  const { x, gamma, beta } = inputs as { x: Info; gamma: Info; beta: Info };
+  const eps = (attrs as { epsilon: number }).epsilon;
+  const channels = x.shape[x.shape.length - 1];
+  const out = allocFloat(backend, x.shape);
+  const meanInfo = allocFloat(backend, [channels]);
+  const varInfo = allocFloat(backend, [channels]);
+  const xs = floatView(backend, x), ys = floatView(backend, out);
+  const mean = floatView(backend, meanInfo), variance = floatView(backend, varInfo);
+  const g = floatView(backend, gamma), b = floatView(backend, beta);
+  channelStats(xs, channels, mean, variance);
+  const rstd = rstdOf(variance, eps);
+  for (let i = 0; i < xs.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const xhat = fround(fround(xs[i + c] - mean[c]) * rstd[c]);
+      ys[i + c] = fround(xhat * g[c]) + b[c];
+    }
+  }
+  return [out, meanInfo, varInfo];
+}
+
+/**
+ * Closed-form backward pass of `bnTrainKernel`: outputs [dx, dgamma, dbeta] with
+ * dx = gamma * (rstd / N) * ((N dy - sum(dy)) - xhat * sum(dy * xhat)), dgamma = sum(dy * xhat),
+ * dbeta = sum(dy), rounded in the order engine/nn/layers.ts's op chain rounded them.
+ */
+function bnGradKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
+  const { dy, x, mean, variance, gamma } = inputs as Record<string, Info>;
+  const eps = (attrs as { epsilon: number }).epsilon;
+  const channels = x.shape[x.shape.length - 1];
+  const dxInfo = allocFloat(backend, x.shape);
+  const dgInfo = allocFloat(backend, [channels]);
+  const dbInfo = allocFloat(backend, [channels]);
+  const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, dxInfo);
+  const sumDyXhat = floatView(backend, dgInfo), sumDy = floatView(backend, dbInfo);
+  const m = floatView(backend, mean), g = floatView(backend, gamma);
+  const rstd = rstdOf(floatView(backend, variance), eps);
+  const n = xs.length / channels;
+  sumDy.fill(0);
+  sumDyXhat.fill(0);
+  for (let i = 0; i < xs.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const xhat = fround(fround(xs[i + c] - m[c]) * rstd[c]);
+      sumDy[c] += ds[i + c];
+      sumDyXhat[c] += fround(ds[i + c] * xhat);
+    }
+  }
+  const a = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) a[c] = g[c] * fround(rstd[c] / n);
+  for (let i = 0; i < xs.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const xhat = fround(fround(xs[i + c] - m[c]) * rstd[c]);
+      const t = fround(fround(ds[i + c] * n) - sumDy[c]);
+      dx[i + c] = a[c] * fround(t - fround(xhat * sumDyXhat[c]));
+    }
+  }
+  return [dxInfo, dgInfo, dbInfo];
+}
+
+const KERNELS: ReadonlyArray<[string, (args: KernelArgs) => Info | Info[]]> = [
+  [SIGN_STE, signKernel],
+  [SIGN_STE_GRAD, signSteGradKernel],
+  [CLIP_GRAD, clipGradKernel],
+  [RELU_GRAD, reluGradKernel],
+  [BN_TRAIN, bnTrainKernel],
+  [BN_GRAD, bnGradKernel],
+];
+
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs, attrs);
+
+let registered = false;
+
+/**
+ * Registers the fused kernels on the wasm and cpu backends, the gradients of the two fused
+ * forward kernels, and fused gradients for ClipByValue and Relu (global, like tfjs's own;
+ * idempotent).
+ */
+export function registerFusedKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const backendName of HEAP_BACKENDS) {
+    for (const [kernelName, kernelFunc] of KERNELS) {
+      tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as tf.KernelFunc });
+    }
+  }
+  tf.registerGradient({
+    kernelName: SIGN_STE,
+    inputsToSave: ["x"],
+    gradFunc: (dy, [x], attrs) => ({
+      x: () => run(SIGN_STE_GRAD, { dy: dy as Tensor, x }, attrs) as Tensor,
+    }),
+  });
+  tf.registerGradient({
+    kernelName: BN_TRAIN,
+    inputsToSave: ["x", "gamma"],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gamma, mean, variance] = saved;
+      const dy = (dys as Tensor[])[0];
+      const [dx, dgamma, dbeta] = run(BN_GRAD, { dy, x, mean, variance, gamma }, attrs) as Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.ClipByValue,
+    inputsToSave: ["x"],
+    gradFunc: (dy, [x], attrs) => ({
+      x: () => run(CLIP_GRAD, { dy: dy as Tensor, x }, attrs) as Tensor,
+    }),
+  });
+  tf.registerGradient({
+    kernelName: tf.Relu,
+    inputsToSave: ["x"],
+    gradFunc: (dy, [x]) => ({ x: () => run(RELU_GRAD, { dy: dy as Tensor, x }) as Tensor }),
+  });
+}
+
+/** sign(x) (0 -> +1) whose gradient is dy * d(x) for the straight-through shape `ste`. */
+export function signSte(x: Tensor, ste: SteKind): Tensor {
+  return run(SIGN_STE, { x }, { ste }) as Tensor;
+}
+
+/**
+ * Training-mode batch norm over the last axis: y, and the batch mean and (biased) variance
+ * (their gradients are folded into y's, as in the closed form; they are for the moving averages).
+ */
+export function batchNormTrain(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number,
+): { y: Tensor; mean: Tensor; variance: Tensor } {
+  const [y, mean, variance] = run(BN_TRAIN, { x, gamma, beta }, { epsilon }) as Tensor[];
+  return { y, mean, variance };
+}
