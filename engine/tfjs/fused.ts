@@ -19,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView, HEAP_BACKENDS } from "./heap.ts";
+import { offsetOf, type TrainKernels, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -40,8 +41,30 @@ export const BN_GRAD = "BibenchBatchNormGrad";
 export const CLIP_GRAD = "BibenchClipGrad";
 export const RELU_GRAD = "BibenchReluGrad";
 
+/**
+ * The SIMD loops (train_kernels.wat) when they can run here: wasm backend, `size` elements and
+ * `channels` both multiples of 4 (the networks' tensors are); else null and the JavaScript loop
+ * below runs (same values).
+ */
+function simd(backend: tf.KernelBackend, size: number, channels = 4): TrainKernels | null {
+  return size % 4 === 0 && channels % 4 === 0 ? trainKernels(backend) : null;
+}
+
+/** A scratch float32 vector in the backend's memory (freed by the caller). */
+function scratch(backend: tf.KernelBackend, values: Float32Array): Info {
+  const info = allocFloat(backend, [values.length]);
+  floatView(backend, info).set(values);
+  return info;
+}
+
 // The loops are branch-free (comparisons as 0 / 1 numbers, bit masks for selects): the signs
 // of activations are random, and a mispredicted branch per element cost 5-10x.
+
+const sizeOf = (info: Info) => info.shape.reduce((a, b) => a * b, 1);
+
+/** train_kernels.wat's codes of the derivative shapes (and of Relu's step). */
+const STE_CODE: Record<string, number> = { clip: 0, approx: 1, identity: 2 };
+const RELU_CODE = 3;
 
 /** The same memory as 32-bit integers (a select is a bit mask: +0 where the mask is 0). */
 function bitsOf(a: Float32Array): Int32Array {
@@ -52,6 +75,11 @@ function bitsOf(a: Float32Array): Int32Array {
 function signKernel({ inputs, backend }: KernelArgs): Info {
   const { x } = inputs as { x: Info };
   const out = allocFloat(backend, x.shape);
+  const k = simd(backend, sizeOf(x));
+  if (k) {
+    k.sign(offsetOf(backend, x), offsetOf(backend, out), sizeOf(x));
+    return out;
+  }
   const xs = floatView(backend, x), ys = floatView(backend, out);
   for (let i = 0; i < xs.length; i++) {
     const v = xs[i];
@@ -68,6 +96,17 @@ function signSteGradKernel({ inputs, backend, attrs }: KernelArgs): Info {
   const { dy, x } = inputs as { dy: Info; x: Info };
   const kind = (attrs as { ste: SteKind }).ste;
   const out = allocFloat(backend, x.shape);
+  const k = simd(backend, sizeOf(x));
+  if (k && kind in STE_CODE) {
+    k.ste_grad(
+      offsetOf(backend, dy),
+      offsetOf(backend, x),
+      offsetOf(backend, out),
+      sizeOf(x),
+      STE_CODE[kind],
+    );
+    return out;
+  }
   const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
   const n = xs.length;
   if (kind === "clip") {
@@ -91,6 +130,18 @@ function clipGradKernel({ inputs, backend, attrs }: KernelArgs): Info {
   const { clipValueMin, clipValueMax } = attrs as { clipValueMin: number; clipValueMax: number };
   const lo = fround(clipValueMin), hi = fround(clipValueMax);
   const out = allocFloat(backend, x.shape);
+  const k = simd(backend, sizeOf(x));
+  if (k) {
+    k.clip_grad(
+      offsetOf(backend, dy),
+      offsetOf(backend, x),
+      offsetOf(backend, out),
+      sizeOf(x),
+      lo,
+      hi,
+    );
+    return out;
+  }
   const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
   const di = bitsOf(ds), oi = bitsOf(dx);
   for (let i = 0; i < xs.length; i++) oi[i] = di[i] & -(+(xs[i] >= lo) & +(xs[i] <= hi));
@@ -101,6 +152,17 @@ function clipGradKernel({ inputs, backend, attrs }: KernelArgs): Info {
 function reluGradKernel({ inputs, backend }: KernelArgs): Info {
   const { dy, x } = inputs as { dy: Info; x: Info };
   const out = allocFloat(backend, x.shape);
+  const k = simd(backend, sizeOf(x));
+  if (k) {
+    k.ste_grad(
+      offsetOf(backend, dy),
+      offsetOf(backend, x),
+      offsetOf(backend, out),
+      sizeOf(x),
+      RELU_CODE,
+    );
+    return out;
+  }
   const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, out);
   for (let i = 0; i < xs.length; i++) {
     const v = xs[i];
@@ -149,6 +211,15 @@ function bnTrainKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
   const out = allocFloat(backend, x.shape);
   const meanInfo = allocFloat(backend, [channels]);
   const varInfo = allocFloat(backend, [channels]);
+  const k = simd(backend, sizeOf(x), channels);
+  if (k) {
+    const at = (i: Info) => offsetOf(backend, i);
+    k.bn_stats(at(x), sizeOf(x), channels, at(meanInfo), at(varInfo));
+    const rstd = scratch(backend, rstdOf(floatView(backend, varInfo), eps));
+    k.bn_forward(at(x), at(out), sizeOf(x), channels, at(meanInfo), at(rstd), at(gamma), at(beta));
+    backend.disposeData(rstd.dataId);
+    return [out, meanInfo, varInfo];
+  }
   const xs = floatView(backend, x), ys = floatView(backend, out);
   const mean = floatView(backend, meanInfo), variance = floatView(backend, varInfo);
   const g = floatView(backend, gamma), b = floatView(backend, beta);
@@ -175,6 +246,21 @@ function bnGradKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
   const dxInfo = allocFloat(backend, x.shape);
   const dgInfo = allocFloat(backend, [channels]);
   const dbInfo = allocFloat(backend, [channels]);
+  const k = simd(backend, sizeOf(x), channels);
+  if (k) {
+    const at = (i: Info) => offsetOf(backend, i);
+    const n = sizeOf(x) / channels;
+    const rstdValues = rstdOf(floatView(backend, variance), eps);
+    const g = floatView(backend, gamma);
+    const aValues = rstdValues.map((r, c) => g[c] * fround(r / n));
+    const rstd = scratch(backend, rstdValues), a = scratch(backend, aValues);
+    const [m, sd, sx] = [at(mean), at(dbInfo), at(dgInfo)];
+    k.bn_grad_sums(at(dy), at(x), sizeOf(x), channels, m, at(rstd), sd, sx);
+    k.bn_grad_dx(at(dy), at(x), at(dxInfo), sizeOf(x), channels, m, at(rstd), at(a), sd, sx, n);
+    backend.disposeData(rstd.dataId);
+    backend.disposeData(a.dataId);
+    return [dxInfo, dgInfo, dbInfo];
+  }
   const xs = floatView(backend, x), ds = floatView(backend, dy), dx = floatView(backend, dxInfo);
   const sumDyXhat = floatView(backend, dgInfo), sumDy = floatView(backend, dbInfo);
   const m = floatView(backend, mean), g = floatView(backend, gamma);

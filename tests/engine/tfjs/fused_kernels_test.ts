@@ -9,10 +9,23 @@ import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { batchNormTrain, signSte, type SteKind } from "../../../engine/tfjs/fused.ts";
 import { stockMaxPoolGrad } from "../../../engine/tfjs/pool.ts";
+import { TRAIN_WASM_URL, TRAIN_WAT_URL, trainKernels } from "../../../engine/tfjs/train_kernels.ts";
+import { compileWat } from "../../../engine/kernels/build.ts";
 
 type Tensor = tf.Tensor;
 
 await initBackend("wasm");
+
+Deno.test("train_kernels.wasm is up to date with its WAT and runs on this backend", async () => {
+  const built = await compileWat(await Deno.readTextFile(TRAIN_WAT_URL), "train_kernels.wat");
+  assert.deepEqual(
+    Array.from(await Deno.readFile(TRAIN_WASM_URL)),
+    Array.from(built),
+    "engine/tfjs/train_kernels.wasm is stale: run `deno task build:kernels`",
+  );
+  // Otherwise every comparison below would test the JavaScript loops only.
+  assert.ok(trainKernels(tf.backend()), "the SIMD loops do not load on the wasm backend");
+});
 
 /** Values a binarized network feeds these kernels, edge cases included. */
 const value = fc.oneof(
@@ -21,11 +34,14 @@ const value = fc.oneof(
   fc.integer({ min: -4, max: 4 }),
 );
 
-/** A shape with `rank` axes of 1-5, the last (channels) 1-7, and data of that size. */
+/**
+ * A shape with `rank` axes of 1-5 and the last (channels) 1-7 or a multiple of 4, and data of
+ * that size: channel counts that are multiples of 4 run the SIMD loops, the others JavaScript's.
+ */
 function shaped(rank: number) {
   return fc.tuple(
     fc.array(fc.integer({ min: 1, max: 5 }), { minLength: rank - 1, maxLength: rank - 1 }),
-    fc.integer({ min: 1, max: 7 }),
+    fc.oneof(fc.integer({ min: 1, max: 7 }), fc.constantFrom(4, 8, 12, 16)),
   ).chain(([lead, c]) => {
     const shape = [...lead, c];
     const size = shape.reduce((a, b) => a * b, 1);
