@@ -10,6 +10,7 @@ import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
 import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
+import { registerFastLeadingSum } from "./tfjs/reduce.ts";
 
 export { tf };
 
@@ -46,6 +47,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
       registerWasmGradients();
       registerFastMatMulGradient();
       registerFastMaxPoolGrad();
+      registerFastLeadingSum();
       wasmPathsSet = true;
     }
   }

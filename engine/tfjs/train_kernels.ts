@@ -16,6 +16,7 @@ export interface TrainKernels {
   sign(x: number, y: number, n: number): void;
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
+  sum_rows(x: number, rows: number, m: number, out: number): void;
   bn_stats(x: number, n: number, c: number, mean: number, variance: number): void;
   bn_forward(
     x: number,

@@ -214,4 +214,25 @@
       (local.set $x (i32.add (local.get $x) (local.get $row)))
       (local.set $dy (i32.add (local.get $dy) (local.get $row)))
       (local.set $dx (i32.add (local.get $dx) (local.get $row)))
-      (br $l1)))))
+      (br $l1))))
+
+  ;; out[j] = sum over rows r of x[r * m + j] (rows in memory order), j < m: a reduction over the
+  ;; leading axes, in the order tfjs-wasm's Sum adds them after its transpose.
+  (func (export "sum_rows") (param $x i32) (param $rows i32) (param $m i32) (param $out i32)
+    (local $end i32) (local $row i32) (local $k i32)
+    (local.set $row (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $row))))
+    (memory.fill (local.get $out) (i32.const 0) (local.get $row))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $k (i32.const 0))
+      (block $e1 (loop $m1
+        (br_if $e1 (i32.ge_u (local.get $k) (local.get $row)))
+        (v128.store (i32.add (local.get $out) (local.get $k))
+          (f32x4.add (v128.load (i32.add (local.get $out) (local.get $k)))
+            (v128.load (i32.add (local.get $x) (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $m1)))
+      (local.set $x (i32.add (local.get $x) (local.get $row)))
+      (br $l1))))
+)

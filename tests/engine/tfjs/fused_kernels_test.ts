@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { batchNormTrain, signSte, type SteKind } from "../../../engine/tfjs/fused.ts";
 import { stockMaxPoolGrad } from "../../../engine/tfjs/pool.ts";
+import { stockSum } from "../../../engine/tfjs/reduce.ts";
 import { TRAIN_WASM_URL, TRAIN_WAT_URL, trainKernels } from "../../../engine/tfjs/train_kernels.ts";
 import { compileWat } from "../../../engine/kernels/build.ts";
 
@@ -229,5 +230,28 @@ Deno.test("wasm MaxPoolGrad (2x2, stride 2): same bits as the stock kernel, ties
         }),
     ),
     { numRuns: 60, seed: 14 },
+  );
+});
+
+Deno.test("wasm Sum over leading axes: same bits as the stock kernel, other axes unchanged", () => {
+  const stock = stockSum()!;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 2, max: 4 }).chain((rank) =>
+        fc.tuple(shaped(rank), fc.subarray([...Array(rank).keys()], { minLength: 1 }), fc.boolean())
+      ),
+      ([{ shape, x }, axis, keepDims]) =>
+        leakFree(() => {
+          const xt = tf.tensor(x, shape);
+          const got = tf.sum(xt, axis, keepDims);
+          const info = stock({
+            inputs: { x: xt },
+            backend: tf.backend(),
+            attrs: { axis, keepDims },
+          }) as tf.TensorInfo;
+          assertSameBits(got, tf.engine().makeTensorFromTensorInfo(info), "sum");
+        }),
+    ),
+    { numRuns: 80, seed: 15 },
   );
 });
