@@ -14,6 +14,7 @@
  * - `BibenchBatchNormTrain` / `BibenchBatchNormGrad`: training-mode batch norm (batch mean and
  *   variance, normalise, scale, shift) and its closed-form backward pass.
  * - Gradients of ClipByValue (Hardtanh) and Relu: one masked pass instead of 3-4 ops.
+ * - `BibenchAdam`: one Adam update of a parameter and its moments (13 ops before).
  *
  * Registered on the wasm and cpu backends (engine/tfjs/heap.ts gives both the same view).
  */
@@ -40,6 +41,7 @@ export const BN_TRAIN = "BibenchBatchNormTrain";
 export const BN_GRAD = "BibenchBatchNormGrad";
 export const CLIP_GRAD = "BibenchClipGrad";
 export const RELU_GRAD = "BibenchReluGrad";
+export const ADAM = "BibenchAdam";
 
 /**
  * The SIMD loops (train_kernels.wat) when they can run here: wasm backend, `size` elements and
@@ -287,6 +289,43 @@ function bnGradKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
   return [dxInfo, dgInfo, dbInfo];
 }
 
+/** Adam's hyperparameters for one step: coefficients as the op chain rounds them to float32. */
+export interface AdamCoefficients {
+  b1: number;
+  b2: number;
+  eps: number;
+  /** Bias correction 1 - b2^t. */
+  c2: number;
+  /** Step size lr / (1 - b1^t). */
+  step: number;
+}
+
+/**
+ * One Adam update (engine/nn/optim.ts's op chain) of w, m, v from g: outputs [w', m', v'] with
+ * m' = m b1 + g (1 - b1), v' = v b2 + g^2 (1 - b2), w' = w - (m' / (sqrt(v' / c2) + eps)) step,
+ * every scalar and every intermediate rounded to float32 as the chain rounds it.
+ */
+function adamKernel({ inputs, backend, attrs }: KernelArgs): Info[] {
+  const { w, g, m, v } = inputs as Record<string, Info>;
+  const a = attrs as unknown as AdamCoefficients;
+  const [wOut, mOut, vOut] = [w, m, v].map((t) => allocFloat(backend, t.shape));
+  const ws = floatView(backend, w), gs = floatView(backend, g);
+  const ms = floatView(backend, m), vs = floatView(backend, v);
+  const w2 = floatView(backend, wOut), m2 = floatView(backend, mOut), v2 = floatView(backend, vOut);
+  const b1 = fround(a.b1), nb1 = fround(1 - a.b1), b2 = fround(a.b2), nb2 = fround(1 - a.b2);
+  const c2 = fround(a.c2), eps = fround(a.eps), step = fround(a.step);
+  for (let i = 0; i < ws.length; i++) {
+    const gi = gs[i];
+    const mi = fround(fround(ms[i] * b1) + fround(gi * nb1));
+    const vi = fround(fround(vs[i] * b2) + fround(fround(gi * gi) * nb2));
+    const denom = fround(fround(Math.sqrt(fround(vi / c2))) + eps);
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = ws[i] - fround(fround(mi / denom) * step);
+  }
+  return [wOut, mOut, vOut];
+}
+
 const KERNELS: ReadonlyArray<[string, (args: KernelArgs) => Info | Info[]]> = [
   [SIGN_STE, signKernel],
   [SIGN_STE_GRAD, signSteGradKernel],
@@ -294,6 +333,7 @@ const KERNELS: ReadonlyArray<[string, (args: KernelArgs) => Info | Info[]]> = [
   [RELU_GRAD, reluGradKernel],
   [BN_TRAIN, bnTrainKernel],
   [BN_GRAD, bnGradKernel],
+  [ADAM, adamKernel],
 ];
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
@@ -363,4 +403,15 @@ export function batchNormTrain(
 ): { y: Tensor; mean: Tensor; variance: Tensor } {
   const [y, mean, variance] = run(BN_TRAIN, { x, gamma, beta }, { epsilon }) as Tensor[];
   return { y, mean, variance };
+}
+
+/** One Adam update of (w, m, v) from g, in one pass: [w', m', v'] (see `adamKernel`). */
+export function adamUpdate(
+  w: Tensor,
+  g: Tensor,
+  m: Tensor,
+  v: Tensor,
+  c: AdamCoefficients,
+): [Tensor, Tensor, Tensor] {
+  return run(ADAM, { w, g, m, v }, { ...c }) as [Tensor, Tensor, Tensor];
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
-import { batchNormTrain, signSte, type SteKind } from "../../../engine/tfjs/fused.ts";
+import { adamUpdate, batchNormTrain, signSte, type SteKind } from "../../../engine/tfjs/fused.ts";
 import { stockMaxPoolGrad } from "../../../engine/tfjs/pool.ts";
 import { stockSum } from "../../../engine/tfjs/reduce.ts";
 import { TRAIN_WASM_URL, TRAIN_WAT_URL, trainKernels } from "../../../engine/tfjs/train_kernels.ts";
@@ -253,5 +253,33 @@ Deno.test("wasm Sum over leading axes: same bits as the stock kernel, other axes
         }),
     ),
     { numRuns: 80, seed: 15 },
+  );
+});
+
+Deno.test("fused Adam: 5 steps give the op chain's parameters and moments bit for bit", () => {
+  fc.assert(
+    fc.property(
+      shaped(2),
+      fc.constantFrom(1e-3, 3e-4, 0.1),
+      ({ shape, x, r }, lr) =>
+        leakFree(() => {
+          const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+          let [w, m, v] = [tf.tensor(x, shape), tf.zeros(shape), tf.zeros(shape)];
+          let [wr, mr, vr] = [w, m, v];
+          for (let t = 1; t <= 5; t++) {
+            const g = tf.mul(tf.tensor(r, shape), t % 2 ? 1 : -0.5);
+            const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+            [w, m, v] = adamUpdate(w, g, m, v, { b1, b2, eps, c2, step: lr / c1 });
+            mr = tf.add(tf.mul(mr, b1), tf.mul(g, 1 - b1));
+            vr = tf.add(tf.mul(vr, b2), tf.mul(tf.square(g), 1 - b2));
+            const denom = tf.add(tf.sqrt(tf.div(vr, c2)), eps);
+            wr = tf.sub(wr, tf.mul(tf.div(mr, denom), lr / c1));
+          }
+          assertSameBits(m, mr, "m");
+          assertSameBits(v, vr, "v");
+          assertSameBits(w, wr, "w");
+        }),
+    ),
+    { numRuns: 30, seed: 16 },
   );
 });
