@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { lines } from "../engine/lines.ts";
 import { UserError } from "../engine/errors.ts";
+import { runCli } from "../app/args.ts";
 import type { Answer, Request } from "./throughput_child.ts";
 
 const { values } = parseArgs({
@@ -95,7 +96,10 @@ async function baselineRoot(ref: string): Promise<{ root: string; cleanup: () =>
     return { root: Deno.realPathSync(ref), cleanup: async () => {} };
   }
   const dir = await Deno.makeTempDir({ prefix: "bibench-baseline-" });
-  await git(["worktree", "add", "--detach", dir, ref]);
+  await git(["worktree", "add", "--detach", dir, ref]).catch(async (e) => {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  });
   return { root: dir, cleanup: () => git(["worktree", "remove", "--force", dir]) };
 }
 
@@ -131,98 +135,107 @@ function profileTable(engine: string, cell: string, a: Answer, top: number): str
   return out;
 }
 
-const base = values.baseline ? await baselineRoot(values.baseline) : undefined;
-const engines = [new Engine("this", HERE.replace(/\/$/, ""))];
-if (base) engines.push(new Engine("baseline", base.root));
-try {
-  console.log(
-    `training step on tfjs wasm, batch ${batch}: ${steps} steps x ${reps} interleaved reps per cell ` +
-      `and engine (median)`,
-  );
-  console.log(
-    `this: ${engines[0].root}${base ? `\nbaseline: ${values.baseline} (${base.root})` : ""}`,
-  );
-  console.log(`load average (1/5/15 min) at start: ${load()}`);
-  const times = new Map<string, number[][]>();
-  const widths = new Map<string, (number | null)[]>();
-  for (let rep = 0; rep < reps; rep++) {
-    for (const arch of archs) {
-      for (const algo of algos) {
-        const key = `${arch}/${algo}`;
-        const order = rep % 2 ? [...engines.keys()].reverse() : [...engines.keys()];
-        for (const e of order) {
-          const a = await engines[e].ask({ arch, algo, batch, steps });
-          if (!times.has(key)) times.set(key, engines.map(() => []));
-          times.get(key)![e].push(...a.ms);
-          widths.set(key, Object.assign(widths.get(key) ?? [], { [e]: a.firstChannels }));
+/** Runs the bench; bad arguments or a baseline that cannot be checked out are user errors. */
+async function main(): Promise<number> {
+  for (const [name, v] of [["batch", batch], ["steps", steps], ["reps", reps]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new UserError(`--${name} must be a positive integer`);
+  }
+  const base = values.baseline ? await baselineRoot(values.baseline) : undefined;
+  const engines = [new Engine("this", HERE.replace(/\/$/, ""))];
+  if (base) engines.push(new Engine("baseline", base.root));
+  try {
+    console.log(
+      `training step on tfjs wasm, batch ${batch}: ${steps} steps x ${reps} interleaved reps per cell ` +
+        `and engine (median)`,
+    );
+    console.log(
+      `this: ${engines[0].root}${base ? `\nbaseline: ${values.baseline} (${base.root})` : ""}`,
+    );
+    console.log(`load average (1/5/15 min) at start: ${load()}`);
+    const times = new Map<string, number[][]>();
+    const widths = new Map<string, (number | null)[]>();
+    for (let rep = 0; rep < reps; rep++) {
+      for (const arch of archs) {
+        for (const algo of algos) {
+          const key = `${arch}/${algo}`;
+          const order = rep % 2 ? [...engines.keys()].reverse() : [...engines.keys()];
+          for (const e of order) {
+            const a = await engines[e].ask({ arch, algo, batch, steps });
+            if (!times.has(key)) times.set(key, engines.map(() => []));
+            times.get(key)![e].push(...a.ms);
+            widths.set(key, Object.assign(widths.get(key) ?? [], { [e]: a.firstChannels }));
+          }
         }
       }
+      console.log(`  rep ${rep + 1}/${reps} done, load average ${load()}`);
     }
-    console.log(`  rep ${rep + 1}/${reps} done, load average ${load()}`);
-  }
-  const digests = new Map<string, string[]>();
-  for (const key of times.keys()) {
-    const [arch, algo] = key.split("/");
-    digests.set(
-      key,
-      await Promise.all(
-        engines.map((e) =>
-          e.ask({ arch, algo, batch, steps: 0, digest: true }).then((a) => a.digest!)
+    const digests = new Map<string, string[]>();
+    for (const key of times.keys()) {
+      const [arch, algo] = key.split("/");
+      digests.set(
+        key,
+        await Promise.all(
+          engines.map((e) =>
+            e.ask({ arch, algo, batch, steps: 0, digest: true }).then((a) => a.digest!)
+          ),
         ),
-      ),
-    );
-  }
-  console.log(`load average at end: ${load()}`);
-  const head = base
-    ? "arch       algo     this img/s  base img/s   this ms   base ms   ratio  goal  weights"
-    : "arch       algo     this img/s   this ms";
-  console.log(head);
-  const worst = new Map<string, number>();
-  for (const [key, t] of times) {
-    const [arch, algo] = key.split("/");
-    const ms = t.map(median);
-    let line = `${arch.padEnd(10)} ${algo.padEnd(7)} ${ips(ms[0]).toFixed(1).padStart(11)}`;
+      );
+    }
+    console.log(`load average at end: ${load()}`);
+    const head = base
+      ? "arch       algo     this img/s  base img/s   this ms   base ms   ratio  goal  weights"
+      : "arch       algo     this img/s   this ms";
+    console.log(head);
+    const worst = new Map<string, number>();
+    for (const [key, t] of times) {
+      const [arch, algo] = key.split("/");
+      const ms = t.map(median);
+      let line = `${arch.padEnd(10)} ${algo.padEnd(7)} ${ips(ms[0]).toFixed(1).padStart(11)}`;
+      if (base) {
+        const ratio = ms[1] / ms[0];
+        worst.set(arch, Math.min(worst.get(arch) ?? Infinity, ratio));
+        const same = digests.get(key)![0] === digests.get(key)![1] ? "identical" : "differ";
+        line +=
+          `${ips(ms[1]).toFixed(1).padStart(12)} ${ms[0].toFixed(1).padStart(9)} ${
+            ms[1].toFixed(1).padStart(9)
+          }` +
+          `${ratio.toFixed(2).padStart(7)}x ${ratio >= GOAL ? " met" : "  no"}  ${same}`;
+        const w = widths.get(key)!;
+        if (w[0] !== w[1]) line += ` (first conv ${w[0]} vs ${w[1]} channels)`;
+      } else line += ` ${ms[0].toFixed(1).padStart(9)}`;
+      console.log(line);
+    }
     if (base) {
-      const ratio = ms[1] / ms[0];
-      worst.set(arch, Math.min(worst.get(arch) ?? Infinity, ratio));
-      const same = digests.get(key)![0] === digests.get(key)![1] ? "identical" : "differ";
-      line +=
-        `${ips(ms[1]).toFixed(1).padStart(12)} ${ms[0].toFixed(1).padStart(9)} ${
-          ms[1].toFixed(1).padStart(9)
-        }` +
-        `${ratio.toFixed(2).padStart(7)}x ${ratio >= GOAL ? " met" : "  no"}  ${same}`;
-      const w = widths.get(key)!;
-      if (w[0] !== w[1]) line += ` (first conv ${w[0]} vs ${w[1]} channels)`;
-    } else line += ` ${ms[0].toFixed(1).padStart(9)}`;
-    console.log(line);
-  }
-  if (base) {
-    const verdicts = [...worst].map(([a, r]) =>
-      `${a} ${r >= GOAL ? "met" : "not met"} (min ${r.toFixed(2)}x)`
-    );
-    console.log(`goal >= ${GOAL}x on every cell of an architecture: ${verdicts.join("; ")}`);
-  }
-  if (values.profile) {
-    console.log(`per-kernel profile of one step (top ${values.top} kernels by time):`);
-    for (const arch of archs) {
-      for (const algo of algos) {
-        for (const e of engines) {
-          const a = await e.ask({ arch, algo, batch, steps: 0, profile: true });
-          console.log(profileTable(e.name, `${arch}/${algo}`, a, Number(values.top)).join("\n"));
+      const verdicts = [...worst].map(([a, r]) =>
+        `${a} ${r >= GOAL ? "met" : "not met"} (min ${r.toFixed(2)}x)`
+      );
+      console.log(`goal >= ${GOAL}x on every cell of an architecture: ${verdicts.join("; ")}`);
+    }
+    if (values.profile) {
+      console.log(`per-kernel profile of one step (top ${values.top} kernels by time):`);
+      for (const arch of archs) {
+        for (const algo of algos) {
+          for (const e of engines) {
+            const a = await e.ask({ arch, algo, batch, steps: 0, profile: true });
+            console.log(profileTable(e.name, `${arch}/${algo}`, a, Number(values.top)).join("\n"));
+          }
         }
       }
     }
+    console.log(JSON.stringify({
+      batch,
+      load_average: Deno.loadavg(),
+      cells: [...times].map(([key, t]) => ({
+        cell: key,
+        images_per_s: t.map((x) => ips(median(x))),
+        ratio: base ? median(t[1]) / median(t[0]) : undefined,
+      })),
+    }));
+  } finally {
+    await Promise.all(engines.map((e) => e.close()));
+    await base?.cleanup();
   }
-  console.log(JSON.stringify({
-    batch,
-    load_average: Deno.loadavg(),
-    cells: [...times].map(([key, t]) => ({
-      cell: key,
-      images_per_s: t.map((x) => ips(median(x))),
-      ratio: base ? median(t[1]) / median(t[0]) : undefined,
-    })),
-  }));
-} finally {
-  await Promise.all(engines.map((e) => e.close()));
-  await base?.cleanup();
+  return 0;
 }
+
+Deno.exit(await runCli("bench:throughput", main));
