@@ -18,6 +18,7 @@
  * the flipped, in/out-swapped filter (31 ms vs 411 ms on [64,28,28,16] <- [64,28,28,32], 3x3).
  */
 import * as tf from "@tensorflow/tfjs";
+import { fastConvFilterGrad } from "./conv_filter_grad.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = {
@@ -72,7 +73,8 @@ export function registerWasmGradients(): void {
 
 /**
  * Filter gradient of `conv2d`: dW[i,j,c,k] = Σ_{n,oh,ow} x[n, oh·sh+i−top, ow·sw+j−left, c] ·
- * dy[n,oh,ow,k]. That is a forward convolution of x with batch and channels swapped ([C,H,W,N])
+ * dy[n,oh,ow,k]. Where it applies, engine/tfjs/conv_filter_grad.ts's SIMD loop computes it
+ * directly (several times faster); otherwise: that is a forward convolution of x with batch and channels swapped ([C,H,W,N])
  * by dy as the filter ([OH,OW,N,K]), dilated by the forward stride; its output is [C,kh,kw,K].
  */
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
@@ -90,6 +92,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
     a.pad,
     a.dimRoundingMode,
   );
+  const fast = fastConvFilterGrad(backend, x, dy, info);
+  if (fast) return fast;
   return withScratch(backend, (s) => {
     const xT = s.run("Transpose", { x }, { perm: [3, 1, 2, 0] });
     const dyT = s.run("Transpose", { x: dy }, { perm: [1, 2, 0, 3] });

@@ -17,6 +17,18 @@ export interface TrainKernels {
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   sum_rows(x: number, rows: number, m: number, out: number): void;
+  conv_filter_grad_tap(
+    x: number,
+    dy: number,
+    dw: number,
+    rows: number,
+    cols: number,
+    xRow: number,
+    xCol: number,
+    dyRow: number,
+    c: number,
+    k: number,
+  ): void;
   bn_stats(x: number, n: number, c: number, mean: number, variance: number): void;
   bn_forward(
     x: number,
