@@ -1,11 +1,13 @@
 /**
- * A faster MaxPoolGrad for the wasm backend's 2x2 / stride-2 pooling (every pooling layer of the
- * benchmark's networks). tfjs-wasm 4.22's kernel loops over every input position and, for each,
- * over the windows that contain it; here each window is visited once and routes its gradient to
- * its maximum. The values are the stock kernel's bit for bit, so seeded training is unchanged
- * (tests/engine/tfjs/fused_kernels_test.ts checks ties and non-positive windows) — including its
- * quirk: its running maximum starts at FLT_MIN instead of -Infinity, so a window whose values are
- * all <= 0 passes no gradient (see the loop). Any other geometry runs the stock kernel.
+ * A faster and corrected MaxPoolGrad for the wasm backend's 2x2 / stride-2 pooling (every pooling
+ * layer of the benchmark's networks). tfjs-wasm 4.22's kernel loops over every input position
+ * and, for each, over the windows that contain it; here each window is visited once and routes its
+ * gradient to its maximum. The rule is the cpu backend's (and the mathematical one): the first
+ * tap in window order holding the window's maximum gets the gradient. The stock wasm kernel has a
+ * bug: its running maximum starts at FLT_MIN instead of -Infinity, so a window whose values are
+ * all <= 0 passed no gradient at all; that is fixed here, so seeded training differs from engines
+ * before the fix (README, "Performance notes"). tests/engine/tfjs/fused_kernels_test.ts checks the
+ * rule, ties and non-positive windows. Any other geometry runs the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";
@@ -18,8 +20,6 @@ type KernelArgs = {
 };
 
 const BACKEND = "wasm";
-/** The smallest positive normal float32: the stock kernel's initial running maximum. */
-const FLT_MIN = 1.1754943508222875e-38;
 let stock: tf.KernelFunc | undefined;
 
 /** Replaces the wasm MaxPoolGrad kernel (idempotent; other geometries still reach the stock one). */
@@ -74,16 +74,14 @@ function maxPoolGrad(args: KernelArgs): Info {
       for (let j = 0; j < ow; j++) {
         const p = base + 2 * j * c;
         for (let k = 0; k < c; k++, d++) {
-          // The stock kernel's rule, quirk included: the last tap >= FLT_MIN wins; a window with
-          // no such tap routes its gradient to flat index 0 (so only the very first window's
-          // reaches x, at its own first tap) and every other such window's is dropped.
-          let at = -1, best = FLT_MIN;
+          // First strict maximum in window order wins (a NaN never does: an all-NaN window
+          // passes nothing), as on the cpu backend.
+          let at = -1, best = -Infinity;
           const t0 = p + k, t1 = t0 + c, t2 = t0 + row, t3 = t2 + c;
-          if (xs[t0] >= best) best = xs[at = t0];
-          if (xs[t1] >= best) best = xs[at = t1];
-          if (xs[t2] >= best) best = xs[at = t2];
-          if (xs[t3] >= best) best = xs[at = t3];
-          if (at < 0 && t0 === 0) at = 0;
+          if (xs[t0] > best) best = xs[at = t0];
+          if (xs[t1] > best) best = xs[at = t1];
+          if (xs[t2] > best) best = xs[at = t2];
+          if (xs[t3] > best) best = xs[at = t3];
           if (at >= 0) dx[at] += ds[d];
         }
       }

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { adamUpdate, batchNormTrain, signSte, type SteKind } from "../../../engine/tfjs/fused.ts";
-import { stockMaxPoolGrad } from "../../../engine/tfjs/pool.ts";
 import { stockSum } from "../../../engine/tfjs/reduce.ts";
 import { TRAIN_WASM_URL, TRAIN_WAT_URL, trainKernels } from "../../../engine/tfjs/train_kernels.ts";
 import { compileWat } from "../../../engine/kernels/build.ts";
@@ -190,8 +189,33 @@ for (const rank of [2, 4]) {
   });
 }
 
-Deno.test("wasm MaxPoolGrad (2x2, stride 2): same bits as the stock kernel, ties included", () => {
-  const stock = stockMaxPoolGrad()!;
+/** MaxPool 2x2 / stride 2 gradient by the cpu backend's rule: the first strict maximum wins. */
+function maxPoolGradReference(x: number[], shape: number[], dy: number[]): Float32Array {
+  const [n, h, w, c] = shape;
+  const oh = Math.floor(h / 2), ow = Math.floor(w / 2);
+  const dx = new Float32Array(x.length);
+  let d = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let k = 0; k < c; k++, d++) {
+          let at = -1, best = -Infinity;
+          for (const [di, dj] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+            const t = ((b * h + 2 * i + di) * w + 2 * j + dj) * c + k;
+            if (x[t] > best) [best, at] = [x[t], t];
+          }
+          if (at >= 0) dx[at] += dy[d];
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+const poolGrad = (xt: tf.Tensor4D, dy: Tensor) =>
+  tf.grad((v: Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid"), dy)))(xt);
+
+Deno.test("wasm MaxPoolGrad (2x2, stride 2): routes to the first maximum, ties included", () => {
   const geometry = fc.tuple(
     fc.integer({ min: 1, max: 3 }),
     fc.integer({ min: 2, max: 7 }),
@@ -204,33 +228,31 @@ Deno.test("wasm MaxPoolGrad (2x2, stride 2): same bits as the stock kernel, ties
         const size = shape.reduce((a, b) => a * b, 1);
         return fc.record({
           shape: fc.constant(shape),
-          // Few distinct values: most windows hold ties.
-          x: fc.array(fc.integer({ min: -2, max: 2 }), { minLength: size, maxLength: size }),
+          // Few distinct values, most of them <= 0: most windows hold ties or no positive value.
+          x: fc.array(fc.integer({ min: -3, max: 1 }), { minLength: size, maxLength: size }),
         });
       }),
       ({ shape, x }) =>
         leakFree(() => {
           const xt = tf.tensor4d(x, shape as [number, number, number, number]);
           const y = tf.maxPool(xt, 2, 2, "valid");
-          const dy = tf.tensor(Array.from({ length: y.size }, (_, i) => (i % 7) - 3.25), y.shape);
-          const got = tf.grad((v: Tensor) =>
-            tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid"), dy))
-          )(
-            xt,
-          );
-          const attrs = { filterSize: 2, strides: 2, pad: "valid" };
-          const backend = tf.backend();
-          const info = stock({
-            inputs: { dy, input: xt, output: y },
-            backend,
-            attrs,
-          }) as tf.TensorInfo;
-          const want = tf.engine().makeTensorFromTensorInfo(info);
-          assertSameBits(got, want, "dx");
+          const dyValues = Array.from({ length: y.size }, (_, i) => (i % 7) - 3.25);
+          const dy = tf.tensor(dyValues, y.shape);
+          const want = maxPoolGradReference(x, shape, dyValues);
+          assert.deepEqual(poolGrad(xt, dy).dataSync(), want);
         }),
     ),
     { numRuns: 60, seed: 14 },
   );
+});
+
+Deno.test("wasm MaxPoolGrad: a window of negative values passes its gradient to its maximum", () => {
+  leakFree(() => {
+    // tfjs-wasm 4.22's own kernel drops this gradient (its running max starts at FLT_MIN).
+    const xt = tf.tensor4d([-3, -1, -2, -5, 0, -0.5, -0.25, -1], [2, 2, 2, 1]);
+    const dy = tf.tensor4d([10, 20], [2, 1, 1, 1]);
+    assert.deepEqual(Array.from(poolGrad(xt, dy).dataSync()), [0, 10, 0, 0, 20, 0, 0, 0]);
+  });
 });
 
 Deno.test("wasm Sum over leading axes: same bits as the stock kernel, other axes unchanged", () => {
