@@ -7,10 +7,12 @@
  * bug: its running maximum starts at FLT_MIN instead of -Infinity, so a window whose values are
  * all <= 0 passed no gradient at all; that is fixed here, so seeded training differs from engines
  * before the fix (README, "Performance notes"). tests/engine/tfjs/fused_kernels_test.ts checks the
- * rule, ties and non-positive windows. Any other geometry runs the stock kernel.
+ * rule, ties and non-positive windows. Channels in multiples of 4 run a SIMD loop
+ * (train_kernels.wat), others the JavaScript one; any other geometry runs the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";
+import { offsetOf, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = {
@@ -67,6 +69,12 @@ function maxPoolGrad(args: KernelArgs): Info {
   const { batchSize, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const c = info.inChannels;
   const row = w * c;
+  const k4 = c % 4 === 0 ? trainKernels(backend) : null;
+  if (k4) {
+    const at = (i: Info) => offsetOf(backend, i);
+    k4.max_pool_grad_2x2(at(input), at(dy), at(out), batchSize, h, oh, ow, c, row * 4);
+    return out;
+  }
   let d = 0;
   for (let n = 0; n < batchSize; n++) {
     for (let i = 0; i < oh; i++) {

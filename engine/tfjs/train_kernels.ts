@@ -17,6 +17,17 @@ export interface TrainKernels {
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   sum_rows(x: number, rows: number, m: number, out: number): void;
+  max_pool_grad_2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    oh: number,
+    ow: number,
+    c: number,
+    row: number,
+  ): void;
   conv_filter_grad_tap(
     x: number,
     dy: number,
