@@ -7,8 +7,8 @@
  *
  * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dW element,
  * images in order, then output rows, then output columns. That differs from XNNPACK's order, so
- * values differ from the old route by float reassociation only (tests/engine/tfjs/
- * conv_filter_grad_test.ts bounds it against the cpu backend). NHWC float32, dilation 1, output
+ * values differ from the old route by float reassociation only
+ * (tests/engine/tfjs/conv_simd_grads_test.ts bounds it against the exact sums). NHWC float32, dilation 1, output
  * channels a multiple of 8; anything else returns null and the caller takes the XNNPACK route.
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -72,7 +72,7 @@ export function fastConvFilterGrad(
 }
 
 /** Output positions o in [lo, hi) whose input index o·stride + tap − pad lies inside [0, inSize). */
-function validRange(
+export function validRange(
   tap: number,
   pad: number,
   stride: number,

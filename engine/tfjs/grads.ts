@@ -19,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fastConvFilterGrad } from "./conv_filter_grad.ts";
+import { fastConvInputGrad } from "./conv_input_grad.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = {
@@ -109,7 +110,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
 }
 
 /**
- * Input gradient of `conv2d`: dx = a stride-1 correlation of up(dy) (stride−1 zeros between rows
+ * Input gradient of `conv2d`. Where it applies, engine/tfjs/conv_input_grad.ts's SIMD loop
+ * computes it directly; otherwise dx = a stride-1 correlation of up(dy) (stride−1 zeros between rows
  * and columns) with the spatially flipped filter whose in/out channels are swapped.
  */
 function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
@@ -127,6 +129,8 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
     a.pad,
     a.dimRoundingMode,
   );
+  const fast = fastConvInputGrad(backend, dy, filter, info);
+  if (fast) return fast;
   return withScratch(backend, (s) => {
     const up = upsample(s, dy, info.strideHeight, info.strideWidth);
     const { x: input, pad } = splitPads(s, up, inputGradPads(info, up));

@@ -28,6 +28,18 @@ export interface TrainKernels {
     c: number,
     row: number,
   ): void;
+  conv_input_grad_tap(
+    dy: number,
+    wt: number,
+    dx: number,
+    rows: number,
+    cols: number,
+    dyRow: number,
+    dxRow: number,
+    dxCol: number,
+    c: number,
+    k: number,
+  ): void;
   conv_filter_grad_tap(
     x: number,
     dy: number,

@@ -1,7 +1,8 @@
 /**
- * The SIMD conv2d filter gradient (engine/tfjs/conv_filter_grad.ts) against an exact (float64)
- * reference on small random geometries: every dW element must lie within the float32 summation
- * bound of its exact value, |dW − exact| <= (N + 1)·2^-24·Σ|x·dy| over its N terms (the classic
+ * The SIMD conv2d filter and input gradients (engine/tfjs/conv_filter_grad.ts,
+ * conv_input_grad.ts) against an exact (float64) reference on small random geometries: every
+ * element must lie within the float32 summation bound of its exact value,
+ * |got − exact| <= (N + 1)·2^-24·Σ|products| over its N terms (the classic
  * bound for a sequential float32 sum of products, whatever the order). Also: the kernel is the
  * one tf.grad reaches on wasm, and it is deterministic (same inputs, same bits).
  */
@@ -9,6 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { fastConvFilterGrad } from "../../../engine/tfjs/conv_filter_grad.ts";
+import { fastConvInputGrad } from "../../../engine/tfjs/conv_input_grad.ts";
 
 await initBackend("wasm");
 
@@ -131,4 +133,77 @@ Deno.test("fast conv2d filter gradient declines output channels that are not a m
   const x = tf.zeros([1, 4, 4, 2]), dy = tf.zeros([1, 4, 4, 5]);
   assert.equal(fastConvFilterGrad(tf.backend(), x, dy, info), null);
   tf.dispose([x, dy]);
+});
+
+const inputCaseArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 3, max: 9 }),
+  w: fc.integer({ min: 3, max: 9 }),
+  c: fc.constantFrom(8, 16),
+  k: fc.integer({ min: 1, max: 10 }),
+  kernel: fc.constantFrom<[number, number]>([3, 3], [1, 1], [2, 2], [1, 3], [3, 2]),
+  stride: fc.constantFrom(1, 2),
+  pad: fc.constantFrom<"same" | "valid">("same", "valid"),
+  seed: fc.integer({ min: 1, max: 1 << 30 }),
+}).map(({ n, h, w, c, k, kernel, stride, pad, seed }) => {
+  const xShape: Shape4 = [n, h, w, c];
+  const filter: Shape4 = [kernel[0], kernel[1], c, k];
+  const info = tf.backend_util.computeConv2DInfo(xShape, filter, stride, 1, pad);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x40000000) - 1;
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const wv = Array.from({ length: size(filter) }, rand);
+  const dy = Array.from({ length: size(info.outShape) }, rand);
+  return { info, xShape, filter, w: wv, dy };
+});
+
+Deno.test("fast conv2d input gradient is within the float32 summation bound of the exact sum", () => {
+  fc.assert(
+    fc.property(inputCaseArb, ({ info, xShape, filter, w, dy }) => {
+      const run = () => {
+        const wt = tf.tensor4d(w, filter), dyt = tf.tensor(dy, info.outShape);
+        const out = fastConvInputGrad(tf.backend(), dyt, wt, info);
+        tf.dispose([wt, dyt]);
+        assert.ok(out, "the fast kernel declined a supported geometry");
+        const t = tf.engine().makeTensorFromTensorInfo(out);
+        const values = t.dataSync() as Float32Array;
+        t.dispose();
+        return values;
+      };
+      const dx = run();
+      const ws = Float32Array.from(w), dys = Float32Array.from(dy);
+      const [kh, kw, ci, ko] = filter;
+      const exact = new Float64Array(dx.length), mag = new Float64Array(dx.length);
+      for (let n = 0; n < info.batchSize; n++) {
+        for (let oh = 0; oh < info.outHeight; oh++) {
+          for (let ow = 0; ow < info.outWidth; ow++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) {
+                const r = oh * info.strideHeight + i - info.padInfo.top;
+                const q = ow * info.strideWidth + j - info.padInfo.left;
+                if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
+                for (let cc = 0; cc < ci; cc++) {
+                  const at = ((n * info.inHeight + r) * info.inWidth + q) * ci + cc;
+                  for (let k = 0; k < ko; k++) {
+                    const p = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k] *
+                      ws[((i * kw + j) * ci + cc) * ko + k];
+                    exact[at] += p;
+                    mag[at] += Math.abs(p);
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      assert.equal(dx.length, xShape.reduce((a, b) => a * b, 1));
+      const bound = (kh * kw * ko + 1) * 2 ** -24;
+      for (let i = 0; i < dx.length; i++) {
+        const err = Math.abs(dx[i] - exact[i]);
+        assert.ok(err <= bound * mag[i] + 1e-30, `dx[${i}] = ${dx[i]}, exact ${exact[i]}`);
+      }
+      assert.deepEqual(run(), dx, "two runs differ");
+    }),
+    { numRuns: 60, seed: 43 },
+  );
 });
