@@ -14,7 +14,9 @@
  * A COMMIT is checked out into a temporary detached git worktree (removed afterwards). resnet20
  * is built at 16-32-64 channels on both engines (older engines reach that with their `width`
  * option), so both train the same network; `weights` says whether both engines' parameters are
- * bit-identical after the same steps from the same seed.
+ * bit-identical after the same steps from the same seed (against 05de7a1 they differ where a
+ * conv net trains: the SIMD convolution gradients add in another order and MaxPoolGrad's bug is
+ * fixed; `--baseline` on this same checkout checks that two processes agree bit for bit).
  */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
