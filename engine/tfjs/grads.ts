@@ -14,8 +14,10 @@
  * NHWC, dilation 1 and float32 only (tfjs's own conv gradients reject dilation > 1 anyway).
  *
  * The stock wasm `Conv2DBackpropInput` is a plain loop, ~12x slower than the forward conv (it was
- * 60% of a training step); it is replaced by a forward XNNPACK conv of the zero-upsampled dy with
- * the flipped, in/out-swapped filter (31 ms vs 411 ms on [64,28,28,16] <- [64,28,28,32], 3x3).
+ * 60% of a training step); it is replaced by a direct SIMD loop (engine/tfjs/conv_input_grad.ts)
+ * where that applies, else by a forward XNNPACK conv of the zero-upsampled dy with the flipped,
+ * in/out-swapped filter (31 ms vs 411 ms on [64,28,28,16] <- [64,28,28,32], 3x3). The filter
+ * gradient likewise runs engine/tfjs/conv_filter_grad.ts's SIMD loop where it applies.
  */
 import * as tf from "@tensorflow/tfjs";
 import { fastConvFilterGrad } from "./conv_filter_grad.ts";
