@@ -207,3 +207,20 @@ Deno.test("fast conv2d input gradient is within the float32 summation bound of t
     { numRuns: 60, seed: 43 },
   );
 });
+
+Deno.test("the SIMD convolution gradients leak no tensors or wasm buffers", () => {
+  const backend = tf.backend();
+  const before = [tf.memory().numTensors, backend.numDataIds()];
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 6, 5, 8]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 8, 16]) as tf.Tensor4D;
+    for (const stride of [1, 2] as const) {
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, "same"))
+      )([x, w]);
+      dx.dataSync();
+      dw.dataSync();
+    }
+  });
+  assert.deepEqual([tf.memory().numTensors, backend.numDataIds()], before);
+});
