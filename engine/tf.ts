@@ -8,6 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
+import { registerFusedKernels } from "./tfjs/fused.ts";
+import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
+import { registerFastLeadingSum } from "./tfjs/reduce.ts";
 
 export { tf };
 
@@ -36,12 +39,15 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
   if (!BACKENDS.includes(name)) {
     throw new Error(`unknown backend "${name}" (expected one of: ${BACKENDS.join(", ")})`);
   }
+  registerFusedKernels();
   if (name === "wasm") {
     if (!wasmPathsSet) {
       // Local files only: the benchmark must run with no network.
       setWasmPaths(wasmDir());
       registerWasmGradients();
       registerFastMatMulGradient();
+      registerFastMaxPoolGrad();
+      registerFastLeadingSum();
       wasmPathsSet = true;
     }
   }

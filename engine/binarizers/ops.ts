@@ -3,6 +3,7 @@
  * straight-through gradient shapes, detached scales. Formulas: docs/binarizers.md.
  */
 import { tf } from "../tf.ts";
+import { signSte, type SteKind } from "../tfjs/fused.ts";
 
 type Tensor = tf.Tensor;
 
@@ -20,6 +21,9 @@ export function withGradient(
   forward: (x: Tensor) => Tensor,
   derivative: (x: Tensor) => Tensor,
 ): Tensor {
+  // sign with a known derivative: one fused kernel each way, bit-identical (engine/tfjs/fused.ts).
+  const fused = forward === sign ? FUSED_STE.get(derivative) : undefined;
+  if (fused) return signSte(x, fused);
   const f = tf.customGrad((input, save) => {
     const v = input as Tensor;
     (save as tf.GradSaveFunc)([v]);
@@ -30,6 +34,9 @@ export function withGradient(
   });
   return f(x);
 }
+
+/** The derivatives below that the fused sign kernel computes itself. */
+const FUSED_STE = new Map<(x: Tensor) => Tensor, SteKind>();
 
 /** Stops gradients: the value of x, with zero gradient ("detached" in the reference). */
 export function detach(x: Tensor): Tensor {
@@ -138,3 +145,5 @@ export function unbiasedVar(x: Tensor, axes: number[]): Tensor {
   const { variance } = tf.moments(x, axes, true);
   return tf.mul(variance, n / Math.max(1, n - 1));
 }
+
+FUSED_STE.set(clipSte, "clip").set(approxSign, "approx").set(identity, "identity");

@@ -6,6 +6,7 @@
 import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
 import type { ParamStore } from "./params.ts";
+import { batchNormTrain } from "../tfjs/fused.ts";
 import {
   type Binarizer,
   type BinarizerContext,
@@ -182,15 +183,14 @@ export class BatchNorm implements Layer {
     if (!ctx.training) {
       return tf.batchNorm(x, this.movingMean, this.movingVar, this.beta, this.gamma, this.epsilon);
     }
-    const axes = [...Array(x.rank - 1).keys()];
-    const { mean, variance } = tf.tidy(() => tf.moments(x, axes));
+    const { y, mean, variance } = batchNormTrain(x, this.gamma, this.beta, this.epsilon);
     ctx.bnUpdates.push({
       layer: this,
       mean: tf.keep(mean),
       variance: tf.keep(variance),
       count: x.size / this.channels,
     });
-    return batchNormTrain(x, mean, variance, this.gamma, this.beta, this.epsilon);
+    return y;
   }
 
   #updates = 0;
@@ -209,45 +209,6 @@ export class BatchNorm implements Layer {
       this.movingVar.assign(tf.add(tf.mul(this.movingVar, m), tf.mul(unbiased, 1 - m)));
     });
   }
-}
-
-/**
- * Training-mode batch norm with the closed-form backward pass
- * dx = gamma * rstd / N * (N dy - sum(dy) - xhat * sum(dy * xhat)).
- * tfjs's own FusedBatchNorm gradient tiles full-size tensors, which dominated the wasm step time.
- * `mean` / `variance` are the batch statistics of x (treated as functions of x by the formula).
- */
-function batchNormTrain(
-  x: Tensor,
-  mean: Tensor,
-  variance: Tensor,
-  gamma: Tensor,
-  beta: Tensor,
-  eps: number,
-): Tensor {
-  const f = tf.customGrad((xi, g, b, save) => {
-    const [xt, gt, bt] = [xi as Tensor, g as Tensor, b as Tensor];
-    const rstd = tf.rsqrt(tf.add(variance, eps));
-    const xhat = tf.mul(tf.sub(xt, mean), rstd);
-    (save as tf.GradSaveFunc)([xhat, rstd, gt]);
-    return {
-      value: tf.add(tf.mul(xhat, gt), bt),
-      gradFunc: (dy, saved) => {
-        const [sxhat, srstd, sg] = saved as Tensor[];
-        const d = dy as Tensor;
-        const axes = [...Array(d.rank - 1).keys()];
-        const n = d.size / d.shape[d.rank - 1];
-        const sumDy = tf.sum(d, axes);
-        const sumDyXhat = tf.sum(tf.mul(d, sxhat), axes);
-        const dx = tf.mul(
-          tf.mul(sg, tf.div(srstd, n)),
-          tf.sub(tf.sub(tf.mul(d, n), sumDy), tf.mul(sxhat, sumDyXhat)),
-        );
-        return [dx, sumDyXhat, sumDy];
-      },
-    };
-  });
-  return f(x, gamma, beta);
 }
 
 /** ReLU for full-precision networks, Hardtanh for binarized ones (as in the reference). */

@@ -123,9 +123,16 @@ export class MultiHeadSelfAttention implements Layer {
     const split = (t: Tensor) =>
       tf.transpose(tf.reshape(t, [b, l, heads, this.headDim]), [0, 2, 1, 3]);
     const q = split(this.q.apply(x, ctx));
-    const k = split(this.k.apply(x, ctx));
+    // k is split straight into [b, heads, headDim, L]: q k^T as an unflagged product, which
+    // tfjs-wasm runs on XNNPACK (a transpose flag takes its scalar loop); the same values.
+    const kT = tf.transpose(tf.reshape(this.k.apply(x, ctx), [b, l, heads, this.headDim]), [
+      0,
+      2,
+      3,
+      1,
+    ]);
     const v = split(this.v.apply(x, ctx));
-    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.headDim));
+    let scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(this.headDim));
     if (mask) scores = tf.add(scores, mask);
     const context = tf.matMul(tf.softmax(scores), v);
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, l, this.opts.dim]);

@@ -6,6 +6,7 @@
  */
 import { tf } from "../tf.ts";
 import { UserError } from "../errors.ts";
+import { adamUpdate } from "../tfjs/fused.ts";
 
 export const OPTIMIZERS = ["sgd", "adam"] as const;
 export type OptimizerName = typeof OPTIMIZERS[number];
@@ -84,10 +85,18 @@ class Adam implements Optimizer {
         this.#m[i] ??= tf.variable(tf.zerosLike(w), false);
         this.#v[i] ??= tf.variable(tf.zerosLike(w), false);
         const m = this.#m[i], v = this.#v[i];
-        m.assign(tf.add(tf.mul(m, this.b1), tf.mul(g, 1 - this.b1)));
-        v.assign(tf.add(tf.mul(v, this.b2), tf.mul(tf.square(g), 1 - this.b2)));
-        const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.eps);
-        w.assign(tf.sub(w, tf.mul(tf.div(m, denom), lr / c1)));
+        // m = m b1 + g (1 - b1); v = v b2 + g^2 (1 - b2); w -= m / (sqrt(v / c2) + eps) * lr / c1,
+        // in one fused pass with the same float32 roundings (engine/tfjs/fused.ts).
+        const [w2, m2, v2] = adamUpdate(w, g, m, v, {
+          b1: this.b1,
+          b2: this.b2,
+          eps: this.eps,
+          c2,
+          step: lr / c1,
+        });
+        m.assign(m2);
+        v.assign(v2);
+        w.assign(w2);
       });
     });
   }

@@ -14,10 +14,14 @@
  * NHWC, dilation 1 and float32 only (tfjs's own conv gradients reject dilation > 1 anyway).
  *
  * The stock wasm `Conv2DBackpropInput` is a plain loop, ~12x slower than the forward conv (it was
- * 60% of a training step); it is replaced by a forward XNNPACK conv of the zero-upsampled dy with
- * the flipped, in/out-swapped filter (31 ms vs 411 ms on [64,28,28,16] <- [64,28,28,32], 3x3).
+ * 60% of a training step); it is replaced by a direct SIMD loop (engine/tfjs/conv_input_grad.ts)
+ * where that applies, else by a forward XNNPACK conv of the zero-upsampled dy with the flipped,
+ * in/out-swapped filter (31 ms vs 411 ms on [64,28,28,16] <- [64,28,28,32], 3x3). The filter
+ * gradient likewise runs engine/tfjs/conv_filter_grad.ts's SIMD loop where it applies.
  */
 import * as tf from "@tensorflow/tfjs";
+import { fastConvFilterGrad } from "./conv_filter_grad.ts";
+import { fastConvInputGrad } from "./conv_input_grad.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = {
@@ -72,7 +76,8 @@ export function registerWasmGradients(): void {
 
 /**
  * Filter gradient of `conv2d`: dW[i,j,c,k] = Σ_{n,oh,ow} x[n, oh·sh+i−top, ow·sw+j−left, c] ·
- * dy[n,oh,ow,k]. That is a forward convolution of x with batch and channels swapped ([C,H,W,N])
+ * dy[n,oh,ow,k]. Where it applies, engine/tfjs/conv_filter_grad.ts's SIMD loop computes it
+ * directly (several times faster); otherwise: that is a forward convolution of x with batch and channels swapped ([C,H,W,N])
  * by dy as the filter ([OH,OW,N,K]), dilated by the forward stride; its output is [C,kh,kw,K].
  */
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
@@ -90,6 +95,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
     a.pad,
     a.dimRoundingMode,
   );
+  const fast = fastConvFilterGrad(backend, x, dy, info);
+  if (fast) return fast;
   return withScratch(backend, (s) => {
     const xT = s.run("Transpose", { x }, { perm: [3, 1, 2, 0] });
     const dyT = s.run("Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
@@ -105,7 +112,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
 }
 
 /**
- * Input gradient of `conv2d`: dx = a stride-1 correlation of up(dy) (stride−1 zeros between rows
+ * Input gradient of `conv2d`. Where it applies, engine/tfjs/conv_input_grad.ts's SIMD loop
+ * computes it directly; otherwise dx = a stride-1 correlation of up(dy) (stride−1 zeros between rows
  * and columns) with the spatially flipped filter whose in/out channels are swapped.
  */
 function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
@@ -123,6 +131,8 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
     a.pad,
     a.dimRoundingMode,
   );
+  const fast = fastConvInputGrad(backend, dy, filter, info);
+  if (fast) return fast;
   return withScratch(backend, (s) => {
     const up = upsample(s, dy, info.strideHeight, info.strideWidth);
     const { x: input, pad } = splitPads(s, up, inputGradPads(info, up));

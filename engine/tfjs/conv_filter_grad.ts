@@ -1,0 +1,85 @@
+/**
+ * A direct SIMD filter gradient for `conv2d` on the wasm backend. The XNNPACK route of
+ * engine/tfjs/grads.ts (a forward convolution of the batch/channel-swapped x by dy as a 28x28
+ * "filter") cost ~3x the forward convolution and was the largest kernel of a training step; here
+ * train_kernels.wat's `conv_filter_grad_tap` accumulates dW[i,j,c,k] += x[pos, c] * dy[pos, k]
+ * over the valid output positions of each image and tap, with 4 x 8 blocks of dW in registers.
+ *
+ * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dW element,
+ * images in order, then output rows, then output columns. That differs from XNNPACK's order, so
+ * values differ from the old route by float reassociation only
+ * (tests/engine/tfjs/conv_simd_grads_test.ts bounds it against the exact sums). NHWC float32, dilation 1, output
+ * channels a multiple of 8; anything else returns null and the caller takes the XNNPACK route.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { allocFloat, floatView } from "./heap.ts";
+import { offsetOf, trainKernels } from "./train_kernels.ts";
+
+type Info = tf.TensorInfo;
+
+/** Whether `fastConvFilterGrad` handles this geometry (else it returns null). */
+export function fastConvFilterGradApplies(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.outChannels % 8 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.dataFormat === "channelsLast";
+}
+
+/**
+ * dW ([kh, kw, C, K]) of a conv2d with geometry `info` from its input x and output gradient dy,
+ * or null where the SIMD kernel cannot run (not wasm, no SIMD, unsupported geometry).
+ */
+export function fastConvFilterGrad(
+  backend: tf.KernelBackend,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | null {
+  if (!fastConvFilterGradApplies(info)) return null;
+  const k = trainKernels(backend);
+  if (!k) return null;
+  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  const out = allocFloat(backend, [kh, kw, c, kOut]);
+  floatView(backend, out).fill(0);
+  const xAt = offsetOf(backend, x), dyAt = offsetOf(backend, dy), dwAt = offsetOf(backend, out);
+  const xRow = sh * w * c * 4, xCol = sw * c * 4, dyRow = ow * kOut * 4;
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < kh; i++) {
+      const [r0, r1] = validRange(i, top, sh, h, oh);
+      if (r1 <= r0) continue;
+      for (let j = 0; j < kw; j++) {
+        const [q0, q1] = validRange(j, left, sw, w, ow);
+        if (q1 <= q0) continue;
+        const xPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
+        const dyPix = (n * oh + r0) * ow + q0;
+        k.conv_filter_grad_tap(
+          xAt + xPix * c * 4,
+          dyAt + dyPix * kOut * 4,
+          dwAt + (i * kw + j) * c * kOut * 4,
+          r1 - r0,
+          q1 - q0,
+          xRow,
+          xCol,
+          dyRow,
+          c,
+          kOut,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Output positions o in [lo, hi) whose input index o·stride + tap − pad lies inside [0, inSize). */
+export function validRange(
+  tap: number,
+  pad: number,
+  stride: number,
+  inSize: number,
+  outSize: number,
+): [number, number] {
+  const lo = Math.max(0, Math.ceil((pad - tap) / stride));
+  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}

@@ -1,0 +1,81 @@
+/**
+ * A direct SIMD input gradient for `conv2d` on the wasm backend. The XNNPACK route of
+ * engine/tfjs/grads.ts (a forward convolution of the zero-upsampled dy by the flipped, swapped
+ * filter) cost more than the forward convolution, 4x more work on stride-2 layers; here
+ * train_kernels.wat's `conv_input_grad_tap` adds, per image and filter tap, dy[pos, :] times the
+ * tap's [K, C] matrix into dx at the pixel the tap reads, 4 positions x 8 channels in registers.
+ *
+ * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dx element, taps
+ * in row-major order, then output channels k in order. Float reassociation only against the
+ * XNNPACK route (tests/engine/tfjs/conv_simd_grads_test.ts bounds both SIMD gradients against the
+ * exact sums). NHWC float32, dilation 1, input channels a multiple of 8; anything else returns null
+ * and the caller takes the XNNPACK route.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { allocFloat, floatView } from "./heap.ts";
+import { offsetOf, trainKernels } from "./train_kernels.ts";
+import { validRange } from "./conv_filter_grad.ts";
+
+type Info = tf.TensorInfo;
+
+/**
+ * dx (the forward input's shape) of a conv2d with geometry `info` from its filter and output
+ * gradient dy, or null where the SIMD kernel cannot run (not wasm, no SIMD, other geometry).
+ */
+export function fastConvInputGrad(
+  backend: tf.KernelBackend,
+  dy: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | null {
+  if (
+    info.inChannels % 8 !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1 ||
+    info.dataFormat !== "channelsLast"
+  ) return null;
+  const k = trainKernels(backend);
+  if (!k) return null;
+  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  const out = allocFloat(backend, [batchSize, h, w, c]);
+  const wtInfo = allocFloat(backend, [kh, kw, kOut, c]);
+  // Views after both allocations (an allocation may grow the heap and detach older views).
+  const wt = floatView(backend, wtInfo), ws = floatView(backend, filter);
+  for (let t = 0; t < kh * kw; t++) {
+    const base = t * c * kOut;
+    for (let ci = 0; ci < c; ci++) {
+      for (let ko = 0; ko < kOut; ko++) wt[base + ko * c + ci] = ws[base + ci * kOut + ko];
+    }
+  }
+  floatView(backend, out).fill(0);
+  const dyAt = offsetOf(backend, dy), wtAt = offsetOf(backend, wtInfo);
+  const dxAt = offsetOf(backend, out);
+  const dyRow = ow * kOut * 4, dxRow = sh * w * c * 4, dxCol = sw * c * 4;
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < kh; i++) {
+      const [r0, r1] = validRange(i, top, sh, h, oh);
+      if (r1 <= r0) continue;
+      for (let j = 0; j < kw; j++) {
+        const [q0, q1] = validRange(j, left, sw, w, ow);
+        if (q1 <= q0) continue;
+        const dxPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
+        const dyPix = (n * oh + r0) * ow + q0;
+        k.conv_input_grad_tap(
+          dyAt + dyPix * kOut * 4,
+          wtAt + (i * kw + j) * c * kOut * 4,
+          dxAt + dxPix * c * 4,
+          r1 - r0,
+          q1 - q0,
+          dyRow,
+          dxRow,
+          dxCol,
+          c,
+          kOut,
+        );
+      }
+    }
+  }
+  backend.disposeData(wtInfo.dataId);
+  return out;
+}
