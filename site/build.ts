@@ -191,9 +191,9 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
     for (const [path, bytes] of models.files) await writePublished(out, path, bytes);
     const index = new TextEncoder().encode(JSON.stringify(models.manifest, null, 1) + "\n");
     await writePublished(out, "models/index.json", index);
-    for (const [name, bytes] of await bundleBrowserScripts()) {
-      await Deno.writeFile(join(out, "assets", name), bytes);
-    }
+  }
+  for (const [name, bytes] of await bundleBrowserScripts()) {
+    await Deno.writeFile(join(out, "assets", name), bytes);
   }
 
   const seconds = (performance.now() - t0) / 1000;

@@ -7,16 +7,13 @@
  *   binarizer that deploys. Latency does not depend on the weight values (the infer track times
  *   its fp32 side untrained for the same reason), so the page needs no trained network. The
  *   published model files can replace them: the worker takes any model bytes (runner.ts).
- * - Worker: site/device/worker.ts bundled for the browser by `deno bundle` (tfjs, the deploy
- *   runtime, the kernels' loader), wrapped in a function the page turns into a Blob worker — a
- *   file:// page can neither fetch nor start a worker from a file.
+ * - Worker: site/device/worker.ts, bundled by site/lib/browser_bundle.ts.
  * - WebAssembly (the kernels, tfjs-wasm's SIMD build) and the models travel as base64 in
  *   `device-data.js`, for the same reason.
  *
  * Deterministic: the same sources give the same bytes.
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildModel } from "../../engine/nn/model.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
 import { finalState } from "../../engine/nn/train.ts";
@@ -65,56 +62,12 @@ export async function deviceModels(): Promise<{ fp32: DeviceModelFile; files: De
   return { fp32: out[0], files: out.slice(1) };
 }
 
-let workerText: Promise<string> | undefined;
-
-/** The worker bundled for the browser (once per process: it depends only on the sources). */
-function bundleWorker(): Promise<string> {
-  workerText ??= (async () => {
-    const entry = fileURLToPath(new URL("./worker.ts", import.meta.url));
-    const tmp = await Deno.makeTempDir({ prefix: "bibench-device-" });
-    try {
-      const outFile = join(tmp, "worker.js");
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "bundle",
-          "--quiet",
-          "--platform",
-          "browser",
-          "--format",
-          "iife",
-          "--minify",
-          "-o",
-          outFile,
-          entry,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      if (!r.success) {
-        throw new Error(
-          `deno bundle of the device worker failed: ${new TextDecoder().decode(r.stderr)}`,
-        );
-      }
-      return await Deno.readTextFile(outFile);
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
-  })();
-  return workerText;
-}
-
-/** Writes `device-worker.js` and `device-data.js` into `assetsDir`. */
+/** Writes `device-data.js` into `assetsDir` (the worker is site/lib/browser_bundle.ts's). */
 export async function writeDeviceAssets(
   assetsDir: string,
   site: { version: string },
 ): Promise<{ models: number }> {
-  const [{ fp32, files }, worker] = await Promise.all([deviceModels(), bundleWorker()]);
-  await Deno.writeTextFile(
-    join(assetsDir, "device-worker.js"),
-    '// The "Measure this device" worker (site/device/worker.ts bundled by `deno task site`;\n' +
-      "// tfjs and vega licences: see the packages). The page starts it from this function's text.\n" +
-      "globalThis.bibenchDeviceWorker = function () {\n" + worker + "\n};\n",
-  );
+  const { fp32, files } = await deviceModels();
   const tfjsSimd = await Deno.readFile(new URL("tfjs-backend-wasm-simd.wasm", wasmDir()));
   const kernels = await Deno.readFile(wasmUrl());
   const file = (m: DeviceModelFile) => ({

@@ -37,6 +37,8 @@ function initWasm(w: BrowserWasm): Promise<BinaryKernels> {
     const url = URL.createObjectURL(
       new Blob([w.tfjsSimd as BlobPart], { type: "application/wasm" }),
     );
+    // One thread: workers of workers would need cross-origin isolation, which file:// lacks.
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
     setWasmPaths({
       "tfjs-backend-wasm.wasm": url,
       "tfjs-backend-wasm-simd.wasm": url,
