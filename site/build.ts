@@ -22,7 +22,6 @@ import { canonicalJson } from "../engine/bundle/canonical.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
 import { buildCharts, renderChart } from "./lib/charts.ts";
 import { devicesChart, type DevicesData, loadDevices, publishedSpeedups } from "./lib/devices.ts";
-import { writeDeviceAssets } from "./device/build.ts";
 import { installPlugins } from "../app/plugins.ts";
 import { publishModels, TRY_PAGE_BUDGET, tryPageFiles } from "./lib/models.ts";
 import { bundleBrowserScripts } from "./lib/browser_bundle.ts";
@@ -168,6 +167,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const devices: DevicesData = {
     ...await loadDevices(opts.bundles, trusted),
     published: publishedSpeedups(data.tracks.find((t) => t.name === "infer")),
+    version: await engineVersion(),
   };
   const dc = devicesChart(devices);
   if (dc) charts[dc.id] = await renderChart(dc);
@@ -178,7 +178,6 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   await resetOut(out);
   const pages = await runEleventy(dataDir, out);
   await copyAssets(out);
-  await writeDeviceAssets(join(out, "assets"), { version: await engineVersion() });
   await Deno.mkdir(join(out, "bundle"), { recursive: true });
   // The raw JSON offered for download is the canonical form of the verified value: what was
   // signed, whatever else the file's bytes held (key order, spacing).
@@ -191,9 +190,10 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
     for (const [path, bytes] of models.files) await writePublished(out, path, bytes);
     const index = new TextEncoder().encode(JSON.stringify(models.manifest, null, 1) + "\n");
     await writePublished(out, "models/index.json", index);
-  }
-  for (const [name, bytes] of await bundleBrowserScripts()) {
-    await Deno.writeFile(join(out, "assets", name), bytes);
+    // The scripts that run the published models: the "Try it" pages and "Measure this device".
+    for (const [name, bytes] of await bundleBrowserScripts()) {
+      await Deno.writeFile(join(out, "assets", name), bytes);
+    }
   }
 
   const seconds = (performance.now() - t0) / 1000;

@@ -28,11 +28,11 @@ import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { loadDataset } from "../../engine/data/mod.ts";
 import { toBase64 } from "../../engine/bundle/canonical.ts";
+import { PUBLISHED_TRUSTED, publishedSet } from "../../benches/fixtures/published.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const ARTIFACTS = Deno.env.get("SITE_ARTIFACTS") ??
   new URL("../artifacts/", import.meta.url).pathname;
-const REPO = new URL("../../", import.meta.url).pathname;
 /** Test images per network in the agreement check. */
 const AGREEMENT_IMAGES = 500;
 const DATASET: Record<string, string> = { mnist: "mnist", fashion: "fashion-mnist" };
@@ -51,26 +51,6 @@ function watch(page: Page): string[] {
   page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => errors.push(`failed request: ${r.url()}`));
   return errors;
-}
-
-/** Copies the published cnn bundles (with their weights) and the trusted keys to `dir`. */
-async function publishedSet(dir: string): Promise<number> {
-  let n = 0;
-  for (const task of ["mnist", "fashion"]) {
-    const base = join(REPO, "bundles/runs/task", task, "cnn");
-    for await (const e of Deno.readDir(base)) {
-      const src = join(base, e.name), dst = join(dir, "runs/task", task, "cnn", e.name);
-      for await (const f of Deno.readDir(src)) {
-        if (!f.name.endsWith(".weights.bin")) continue;
-        await Deno.mkdir(dst, { recursive: true });
-        const stem = f.name.replace(/\.weights\.bin$/, "");
-        await Deno.copyFile(join(src, f.name), join(dst, f.name));
-        await Deno.copyFile(join(src, `${stem}.json`), join(dst, `${stem}.json`));
-        n++;
-      }
-    }
-  }
-  return n;
 }
 
 async function ready(page: Page): Promise<void> {
@@ -102,7 +82,7 @@ async function run(): Promise<void> {
     assert.ok(n > 0, "no published cnn weights under bundles/ (seed0.weights.bin)");
     await buildSite({
       bundles,
-      trusted: join(REPO, "bundles/trusted-keys.json"),
+      trusted: PUBLISHED_TRUSTED,
       out,
       data,
       dataDir: Deno.env.get("FASHION_MNIST_DIR"),
