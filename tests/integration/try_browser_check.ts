@@ -85,7 +85,6 @@ async function run(): Promise<void> {
       trusted: PUBLISHED_TRUSTED,
       out,
       data,
-      dataDir: Deno.env.get("FASHION_MNIST_DIR"),
       log: (l) => console.log(`    ${l}`),
     });
     const manifest: Manifest = JSON.parse(
