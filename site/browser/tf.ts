@@ -23,4 +23,6 @@ export const tf = {
   env: core.env,
   setBackend: core.setBackend,
   ready: core.ready,
+  /** What a device bundle records as the tfjs version (the worker's runner.ts reads it). */
+  version: { tfjs: core.version_core },
 };

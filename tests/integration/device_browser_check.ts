@@ -7,12 +7,15 @@
  * Opens SITE_DIR/device.html from disk (file://) in Debian's chromium on a desktop and on a
  * 390 px phone viewport, runs "Measure this device" at a small size (two binarizers, 20 ms per
  * pair of models), and saves the downloaded device bundles in OUT_DIR (desktop.json,
- * mobile.json). Fails on any console error, failed request or page overflow. Exit 0 / 1.
+ * mobile.json). Fails on any console error, failed request or page overflow. Then flips a
+ * byte of a published model file (both copies: the file and its file:// script copy) and
+ * expects the page to refuse it, visibly, without starting the measurement. Exit 0 / 1.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
+import { toBase64 } from "../../engine/bundle/canonical.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
@@ -53,6 +56,33 @@ async function measure(page: Page, url: string, out: string): Promise<void> {
   console.log(`ok  ${out}: ${state.status}`);
 }
 
+/** A model file whose SHA-256 is not the manifest's: the page says so and measures nothing. */
+async function refused(page: Page, site: string, url: string): Promise<void> {
+  const file = join(site, "models/mnist-xnor.bbdm");
+  const [raw, js] = [await Deno.readFile(file), await Deno.readTextFile(`${file}.js`)];
+  try {
+    const bad = raw.slice();
+    bad[bad.length - 1] ^= 0xff;
+    await Deno.writeFile(file, bad);
+    await Deno.writeTextFile(
+      `${file}.js`,
+      js.replace(/"[^"]*";\n$/, () => `"${toBase64(bad)}";\n`),
+    );
+    await page.goto(url, { waitUntil: "load" });
+    await page.click("#device-start");
+    await page.waitForFunction(() =>
+      !(document.getElementById("device-start") as HTMLButtonElement).disabled
+    );
+    const status = await page.textContent("#device-status") ?? "";
+    assert.match(status, /^The measurement failed: models\/mnist-xnor\.bbdm refused: its SHA-256/);
+    assert.ok(await page.isHidden("#device-download"));
+    console.log(`ok  tampered model refused: ${status}`);
+  } finally {
+    await Deno.writeFile(file, raw);
+    await Deno.writeTextFile(`${file}.js`, js);
+  }
+}
+
 async function run(site: string, outDir: string): Promise<void> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -70,6 +100,7 @@ async function run(site: string, outDir: string): Promise<void> {
         "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
     });
     await measure(await phone.newPage(), url, join(outDir, "mobile.json"));
+    await refused(await desktop.newPage(), site, url);
   } finally {
     await browser.close();
   }

@@ -13,7 +13,8 @@
  *   request, no horizontal overflow, a test image and a drawing (mouse; touch) get nine
  *   predictions with confidence and latency;
  * - a model file whose digest does not match is refused with a visible message;
- * - the CSP: 'wasm-unsafe-eval' on the "Try it" pages only; scripts only from the site;
+ * - the CSP: 'wasm-unsafe-eval' on the pages that run the published models only (the "Try it"
+ *   pages, and the Devices page, which times them); scripts only from the site;
  * - served over http: what a "Try it" page transfers, models included, is within the budget.
  */
 import assert from "node:assert/strict";
@@ -28,11 +29,11 @@ import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
 import { loadDataset } from "../../engine/data/mod.ts";
 import { toBase64 } from "../../engine/bundle/canonical.ts";
+import { PUBLISHED_TRUSTED, publishedSet } from "../../benches/fixtures/published.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const ARTIFACTS = Deno.env.get("SITE_ARTIFACTS") ??
   new URL("../artifacts/", import.meta.url).pathname;
-const REPO = new URL("../../", import.meta.url).pathname;
 /** Test images per network in the agreement check. */
 const AGREEMENT_IMAGES = 500;
 const DATASET: Record<string, string> = { mnist: "mnist", fashion: "fashion-mnist" };
@@ -51,26 +52,6 @@ function watch(page: Page): string[] {
   page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => errors.push(`failed request: ${r.url()}`));
   return errors;
-}
-
-/** Copies the published cnn bundles (with their weights) and the trusted keys to `dir`. */
-async function publishedSet(dir: string): Promise<number> {
-  let n = 0;
-  for (const task of ["mnist", "fashion"]) {
-    const base = join(REPO, "bundles/runs/task", task, "cnn");
-    for await (const e of Deno.readDir(base)) {
-      const src = join(base, e.name), dst = join(dir, "runs/task", task, "cnn", e.name);
-      for await (const f of Deno.readDir(src)) {
-        if (!f.name.endsWith(".weights.bin")) continue;
-        await Deno.mkdir(dst, { recursive: true });
-        const stem = f.name.replace(/\.weights\.bin$/, "");
-        await Deno.copyFile(join(src, f.name), join(dst, f.name));
-        await Deno.copyFile(join(src, `${stem}.json`), join(dst, `${stem}.json`));
-        n++;
-      }
-    }
-  }
-  return n;
 }
 
 async function ready(page: Page): Promise<void> {
@@ -102,10 +83,9 @@ async function run(): Promise<void> {
     assert.ok(n > 0, "no published cnn weights under bundles/ (seed0.weights.bin)");
     await buildSite({
       bundles,
-      trusted: join(REPO, "bundles/trusted-keys.json"),
+      trusted: PUBLISHED_TRUSTED,
       out,
       data,
-      dataDir: Deno.env.get("FASHION_MNIST_DIR"),
       log: (l) => console.log(`    ${l}`),
     });
     const manifest: Manifest = JSON.parse(
@@ -277,20 +257,24 @@ async function run(): Promise<void> {
         }
       });
 
-      await step("CSP: 'wasm-unsafe-eval' on the Try pages only; site scripts only", async () => {
-        for await (const e of Deno.readDir(out)) {
-          if (!e.name.endsWith(".html")) continue;
-          const html = await Deno.readTextFile(join(out, e.name));
-          const csp = (html.match(/Content-Security-Policy" content="([^"]*)"/)?.[1] ?? "")
-            .replaceAll("&#39;", "'");
-          assert.match(csp, /default-src 'none'; script-src 'self'/, e.name);
-          assert.doesNotMatch(csp, /(^|[ ;])'unsafe-eval'|'unsafe-inline'/, e.name);
-          assert.equal(/'wasm-unsafe-eval'/.test(csp), e.name.startsWith("try-"), e.name);
-          for (const [, src] of html.matchAll(/<script[^>]*\ssrc="([^"]*)"/g)) {
-            assert.doesNotMatch(src, /^(https?:)?\/\//, `${e.name}: script from ${src}`);
+      await step(
+        "CSP: 'wasm-unsafe-eval' on the Try and Devices pages only; site scripts only",
+        async () => {
+          for await (const e of Deno.readDir(out)) {
+            if (!e.name.endsWith(".html")) continue;
+            const html = await Deno.readTextFile(join(out, e.name));
+            const csp = (html.match(/Content-Security-Policy" content="([^"]*)"/)?.[1] ?? "")
+              .replaceAll("&#39;", "'");
+            assert.match(csp, /default-src 'none'; script-src 'self'/, e.name);
+            assert.doesNotMatch(csp, /(^|[ ;])'unsafe-eval'|'unsafe-inline'/, e.name);
+            const runsModels = e.name.startsWith("try-") || e.name === "device.html";
+            assert.equal(/'wasm-unsafe-eval'/.test(csp), runsModels, e.name);
+            for (const [, src] of html.matchAll(/<script[^>]*\ssrc="([^"]*)"/g)) {
+              assert.doesNotMatch(src, /^(https?:)?\/\//, `${e.name}: script from ${src}`);
+            }
           }
-        }
-      });
+        },
+      );
 
       await step(`served over http: a Try page transfers <= ${TRY_PAGE_BUDGET} bytes`, async () => {
         const server = Deno.serve(

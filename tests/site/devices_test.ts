@@ -2,9 +2,10 @@
  * The site's Devices page (site/pages/device.11ty.ts, site/lib/devices.ts): device bundles in
  * bundles/devices/ become a table and a chart by device class (untrusted browser keys shown as
  * such, forged bundles left out with the reason, never mixed into the run bundles); without any,
- * an empty state; the published speed-ups come from the infer track; only this page may compile
- * WebAssembly (CSP); the measurement's assets are in the build. Browser run of the measurement:
- * tests/integration/device_browser_test.ts.
+ * an empty state; the published speed-ups come from the infer track; the measurement is offered,
+ * with its scripts and a CSP that compiles WebAssembly, only when MNIST networks are published
+ * (fp32 and binarized: what it times), and the page says so otherwise. Browser run of the
+ * measurement on the published models: tests/integration/device_browser_test.ts.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { render } from "../../site/pages/device.11ty.ts";
 import type { PageData } from "../../site/lib/fragments.ts";
 import type { DevicesData } from "../../site/lib/devices.ts";
 import { CSP, CSP_WASM_WORKER } from "../../site/lib/layout.ts";
+import type { Manifest } from "../../site/browser/models.ts";
 
 const s = await fixtureSite();
 const read = (f: string) => Deno.readTextFile(join(s.out, f));
@@ -58,19 +60,72 @@ Deno.test("devices: no device bundles is an empty state, not an error", () => {
   assert.doesNotMatch(page, /chart-devices/);
 });
 
-Deno.test("devices: only the Devices page may compile WebAssembly", async () => {
+Deno.test("devices: no published models: no measurement, no wasm, no worker", async () => {
+  // The fixture site publishes no networks (no weights beside its bundles).
+  const page = await read("device.html");
+  assert.match(page, /id="device-none"/);
+  assert.match(page, /publishes no MNIST networks/);
+  assert.doesNotMatch(page, /id="device-start"|device-worker\.js|bibench-models\.js/);
   for (const f of (await listFiles(s.out)).filter((f) => f.endsWith(".html"))) {
     const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(await read(f))![1]
       .replaceAll("&#39;", "'");
-    assert.equal(csp, f === "device.html" ? CSP_WASM_WORKER : CSP, f);
+    assert.equal(csp, CSP, f);
   }
+  for (const a of ["device-worker.js", "bibench-models.js", "device-data.js"]) {
+    assert.ok(!(await listFiles(s.out)).includes(`assets/${a}`), a);
+  }
+});
+
+/** A manifest publishing `binarizers` of `task` (only what the Devices page reads). */
+function manifest(task: string, binarizers: string[]): Manifest {
+  const f = (file: string) => ({ file, sha256: "a".repeat(64), bytes: 1 });
+  return {
+    format: "bibench-models",
+    version: 1,
+    runtime: { tfjsWasm: f("assets/t.wasm"), kernels: f("assets/binary.wasm") },
+    tasks: [],
+    models: binarizers.map((binarizer) => ({
+      task,
+      binarizer,
+      ...f(`models/${task}-${binarizer}.bbdm`),
+      bundle: { id: "x", runId: "x", page: "x", weightsSha256: "a".repeat(64) },
+      testAccuracy: null,
+    })),
+  };
+}
+
+Deno.test("devices: published MNIST networks: the page measures them, in a blob: worker", () => {
+  const page = (m: Manifest) =>
+    render(
+      {
+        tracks: [],
+        charts: {},
+        devices: { rows: [], excluded: [], published: {}, version: "9.9.9" },
+        models: m,
+      } as unknown as PageData & { models: Manifest },
+    );
+  const csp = (p: string) =>
+    /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(p)![1].replaceAll("&#39;", "'");
+  const yes = page(manifest("mnist", ["fp32", "bnn", "xnor"]));
+  assert.match(yes, /id="device-start"/);
+  assert.match(yes, /data-task="mnist"\s+data-version="9\.9\.9"/);
+  assert.match(yes, /the\s+2 binarized ones/);
+  for (const a of ["bibench-models.js", "device-worker.js", "device.js"]) {
+    assert.match(yes, new RegExp(`<script src="assets/${a.replace(".", "\\.")}" defer>`), a);
+  }
+  assert.equal(csp(yes), CSP_WASM_WORKER);
   assert.doesNotMatch(CSP_WASM_WORKER, /'unsafe-eval'|'unsafe-inline'/);
-  for (const a of ["device.js", "device-worker.js", "device-data.js"]) {
-    assert.ok((await Deno.stat(join(s.out, "assets", a))).size > 0, a);
+  // Without fp32, without a binarized one, or for another task only: nothing to compare.
+  for (
+    const m of [
+      manifest("mnist", ["bnn"]),
+      manifest("mnist", ["fp32"]),
+      manifest("fashion", ["fp32", "bnn"]),
+    ]
+  ) {
+    const no = page(m);
+    assert.match(no, /id="device-none"/);
+    assert.doesNotMatch(no, /device-worker\.js/);
+    assert.equal(csp(no), CSP);
   }
-  // The models the page times: fp32 and the eight binarizers, with their digests.
-  const data = await read("assets/device-data.js");
-  const parsed = JSON.parse(data.slice(data.indexOf("{"), data.lastIndexOf("}") + 1));
-  assert.equal(parsed.files.length, 8);
-  assert.ok(parsed.fp32.bytes > 5 * parsed.files[0].bytes);
 });
