@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
+import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
 import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
 import { registerFastLeadingSum } from "./tfjs/reduce.ts";
@@ -46,6 +47,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
       setWasmPaths(wasmDir());
       registerWasmGradients();
       registerFastMatMulGradient();
+      registerFastBatchMatMul();
       registerFastMaxPoolGrad();
       registerFastLeadingSum();
       wasmPathsSet = true;

@@ -524,4 +524,47 @@
         (br $q1next)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rnext))))
+;; Batched product C[t] = A[t] B[t] of row-major [m, k] by [k, n] matrices, $batch of them
+  ;; (engine/tfjs/batch_matmul.ts); n a multiple of 4. Each output lane adds a[i,p] * b[p,j]
+  ;; over p ascending, a float32 multiply then a float32 add, as the JavaScript loop.
+  (func (export "batch_matmul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32)
+    (param $m i32) (param $k i32) (param $n i32)
+    (local $t i32) (local $i i32) (local $j i32) (local $p i32) (local $acc v128)
+    (local $arow i32) (local $bcol i32) (local $rowb i32) (local $mat_a i32) (local $mat_b i32)
+    (local.set $rowb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $mat_a (i32.shl (i32.mul (local.get $m) (local.get $k)) (i32.const 2)))
+    (local.set $mat_b (i32.mul (local.get $k) (local.get $rowb)))
+    (local.set $t (i32.const 0))
+    (block $tdone (loop $tnext
+      (br_if $tdone (i32.ge_u (local.get $t) (local.get $batch)))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $inext
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $arow (i32.add (local.get $a)
+          (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jnext
+          (br_if $jdone (i32.ge_u (local.get $j) (local.get $n)))
+          (local.set $acc (v128.const f32x4 0 0 0 0))
+          (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $p (i32.const 0))
+          (block $pdone (loop $pnext
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul
+                (f32x4.splat (f32.load (i32.add (local.get $arow) (i32.shl (local.get $p) (i32.const 2)))))
+                (v128.load (local.get $bcol)))))
+            (local.set $bcol (i32.add (local.get $bcol) (local.get $rowb)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pnext)))
+          (v128.store (local.get $c) (local.get $acc))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $jnext)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $inext)))
+      (local.set $a (i32.add (local.get $a) (local.get $mat_a)))
+      (local.set $b (i32.add (local.get $b) (local.get $mat_b)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tnext))))
 )
