@@ -10,6 +10,7 @@ import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
+import { registerGeluKernels } from "./tfjs/gelu.ts";
 import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
 import { registerFastLeadingSum } from "./tfjs/reduce.ts";
 
@@ -41,6 +42,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
     throw new Error(`unknown backend "${name}" (expected one of: ${BACKENDS.join(", ")})`);
   }
   registerFusedKernels();
+  registerGeluKernels();
   if (name === "wasm") {
     if (!wasmPathsSet) {
       // Local files only: the benchmark must run with no network.

@@ -22,6 +22,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
+import { geluTanh } from "../tfjs/gelu.ts";
 import type { ParamStore } from "./params.ts";
 import { Activation, type Ctx, Dense, type Layer } from "./layers.ts";
 
@@ -59,12 +60,8 @@ export class Gelu implements Layer {
     if (this.form === "erf") {
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     }
-    // x·x·x, not tf.pow(x, 3): tfjs-wasm's Pow (and its gradient's) took ~10 ms per [64,16,128] call.
-    const inner = tf.mul(
-      tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)),
-      Math.sqrt(2 / Math.PI),
-    );
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    // One fused kernel forward and one backward (engine/tfjs/gelu.ts), not 8 + 15 tfjs ops.
+    return geluTanh(x);
   }
 }
 

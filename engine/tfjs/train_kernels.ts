@@ -17,6 +17,8 @@ export interface TrainKernels {
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   sum_rows(x: number, rows: number, m: number, out: number): void;
+  gelu(x: number, y: number, n: number): void;
+  gelu_grad(dy: number, x: number, dx: number, n: number): void;
   batch_matmul(
     a: number,
     b: number,

@@ -567,4 +567,59 @@
       (local.set $b (i32.add (local.get $b) (local.get $mat_b)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tnext))))
+;; GELU (tanh form) of engine/tfjs/gelu.ts, in float32 lanes; every step is one float32 operation
+  ;; in the order of gelu.ts's JavaScript loop (same bits). $geluT: t = tanh(C (v + A v^3)), tanh
+  ;; as Eigen's rational approximation on the argument clamped to +-7.9053.
+  (func $geluT (param $v v128) (result v128)
+    (local $u v128) (local $x v128) (local $x2 v128) (local $p v128) (local $q v128)
+    (local.set $u (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
+      (f32x4.add (local.get $v) (f32x4.mul (f32x4.splat (f32.const 0.044715))
+        (f32x4.mul (f32x4.mul (local.get $v) (local.get $v)) (local.get $v))))))
+    (local.set $x (f32x4.max (f32x4.min (local.get $u) (f32x4.splat (f32.const 7.90531110763549805))) (f32x4.splat (f32.const -7.90531110763549805))))
+    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const -2.76076847742355e-16))) (f32x4.splat (f32.const 2.00018790482477e-13))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const -8.60467152213735e-11))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 5.12229709037114e-8))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 1.48572235717979e-5))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 6.37261928875436e-4))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 4.89352455891786e-3))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (f32x4.splat (f32.const 1.19825839466702e-6))) (f32x4.splat (f32.const 1.18534705686654e-4))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $x2)) (f32x4.splat (f32.const 2.26843463243900e-3))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $x2)) (f32x4.splat (f32.const 4.89352518554385e-3))))
+    (f32x4.div (f32x4.mul (local.get $x) (local.get $p)) (local.get $q)))
+
+  ;; y = (0.5 x) (1 + t).
+  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $y) (f32x4.mul (f32x4.mul (f32x4.splat (f32.const 0.5)) (local.get $v))
+        (f32x4.add (f32x4.splat (f32.const 1)) (call $geluT (local.get $v)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $next))))
+
+  ;; dx = dy (0.5 (1 + t) + ((0.5 x) (1 - t t)) (C (1 + 3A (x x)))).
+  (func (export "gelu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $t v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $t (call $geluT (local.get $v)))
+      (v128.store (local.get $dx) (f32x4.mul (v128.load (local.get $dy))
+        (f32x4.add
+          (f32x4.mul (f32x4.splat (f32.const 0.5)) (f32x4.add (f32x4.splat (f32.const 1)) (local.get $t)))
+          (f32x4.mul
+            (f32x4.mul (f32x4.mul (f32x4.splat (f32.const 0.5)) (local.get $v))
+              (f32x4.sub (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $t) (local.get $t))))
+            (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
+              (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (f32x4.splat (f32.const 0.134145))
+                (f32x4.mul (local.get $v) (local.get $v)))))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+      (br $next))))
 )
