@@ -11,6 +11,7 @@ import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
 import { registerGeluKernels } from "./tfjs/gelu.ts";
+import { registerLayerNormKernels } from "./tfjs/layer_norm.ts";
 import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
 import { registerFastLeadingSum } from "./tfjs/reduce.ts";
 
@@ -43,6 +44,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
   }
   registerFusedKernels();
   registerGeluKernels();
+  registerLayerNormKernels();
   if (name === "wasm") {
     if (!wasmPathsSet) {
       // Local files only: the benchmark must run with no network.
