@@ -9,6 +9,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
+import { registerFastTranspose } from "./tfjs/transpose.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
 import { registerGeluKernels } from "./tfjs/gelu.ts";
 import { registerLayerNormKernels } from "./tfjs/layer_norm.ts";
@@ -52,6 +53,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
       registerWasmGradients();
       registerFastMatMulGradient();
       registerFastBatchMatMul();
+      registerFastTranspose();
       registerFastMaxPoolGrad();
       registerFastLeadingSum();
       wasmPathsSet = true;

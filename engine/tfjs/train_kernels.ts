@@ -18,6 +18,7 @@ export interface TrainKernels {
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   sum_rows(x: number, rows: number, m: number, out: number): void;
   gelu(x: number, y: number, n: number): void;
+  transpose_2d(x: number, y: number, rows: number, cols: number): void;
   gelu_grad(dy: number, x: number, dx: number, n: number): void;
   batch_matmul(
     a: number,
