@@ -1,8 +1,8 @@
 /**
  * The fused GELU (tanh form, engine/tfjs/gelu.ts) on random inputs over [-10, 10]:
  * - values and gradients within 2e-6 · max(1, |exact|) of the exact function computed in float64
- *   (Math.tanh), 4e-6 for gradients (dy up to 2): float32 evaluation plus the rational tanh's
- *   error, a few float32 ulps;
+ *   (Math.tanh), 1e-5 for gradients: float32 evaluation plus the rational tanh's error, a few
+ *   float32 ulps (the gradient's 1 − t² loses digits as t nears ±1, times |x|³ and dy up to 2);
  * - within 2e-5 · max(1, |chain|) of the op chain the layer used before (which itself rounds after
  *   each op: its 1 − t² loses digits as t nears ±1);
  * - the SIMD loop (wasm) and the JavaScript loop (cpu backend) give the same bits;
@@ -63,7 +63,7 @@ Deno.test("fused GELU: near the exact function and the op chain; SIMD and JavaSc
       const ex = xs.map(exact);
       within(y, ex.map((e) => e[0]), 2e-6, "y");
       const dyF = Float32Array.from(ds);
-      within(dx, ex.map((e, i) => e[1] * dyF[i]), 2e-6 * 2, "dx");
+      within(dx, ex.map((e, i) => e[1] * dyF[i]), 1e-5, "dx");
       const x = tf.tensor1d(xs), dy = tf.tensor1d(ds);
       const ref = chain(x), gRef = tf.grad((t: tf.Tensor) => chain(t))(x, dy);
       within(y, ref.dataSync(), 2e-5, "y vs chain");
