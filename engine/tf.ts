@@ -8,7 +8,11 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./tfjs/grads.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
+import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
+import { registerFastTranspose } from "./tfjs/transpose.ts";
 import { registerFusedKernels } from "./tfjs/fused.ts";
+import { registerGeluKernels } from "./tfjs/gelu.ts";
+import { registerLayerNormKernels } from "./tfjs/layer_norm.ts";
 import { registerFastMaxPoolGrad } from "./tfjs/pool.ts";
 import { registerFastLeadingSum } from "./tfjs/reduce.ts";
 
@@ -40,12 +44,16 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
     throw new Error(`unknown backend "${name}" (expected one of: ${BACKENDS.join(", ")})`);
   }
   registerFusedKernels();
+  registerGeluKernels();
+  registerLayerNormKernels();
   if (name === "wasm") {
     if (!wasmPathsSet) {
       // Local files only: the benchmark must run with no network.
       setWasmPaths(wasmDir());
       registerWasmGradients();
       registerFastMatMulGradient();
+      registerFastBatchMatMul();
+      registerFastTranspose();
       registerFastMaxPoolGrad();
       registerFastLeadingSum();
       wasmPathsSet = true;

@@ -22,6 +22,8 @@
  */
 import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
+import { geluTanh } from "../tfjs/gelu.ts";
+import { layerNorm } from "../tfjs/layer_norm.ts";
 import type { ParamStore } from "./params.ts";
 import { Activation, type Ctx, Dense, type Layer } from "./layers.ts";
 
@@ -42,9 +44,8 @@ export class LayerNorm implements Layer {
     this.beta = store.add(`${name}/beta`, tf.zeros([features]));
   }
   apply(x: Tensor): Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-    return tf.add(tf.mul(xhat, this.gamma), this.beta);
+    // One fused kernel forward and one backward (engine/tfjs/layer_norm.ts), not ~10 + ~20 ops.
+    return layerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 }
 
@@ -59,8 +60,8 @@ export class Gelu implements Layer {
     if (this.form === "erf") {
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     }
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    // One fused kernel forward and one backward (engine/tfjs/gelu.ts), not 8 + 15 tfjs ops.
+    return geluTanh(x);
   }
 }
 

@@ -17,6 +17,18 @@ export interface TrainKernels {
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   sum_rows(x: number, rows: number, m: number, out: number): void;
+  gelu(x: number, y: number, n: number): void;
+  transpose_2d(x: number, y: number, rows: number, cols: number): void;
+  gelu_grad(dy: number, x: number, dx: number, n: number): void;
+  batch_matmul(
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+  ): void;
   max_pool_grad_2x2(
     x: number,
     dy: number,
