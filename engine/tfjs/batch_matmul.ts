@@ -13,37 +13,22 @@
  * non-float32 operands and runtimes without SIMD reach the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { type KernelArgs, wasmKernelReplacement } from "./replace.ts";
 import { allocFloat } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-};
 
-const BACKEND = "wasm";
-let stock: tf.KernelFunc | undefined;
+const replacement = wasmKernelReplacement(tf.BatchMatMul, batchMatMul);
 
 /** Replaces the wasm BatchMatMul kernel (idempotent; unbatched products still reach the stock one). */
 export function registerFastBatchMatMul(): void {
-  const current = tf.getKernel(tf.BatchMatMul, BACKEND);
-  if (current?.kernelFunc === batchMatMul) return;
-  stock = current?.kernelFunc;
-  if (current) tf.unregisterKernel(tf.BatchMatMul, BACKEND);
-  tf.registerKernel({
-    kernelName: tf.BatchMatMul,
-    backendName: BACKEND,
-    kernelFunc: batchMatMul as unknown as tf.KernelFunc,
-    // The stock kernel binds its wasm function at backend setup: keep that for the fallback.
-    setupFunc: current?.setupFunc,
-  });
+  replacement.register();
 }
 
 /** The kernel the replacement falls back to (tests compare against it). */
 export function stockBatchMatMul(): tf.KernelFunc | undefined {
-  return stock;
+  return replacement.stock();
 }
 
 /** The number of matrices in a batched operand, or 0 where the loop does not apply. */
@@ -67,8 +52,7 @@ function batchMatMul(args: KernelArgs): Info {
   const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
   const simd = batch > 0 && n % 4 === 0 && b.shape[r - 2] === k ? trainKernels(backend) : null;
   if (!simd) {
-    if (!stock) throw new Error("the wasm backend has no BatchMatMul kernel");
-    return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+    return replacement.fallback(args);
   }
   const out = allocFloat(backend, [...a.shape.slice(0, r - 2), m, n]);
   const at = (i: Info) => offsetOf(backend, i);

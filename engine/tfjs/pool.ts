@@ -11,37 +11,22 @@
  * (train_kernels.wat), others the JavaScript one; any other geometry runs the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { type KernelArgs, wasmKernelReplacement } from "./replace.ts";
 import { allocFloat, floatView } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-};
 
-const BACKEND = "wasm";
-let stock: tf.KernelFunc | undefined;
+const replacement = wasmKernelReplacement(tf.MaxPoolGrad, maxPoolGrad);
 
 /** Replaces the wasm MaxPoolGrad kernel (idempotent; other geometries still reach the stock one). */
 export function registerFastMaxPoolGrad(): void {
-  const current = tf.getKernel(tf.MaxPoolGrad, BACKEND);
-  if (current?.kernelFunc === maxPoolGrad) return;
-  stock = current?.kernelFunc;
-  if (current) tf.unregisterKernel(tf.MaxPoolGrad, BACKEND);
-  tf.registerKernel({
-    kernelName: tf.MaxPoolGrad,
-    backendName: BACKEND,
-    kernelFunc: maxPoolGrad as unknown as tf.KernelFunc,
-    // The stock kernel binds its wasm function at backend setup: keep that for the fallback.
-    setupFunc: current?.setupFunc,
-  });
+  replacement.register();
 }
 
 /** The kernel the replacement falls back to (tests compare against it). */
 export function stockMaxPoolGrad(): tf.KernelFunc | undefined {
-  return stock;
+  return replacement.stock();
 }
 
 function maxPoolGrad(args: KernelArgs): Info {
@@ -60,8 +45,7 @@ function maxPoolGrad(args: KernelArgs): Info {
     info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
     input.dtype === "float32" && dy.dtype === "float32";
   if (!simple) {
-    if (!stock) throw new Error("the wasm backend has no MaxPoolGrad kernel");
-    return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+    return replacement.fallback(args);
   }
   const out = allocFloat(backend, input.shape);
   const xs = floatView(backend, input), ds = floatView(backend, dy), dx = floatView(backend, out);

@@ -6,36 +6,22 @@
  * (tests/engine/tfjs/fused_kernels_test.ts); no transpose. Other reductions run the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { type KernelArgs, wasmKernelReplacement } from "./replace.ts";
 import { allocFloat, floatView } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-};
 
-const BACKEND = "wasm";
-let stock: tf.KernelFunc | undefined;
+const replacement = wasmKernelReplacement(tf.Sum, sum);
 
 /** Replaces the wasm Sum kernel (idempotent; other reductions still reach the stock one). */
 export function registerFastLeadingSum(): void {
-  const current = tf.getKernel(tf.Sum, BACKEND);
-  if (current?.kernelFunc === sum) return;
-  stock = current?.kernelFunc;
-  if (current) tf.unregisterKernel(tf.Sum, BACKEND);
-  tf.registerKernel({
-    kernelName: tf.Sum,
-    backendName: BACKEND,
-    kernelFunc: sum as unknown as tf.KernelFunc,
-    setupFunc: current?.setupFunc,
-  });
+  replacement.register();
 }
 
 /** The kernel the replacement falls back to (tests compare against it). */
 export function stockSum(): tf.KernelFunc | undefined {
-  return stock;
+  return replacement.stock();
 }
 
 /** How many leading axes `axis` names exactly ([0..k) with 0 < k < rank), else 0. */
@@ -52,8 +38,7 @@ function sum(args: KernelArgs): Info {
   const k = x.dtype === "float32" ? leadingAxes(axis, x.shape.length) : 0;
   const size = x.shape.reduce((a, b) => a * b, 1);
   if (k === 0 || size === 0) {
-    if (!stock) throw new Error("the wasm backend has no Sum kernel");
-    return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+    return replacement.fallback(args);
   }
   const inner = x.shape.slice(k);
   const m = inner.reduce((a, b) => a * b, 1), rows = size / m;

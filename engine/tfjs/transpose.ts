@@ -9,37 +9,22 @@
  * permutations, dtypes and sizes that are not multiples of 4 reach the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { type KernelArgs, wasmKernelReplacement } from "./replace.ts";
 import { allocFloat } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
 
 type Info = tf.TensorInfo;
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs?: tf.NamedAttrMap;
-};
 
-const BACKEND = "wasm";
-let stock: tf.KernelFunc | undefined;
+const replacement = wasmKernelReplacement(tf.Transpose, transpose);
 
 /** Replaces the wasm Transpose kernel (idempotent; other cases still reach the stock one). */
 export function registerFastTranspose(): void {
-  const current = tf.getKernel(tf.Transpose, BACKEND);
-  if (current?.kernelFunc === transpose) return;
-  stock = current?.kernelFunc;
-  if (current) tf.unregisterKernel(tf.Transpose, BACKEND);
-  tf.registerKernel({
-    kernelName: tf.Transpose,
-    backendName: BACKEND,
-    kernelFunc: transpose as unknown as tf.KernelFunc,
-    // The stock kernel binds its wasm function at backend setup: keep that for the fallback.
-    setupFunc: current?.setupFunc,
-  });
+  replacement.register();
 }
 
 /** The kernel the replacement falls back to (tests compare against it). */
 export function stockTranspose(): tf.KernelFunc | undefined {
-  return stock;
+  return replacement.stock();
 }
 
 function transpose(args: KernelArgs): Info {
@@ -52,8 +37,7 @@ function transpose(args: KernelArgs): Info {
     ? trainKernels(backend)
     : null;
   if (!k) {
-    if (!stock) throw new Error("the wasm backend has no Transpose kernel");
-    return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+    return replacement.fallback(args);
   }
   const out = allocFloat(backend, [cols, rows]);
   k.transpose_2d(offsetOf(backend, x), offsetOf(backend, out), rows, cols);
