@@ -13,40 +13,24 @@
  * Without it the test fails in CI (CI=true) and is skipped, with a message, elsewhere.
  */
 import assert from "node:assert/strict";
+import { requireChromium, runDeno, SKIP_BROWSER, warnIfSkipped } from "./chromium.ts";
 import { join } from "node:path";
 import { buildSite } from "../../site/build.ts";
 import { PUBLISHED_TRUSTED, publishedSet } from "../../benches/fixtures/published.ts";
 import type { Manifest } from "../../site/browser/models.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const HAVE_CHROMIUM = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
-const IN_CI = /^(1|true|yes)$/i.test(Deno.env.get("CI") ?? "");
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `device_browser_test: SKIPPED: no chromium at ${CHROMIUM} (apt-get install -y chromium, or ` +
-      `set CHROMIUM_PATH); with CI=true this test fails instead`,
-  );
-}
+warnIfSkipped("device_browser_test");
 
-async function run(args: string[]): Promise<{ code: number; text: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env: { CHROMIUM_PATH: CHROMIUM },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
+/** `deno ARGS` from the repository root. */
+const run = (args: string[]) => runDeno(args, ROOT);
 
 Deno.test({
   name: "measure this device in chromium (desktop, 390 px phone); the bundles verify",
-  ignore: !HAVE_CHROMIUM && !IN_CI,
+  ignore: SKIP_BROWSER,
   async fn() {
-    assert.ok(HAVE_CHROMIUM, `chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+    requireChromium();
     const dir = await Deno.makeTempDir({ prefix: "bibench-device-" });
     const bundles = join(dir, "bundles"), out = join(dir, "site");
     assert.ok(await publishedSet(bundles, ["mnist"]) > 1, "no published MNIST cnn weights");

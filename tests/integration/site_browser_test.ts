@@ -10,36 +10,18 @@
  * Without it the test fails in CI (CI=true) and is skipped, with a message, elsewhere.
  */
 import assert from "node:assert/strict";
+import { requireChromium, runDeno, SKIP_BROWSER, warnIfSkipped } from "./chromium.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const HAVE_CHROMIUM = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
-const IN_CI = /^(1|true|yes)$/i.test(Deno.env.get("CI") ?? "");
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `site_browser_test: SKIPPED: no chromium at ${CHROMIUM} (apt-get install -y chromium, or ` +
-      `set CHROMIUM_PATH); with CI=true this test fails instead`,
-  );
-}
+warnIfSkipped("site_browser_test");
 
 Deno.test({
   name: "site in chromium: pages, links, charts, sorting, hostile strings, layout",
-  ignore: !HAVE_CHROMIUM && !IN_CI,
+  ignore: SKIP_BROWSER,
   async fn() {
-    assert.ok(
-      HAVE_CHROMIUM,
-      `chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set ` +
-        `CHROMIUM_PATH; the site's browser tests cannot run without it`,
-    );
+    requireChromium();
     const script = new URL("./site_browser_check.ts", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script],
-      env: { CHROMIUM_PATH: CHROMIUM },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, `browser checks failed:\n${text}`);
+    const { code, text } = await runDeno(["run", "-A", script]);
+    assert.equal(code, 0, `browser checks failed:\n${text}`);
     assert.match(text, /ok {2}screenshots/);
   },
 });
