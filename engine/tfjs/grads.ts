@@ -20,7 +20,7 @@
  * gradient likewise runs engine/tfjs/conv_filter_grad.ts's SIMD loop where it applies.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fastConvFilterGrad } from "./conv_filter_grad.ts";
+import { fastConvFilterGrad, validRange } from "./conv_filter_grad.ts";
 import { fastConvInputGrad } from "./conv_input_grad.ts";
 
 type Info = tf.TensorInfo;
@@ -219,8 +219,8 @@ function accumulateTap(
 ): void {
   const { inHeight, inWidth, outHeight, outWidth, outChannels, strideHeight, strideWidth } = info;
   const mult = outChannels / channels;
-  const [ohLo, ohHi] = validOutputRange(i, info.padInfo.top, strideHeight, inHeight, outHeight);
-  const [owLo, owHi] = validOutputRange(j, info.padInfo.left, strideWidth, inWidth, outWidth);
+  const [ohLo, ohHi] = validRange(i, info.padInfo.top, strideHeight, inHeight, outHeight);
+  const [owLo, owHi] = validRange(j, info.padInfo.left, strideWidth, inWidth, outWidth);
   const xStep = strideWidth * channels;
   for (let n = 0; n < info.batchSize; n++) {
     for (let oh = ohLo; oh < ohHi; oh++) {
@@ -240,19 +240,6 @@ function accumulateTap(
       }
     }
   }
-}
-
-/** Output positions o in [lo, hi) whose input index o·stride + tap − pad lies inside [0, inSize). */
-function validOutputRange(
-  tap: number,
-  pad: number,
-  stride: number,
-  inSize: number,
-  outSize: number,
-): [number, number] {
-  const lo = Math.max(0, Math.ceil((pad - tap) / stride));
-  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }
 
 /**
