@@ -22,9 +22,13 @@ import {
 } from "./pack.ts";
 import { type PaddingCorrection, paddingCorrection, tapSums } from "./padding.ts";
 import { signThresholds } from "./transform.ts";
+import type { NativeKernels } from "./native.ts";
 
-/** Which WebAssembly formulation computes the dots. */
-export type KernelFamily = "lut" | "popcnt";
+/**
+ * Which formulation computes the dots: the WebAssembly "lut" or "popcnt", or "native" (the C
+ * library of native.ts, once attached with `attachNative`; same results bit for bit).
+ */
+export type KernelFamily = "lut" | "popcnt" | "native";
 
 /** Options of every wrapped kernel call. */
 export interface KernelOptions {
@@ -80,6 +84,8 @@ export interface PreparedConv {
   readonly pcStride: number;
   readonly lutPtr: number;
   readonly sums: Int32Array;
+  /** Address of `sums` in wasm memory (the native kernels' border correction). */
+  readonly sumsPtr: number;
   /** Padding corrections per geometry (host copies; uploaded per call, a few KB). */
   readonly corr: Map<string, PaddingCorrection>;
 }
@@ -227,6 +233,7 @@ export class BinaryKernels {
   readonly #resident = new WeakMap<Typed, { ptr: number; length: number }>();
   /** Sign thresholds per scale vector (see `SignEntry`). */
   readonly #signs = new WeakMap<object, SignEntry[]>();
+  #native: NativeKernels | undefined;
 
   private constructor(instance: WebAssembly.Instance) {
     this.#ex = instance.exports as unknown as Exports;
@@ -239,6 +246,45 @@ export class BinaryKernels {
     const b = bytes ?? await Deno.readFile(wasmUrl());
     const { instance } = await WebAssembly.instantiate(b as BufferSource);
     return new BinaryKernels(instance);
+  }
+
+  /**
+   * Makes the native library the "native" family of these kernels: it runs on this memory by
+   * offset, on the same prepared weights and resident buffers.
+   */
+  attachNative(native: NativeKernels): void {
+    this.#native = native;
+  }
+
+  /** The attached native library, if any. */
+  get native(): NativeKernels | undefined {
+    return this.#native;
+  }
+
+  #needNative(): NativeKernels {
+    if (this.#native === undefined) throw new Error('kernel "native": no native library attached');
+    return this.#native;
+  }
+
+  /** Scale and bias of a float / sign output as temporaries (0, 0 for int32 dots). */
+  #affineRows(mode: Mode, n: number): [number, number] {
+    if (mode.mode === 0) return [0, 0];
+    if (mode.scale.length !== n || mode.bias.length !== n) {
+      throw new RangeError(`scale and bias need ${n} values`);
+    }
+    return [
+      this.#upload(Float32Array.from(mode.scale)),
+      this.#upload(Float32Array.from(mode.bias)),
+    ];
+  }
+
+  /** Copies a result out of wasm memory unless it went to a resident `out`. */
+  #copyOut(mode: 0 | 1 | 2, ptr: number, words: number, out: Typed | undefined): Typed {
+    if (out !== undefined) return out;
+    const buf = this.memory.buffer;
+    if (mode === 0) return new Int32Array(buf, ptr, words).slice();
+    if (mode === 1) return new Float32Array(buf, ptr, words).slice();
+    return new Uint32Array(buf, ptr, words).slice();
   }
 
   // ---------------------------------------------------------------------------------- memory
@@ -380,6 +426,7 @@ export class BinaryKernels {
     const pcPtr = this.#upload(w.data);
     const cq = Math.ceil(w.c / 4);
     const lutPtr = this.#upload(lutWeights(w.data, w.o, w.strideWords, w.kh * w.kw, cq, w.cWords));
+    const sums = tapSums(w);
     return {
       kind: "conv",
       o: w.o,
@@ -390,7 +437,8 @@ export class BinaryKernels {
       pcPtr,
       pcStride: w.strideWords * 4,
       lutPtr,
-      sums: tapSums(w),
+      sums,
+      sumsPtr: this.#upload(sums),
       corr: new Map(),
     };
   }
@@ -699,6 +747,30 @@ export class BinaryKernels {
       if (!(K >= 1 && M >= 1 && N >= 1)) throw new RangeError(`gemm: empty shape ${M}x${N}x${K}`);
       if (this.#length(a.data) < M * a.strideWords || a.strideWords * 32 < K) {
         throw new RangeError("gemm: A data does not match rows x strideWords");
+      }
+      if (opts.kernel === "native") {
+        const nat = this.#needNative();
+        const ldo = mode.mode === 2 ? mode.outWords * 4 : N * 4;
+        const outPtr = this.#output(opts.out, M * ldo);
+        const [sp, bp] = this.#affineRows(mode, N);
+        const aPtr = this.#input(a.data);
+        const mem = new Uint8Array(this.memory.buffer);
+        nat.gemm(
+          mem,
+          aPtr,
+          a.strideWords * 4,
+          M,
+          b.pcPtr,
+          b.pcStride,
+          N,
+          K,
+          mode.mode,
+          outPtr,
+          ldo,
+          sp,
+          bp,
+        );
+        return this.#copyOut(mode.mode, outPtr, (M * ldo) / 4, opts.out);
       }
       const ex = this.#ex;
       const io = this.#setupOut(mode, M, N, K, opts.out);
@@ -1019,6 +1091,7 @@ export class BinaryKernels {
       const g = convGeometry(x.h, x.w, w.kh, w.kw, conv);
       const npix = g.oh * g.ow;
       const K = w.kh * w.kw * w.c;
+      if (opts.kernel === "native") return this.#nativeConv(x, w, g, mode, opts.out);
       const ex = this.#ex;
       const io = this.#setupOut(mode, x.n * npix, w.o, K, opts.out);
       const corr = this.#correction(w, g, io.ldr / 4);
@@ -1085,6 +1158,50 @@ export class BinaryKernels {
     } finally {
       this.release(m0);
     }
+  }
+
+  /** conv through the native library (im2col + tiles + border correction + epilogue, in C). */
+  #nativeConv(
+    x: PackedNHWC,
+    w: PreparedConv,
+    g: ConvGeometry,
+    mode: Mode,
+    out: Typed | undefined,
+  ): Typed {
+    const nat = this.#needNative();
+    const rows = x.n * g.oh * g.ow;
+    const ldo = mode.mode === 2 ? mode.outWords * 4 : w.o * 4;
+    const outPtr = this.#output(out, rows * ldo);
+    const [sp, bp] = this.#affineRows(mode, w.o);
+    const xPtr = this.#input(x.data);
+    nat.conv(
+      new Uint8Array(this.memory.buffer),
+      xPtr,
+      x.n,
+      x.h,
+      x.w,
+      x.c,
+      x.cWords,
+      w.cWords,
+      w.pcPtr,
+      w.pcStride,
+      w.o,
+      w.kh,
+      w.kw,
+      w.sumsPtr,
+      g.sy,
+      g.sx,
+      g.padTop,
+      g.padLeft,
+      g.oh,
+      g.ow,
+      mode.mode,
+      outPtr,
+      ldo,
+      sp,
+      bp,
+    );
+    return this.#copyOut(mode.mode, outPtr, (rows * ldo) / 4, out);
   }
 
   /** The geometry's padding correction, host copy, cached per weights. */

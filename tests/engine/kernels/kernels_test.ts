@@ -1,6 +1,6 @@
 /**
- * Correctness of the bit-packed binary kernels: the TypeScript reference and both WebAssembly
- * families ("lut", "popcnt") against a float tfjs computation of the same +/-1 tensors (exact
+ * Correctness of the bit-packed binary kernels: the TypeScript reference, both WebAssembly
+ * families ("lut", "popcnt") and every native ISA path present (native_fixture.ts) against a float tfjs computation of the same +/-1 tensors (exact
  * integer equality), and against each other, on random shapes (K off any word multiple, odd sizes,
  * stride 2, same/valid padding, batch > 1, 1..130 channels).
  */
@@ -17,14 +17,16 @@ import {
   unpackRows,
 } from "../../../engine/kernels/pack.ts";
 import * as ref from "../../../engine/kernels/ref.ts";
-import { BinaryKernels, type KernelFamily } from "../../../engine/kernels/wasm.ts";
+import { BinaryKernels } from "../../../engine/kernels/wasm.ts";
+import { implementations, use } from "./native_fixture.ts";
 import { affine, affineSignBit, signThresholds } from "../../../engine/kernels/transform.ts";
 import { convGeometry, type Padding } from "../../../engine/kernels/geometry.ts";
 import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
 
-const FAMILIES: KernelFamily[] = ["lut", "popcnt"];
+/** Every implementation present (set by `setup`). */
+let FAMILIES: string[] = ["lut", "popcnt"];
 
 function assert(cond: boolean, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
@@ -69,6 +71,7 @@ async function setup(): Promise<BinaryKernels> {
     // (e.g. a 2x1 kernel on a 3x2 input returns zeros), so it cannot be the reference.
     await initBackend("cpu");
     kernels = await BinaryKernels.load();
+    FAMILIES = await implementations(kernels);
     ready = true;
   }
   return kernels;
@@ -171,7 +174,7 @@ Deno.test("gemm: reference and wasm (lut, popcnt) equal tf.matMul of +/-1", asyn
       assertSame(ref.gemm(a, b), want, `ref ${m}x${n}x${kk}`);
       assertSame(ref.gemm(realignRows(a, 1), realignRows(b, 1)), want, "ref on tight rows");
       for (const kernel of FAMILIES) {
-        assertSame(k.gemm(a, b, { kernel }), want, `${kernel} ${m}x${n}x${kk}`);
+        assertSame(k.gemm(a, b, use(k, kernel)), want, `${kernel} ${m}x${n}x${kk}`);
       }
       assertSame(k.gemm(realignRows(a, 1), b), want, "wasm on tight A rows");
     }),
@@ -189,8 +192,8 @@ Deno.test("gemm: long K (popcnt u8 chunks of 31 words), many rows, prepared weig
     assertSame(ref.gemm(a, b), want, `ref ${m}x${n}x${kk}`);
     const bp = k.prepareDense(b);
     for (const kernel of FAMILIES) {
-      assertSame(k.gemm(a, bp, { kernel }), want, `${kernel} ${m}x${n}x${kk}`);
-      assertSame(k.dense(a, b, { kernel }), want, `dense ${kernel}`);
+      assertSame(k.gemm(a, bp, use(k, kernel)), want, `${kernel} ${m}x${n}x${kk}`);
+      assertSame(k.dense(a, b, use(k, kernel)), want, `dense ${kernel}`);
     }
   }
 });
@@ -222,7 +225,7 @@ Deno.test("conv2d: reference and wasm (lut, popcnt) equal tf.conv2d of +/-1 (zer
       const what = JSON.stringify(t);
       assertSame(ref.conv2d(x, w, opts), want, `ref ${what}`);
       for (const kernel of FAMILIES) {
-        assertSame(k.conv2d(x, w, opts, { kernel }), want, `${kernel} ${what}`);
+        assertSame(k.conv2d(x, w, opts, use(k, kernel)), want, `${kernel} ${what}`);
       }
     }),
     { numRuns: 300, seed: 4321 },
@@ -244,7 +247,7 @@ Deno.test("conv2d: larger layers (direct-output paths too), prepared weights reu
         const want = tfConv(xv, wv, t);
         assertSame(ref.conv2d(x, w, { stride, padding }), want, `ref ${JSON.stringify(t)}`);
         for (const kernel of FAMILIES) {
-          const got = k.conv2d(x, wp, { stride, padding }, { kernel });
+          const got = k.conv2d(x, wp, { stride, padding }, use(k, kernel));
           assertSame(got, want, `${kernel} ${JSON.stringify(t)}`);
         }
       }
@@ -282,8 +285,12 @@ Deno.test("fused transforms: affine and packed sign outputs, wasm == reference",
       const g = convGeometry(t.h, t.w, t.kh, t.kw, opts);
       assert(wantS.h === g.oh && wantS.w === g.ow && wantS.c === t.o, "sign output shape");
       for (const kernel of FAMILIES) {
-        assertSame(k.conv2dAffine(x, w, opts, scale, bias, { kernel }), wantY, `affine ${kernel}`);
-        const s = k.conv2dSign(x, w, opts, scale, bias, { kernel });
+        assertSame(
+          k.conv2dAffine(x, w, opts, scale, bias, use(k, kernel)),
+          wantY,
+          `affine ${kernel}`,
+        );
+        const s = k.conv2dSign(x, w, opts, scale, bias, use(k, kernel));
         assertSame(s.data, wantS.data, `sign ${kernel} ${JSON.stringify(t)}`);
       }
       // Dense: batch rows x features, packed output rows aligned for a next GEMM.
@@ -293,8 +300,8 @@ Deno.test("fused transforms: affine and packed sign outputs, wasm == reference",
       const gy = ref.gemmAffine(a, b, scale, bias);
       const gs = ref.gemmSign(a, b, scale, bias, 4);
       for (const kernel of FAMILIES) {
-        assertSame(k.gemmAffine(a, b, scale, bias, { kernel }), gy, `gemm affine ${kernel}`);
-        const s = k.gemmSign(a, b, scale, bias, { kernel, align: 4 });
+        assertSame(k.gemmAffine(a, b, scale, bias, use(k, kernel)), gy, `gemm affine ${kernel}`);
+        const s = k.gemmSign(a, b, scale, bias, { ...use(k, kernel), align: 4 });
         assert(s.strideWords === gs.strideWords, "sign stride");
         assertSame(s.data, gs.data, `gemm sign ${kernel}`);
       }
