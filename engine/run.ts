@@ -62,6 +62,8 @@ export interface RunResult {
   parent?: ParentLink;
   /** How training ended (training runs; engine/nn/convergence.ts). */
   convergence?: Convergence;
+  /** The binary kernels an inference run timed (infer track; engine/kernels/native.ts). */
+  kernels?: { family: string; cpuFeatures: string[]; threads: number };
 }
 
 /**

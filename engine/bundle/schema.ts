@@ -344,6 +344,21 @@ const results = obj("what the run produced", {
     },
     ["epochsRun", "stop", "converged"],
   ),
+  kernels: obj(
+    "the binary kernels an inference run timed (infer track); absent in bundles made before " +
+      "the field existed",
+    {
+      family: str("kernel family: lut or popcnt (WebAssembly), native-<isa> (C through FFI)", {
+        pattern: "^(lut|popcnt|native-[a-z0-9]{1,16})$",
+      }),
+      cpuFeatures: arr("CPU features the native library detected ([] for WebAssembly)", {
+        type: "string",
+        pattern: "^[a-z0-9_.]{1,32}$",
+      }, 64),
+      threads: int("threads per kernel call", 1, 1024),
+    },
+    ["family", "cpuFeatures", "threads"],
+  ),
 }, ["metrics", "curves", "timings"]);
 
 const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the rest", {

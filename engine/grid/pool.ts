@@ -21,6 +21,7 @@ export const BENCH_PERMISSIONS = [
   "--allow-env",
   "--allow-sys",
   "--allow-run",
+  "--allow-ffi",
 ];
 
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;

@@ -14,7 +14,7 @@ import { generateKey, loadSigningKey, loadTrustedKeys } from "../../engine/bundl
 import { signBundle } from "../../engine/bundle/sign.ts";
 import { bundleToResult, makeBundle, seedsOf } from "../../engine/bundle/make.ts";
 import { consistencyProblem, verifyBytes, type VerifyOptions } from "../../engine/bundle/verify.ts";
-import { MAX_BUNDLE_BYTES, parseJsonText } from "../../engine/bundle/validate.ts";
+import { checkShape, MAX_BUNDLE_BYTES, parseJsonText } from "../../engine/bundle/validate.ts";
 import { readResult, writeRun } from "../../engine/store/results.ts";
 import { compareBundles } from "../../engine/reproduce.ts";
 import { planMerge } from "../../engine/bundle/merge.ts";
@@ -424,6 +424,21 @@ Deno.test("consistency: runs that reuse a task run's training (robust, infer) ne
   // A train run must still have one curve per configured epoch.
   const lost = await makeBundle({ ...task, curves: [] }, ctx) as Bundle;
   assert.match(consistencyProblem(lost) ?? "", /0 epoch records for 2 configured epochs/);
+});
+
+Deno.test("results.kernels (which binary kernels an inference run timed): optional, kept, checked", async () => {
+  const r = syntheticResult(6);
+  const ctx = { engine: ENGINE, environment: ENVIRONMENT, created: new Date(Date.UTC(2025, 0, 1)) };
+  const kernels = { family: "native-avx2", cpuFeatures: ["popcnt", "avx2"], threads: 1 };
+  const b = await makeBundle({ ...r, kernels }, ctx);
+  assert.deepEqual(b.results.kernels, kernels);
+  assert.deepEqual(bundleToResult(b).kernels, kernels);
+  const withId = (x: unknown) => ({ ...(x as object), id: `sha256:${"0".repeat(64)}` });
+  assert.equal(checkShape(withId(b)).ok, true, "a native record is valid");
+  const plain = await makeBundle(r, ctx);
+  assert.equal(plain.results.kernels, undefined, "absent when not recorded");
+  const bad = { ...b, results: { ...b.results, kernels: { ...kernels, family: "gpu" } } };
+  assert.equal(checkShape(withId(bad)).ok, false, "an unknown family is refused");
 });
 
 // ---- issue 12: the bytes that were signed ----

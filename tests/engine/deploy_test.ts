@@ -26,6 +26,7 @@ import { UserError } from "../../engine/errors.ts";
 import { Rng } from "../../engine/rng.ts";
 import { agreement } from "../../tracks/infer/track.ts";
 import { installPlugins } from "../../app/plugins.ts";
+import { nativeForTests } from "./kernels/native_fixture.ts";
 
 installPlugins();
 
@@ -128,6 +129,42 @@ Deno.test("every binarizer x architecture, random BatchNorm / thresholds / scale
       }
     }
   }
+});
+
+Deno.test("native kernels: every binarizer x architecture, random folding, logits = the WebAssembly runtime's bit for bit", async () => {
+  const nat = await nativeForTests();
+  if (nat === undefined) return; // the fixture printed why (no compiler or no --allow-ffi)
+  kernels.attachNative(nat);
+  const n = 9, x = data.test.x.subarray(0, n * 784);
+  for (const arch of ["mlp", "cnn", "vgg-small", "resnet20"]) {
+    for (const b of ALL) {
+      const model = build(arch, b, 5);
+      try {
+        randomize(model, 13);
+        const bytes = exportModel(model, { state: finalState(b, 1) });
+        const rt = await DeployRuntime.load(bytes, { kernels });
+        const want = [rt.run(x, n), rt.run(x.subarray(0, 784), 1)];
+        rt.dispose();
+        const nrt = await DeployRuntime.load(bytes, { kernels, kernel: "native" });
+        for (const isa of nat.isas) {
+          for (const threads of [1, 2]) {
+            nat.isa = isa;
+            nat.threads = threads;
+            const got = [nrt.run(x, n), nrt.run(x.subarray(0, 784), 1)];
+            for (let i = 0; i < 2; i++) {
+              const d = got[i].findIndex((v, j) => !Object.is(v, want[i][j]));
+              assert.ok(d < 0, `${arch}/${b} ${isa} x${threads}: logit ${d} differs`);
+            }
+          }
+        }
+        nrt.dispose();
+      } finally {
+        model.store.dispose();
+      }
+    }
+  }
+  nat.isa = nat.isas[0];
+  nat.threads = 1;
 });
 
 Deno.test("export refuses a network whose forward is not the deployable sign form", () => {

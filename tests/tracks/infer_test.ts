@@ -87,6 +87,11 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
         );
       }
       if (b !== "fp32") assert.ok(m.sizeRatio > 5, `${b}: size ratio ${m.sizeRatio}`);
+      // What ran is recorded; beside native kernels the WebAssembly ones are timed too.
+      assert.match(r.kernels?.family ?? "", /^(lut|native-[a-z0-9]+)$/);
+      assert.equal(r.kernels!.threads, 1);
+      const native = r.kernels!.family.startsWith("native-");
+      assert.equal(t.latencyWasmB1Ms > 0, native, `${b}: WebAssembly column iff native`);
       assert.ok(m["cpu.cores"] >= 1);
       assert.ok(Object.keys(t).some((k) => k.startsWith("profileB64.bconv")) || b === "fp32");
       for (const o of [m, t]) {
@@ -99,6 +104,11 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
     const text = renderInferTable(table);
     assert.match(text, /OM_infer/);
     assert.match(text, /agree/);
+    assert.match(
+      text,
+      new RegExp(`Binary kernels.*${results[0].kernels!.family}`),
+      "kernels noted",
+    );
   } finally {
     await Deno.remove(out, { recursive: true });
   }

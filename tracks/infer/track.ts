@@ -58,6 +58,7 @@ import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
 import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
+import { selectKernels } from "../../engine/kernels/select.ts";
 import { measurePair, median, medianInterval } from "../../engine/deploy/timing.ts";
 import type { Rng } from "../../engine/rng.ts";
 import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
@@ -200,7 +201,9 @@ export async function inferRun(
   );
   const fpModel = modelFor(spec, data, "fp32");
   const kernels = await BinaryKernels.load();
-  let rt: DeployRuntime | undefined, fpRt: DeployRuntime | undefined;
+  const choice = await selectKernels(kernels);
+  let rt: DeployRuntime | undefined, wasmRt: DeployRuntime | undefined;
+  let fpRt: DeployRuntime | undefined;
   const metrics: Record<string, number> = {};
   const timings: Record<string, number> = { weightsSeconds };
   const samples: Record<string, number[]> = {};
@@ -209,7 +212,8 @@ export async function inferRun(
     let t = performance.now();
     const bytes = exportModel(model, { state });
     const fpBytes = exportModel(fpModel);
-    rt = await DeployRuntime.load(bytes, { kernels });
+    rt = await DeployRuntime.load(bytes, { kernels, kernel: choice.kernel });
+    if (choice.kernel !== "lut") wasmRt = await DeployRuntime.load(bytes, { kernels });
     fpRt = await DeployRuntime.load(fpBytes, { kernels });
     timings.exportSeconds = (performance.now() - t) / 1000;
     t = performance.now();
@@ -248,6 +252,13 @@ export async function inferRun(
       samples[`speedupB${n}`] = pair.ratios;
       timings[`cpuB${n}Ms`] = pair.a.cpu;
       timings[`cpuFpB${n}Ms`] = pair.b.cpu;
+      if (wasmRt) {
+        // The same network on the WebAssembly kernels, beside the native ones (one process).
+        const w = wasmRt;
+        const pw = measurePair(() => w.run(x, n), () => fp.run(x, n), o.budgetMs);
+        timings[`latencyWasmB${n}Ms`] = pw.a.median;
+        timings[`speedupWasmB${n}`] = pw.ratio;
+      }
     }
     const x64 = batchOf(data.test, per, 64);
     const profiles: Record<string, number[]> = {};
@@ -260,6 +271,7 @@ export async function inferRun(
     if (!reused) timings.retrainSeconds = weightsSeconds;
   } finally {
     rt?.dispose();
+    wasmRt?.dispose();
     fpRt?.dispose();
     model.store.dispose();
     fpModel.store.dispose();
@@ -272,8 +284,24 @@ export async function inferRun(
     timings,
     samples,
     backend: backendInfo(),
+    kernels: choice.record,
   };
   return { result };
+}
+
+/** Which kernel families (with their CPU features) the runs timed; older bundles ran WebAssembly lut. */
+function kernelsNote(results: RunResult[]): string {
+  const seen = new Map<string, number>();
+  for (const r of results) {
+    const k = r.kernels;
+    const name = k
+      ? `${k.family}${
+        k.cpuFeatures.length ? ` (${k.cpuFeatures.join(", ")})` : ""
+      }, ${k.threads} thread${k.threads === 1 ? "" : "s"}`
+      : "lut (WebAssembly; not recorded)";
+    seen.set(name, (seen.get(name) ?? 0) + 1);
+  }
+  return [...seen].map(([n, c]) => `${n}: ${c} run${c === 1 ? "" : "s"}`).join("; ") || "none";
 }
 
 /** OM_infer of one row: E over settings of T_fp / T_bi and over models of S_fp / S_bi. */
@@ -347,8 +375,9 @@ export function inferTable(results: RunResult[]): TrackTable {
     rows,
     notes: [
       "Latency: median ms per batch (batch 1 / 64), one thread, deployed binarized network on the " +
-      "bit-packed WebAssembly kernels vs the fp32 network on tfjs-wasm, alternating samples in one " +
+      "bit-packed kernels vs the fp32 network on tfjs-wasm, alternating samples in one " +
       "process; (x) = median of paired T_fp / T_bi. Size: bytes of the deployed model file; (x) = S_fp / S_bi.",
+      `Binary kernels (each bundle's results.kernels): ${kernelsNote(results)}.`,
       "OM_infer = sqrt(1/2 (E[T_fp/T_bi]^2 + E[S_fp/S_bi]^2)), E over models x batch sizes (latency) " +
       "and models (size).",
       ...initNotes(results),
