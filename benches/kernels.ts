@@ -12,7 +12,9 @@
  * written in place, as between two binary layers; the float side likewise keeps its tensors on the
  * backend and does not read results back. End to end, the deployed cnn is timed against fp32 at
  * batch 1 and batch 64 (goal >= 8x each), the unplanned runtime path at batch 1 in the same run,
- * with the batch-1 time per op (issue 15). The last line is a JSON summary.
+ * with the batch-1 time per op (issue 15). Where the native kernels are built (engine/kernels/
+ * native.ts) they get their own rows, on 1 thread and on all cores (issue 16), paired against the
+ * float reference and against the WebAssembly lut kernels. The last line is a JSON summary.
  *
  *   deno task bench:kernels            (--quick: fewer repetitions)
  *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
@@ -24,6 +26,7 @@ import { Rng } from "../engine/rng.ts";
 import { packNHWC, packOHWI, packRows } from "../engine/kernels/pack.ts";
 import * as ref from "../engine/kernels/ref.ts";
 import { BinaryKernels } from "../engine/kernels/wasm.ts";
+import { selectKernels } from "../engine/kernels/select.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { buildModel } from "../engine/nn/model.ts";
 import { finalState } from "../engine/nn/train.ts";
@@ -124,6 +127,28 @@ const loadBefore = Deno.loadavg();
 await initBackend("wasm");
 const kernels = await BinaryKernels.load();
 const rng = new Rng(2024);
+// Native kernels (C through FFI) when built: 1 thread and all cores (rows split between threads).
+const nat = (await selectKernels(kernels)).native;
+const CORES = navigator.hardwareConcurrency;
+const onNative = (threads: number, fn: () => void) => () => {
+  nat!.threads = threads;
+  fn();
+};
+const NATIVE = { kernel: "native" } as const;
+/** A report row of `t` against the float reference `f` (same columns as the others). */
+const rowOf = (c: string, label: string, t: Timing, ops: number, f: Timing) => [
+  c,
+  label,
+  fmt(t.median, 3),
+  fmt(t.min, 3),
+  fmt(t.cpu, 3),
+  fmt(ops / t.median / 1e6, 1),
+  fmt(ops / t.cpu / 1e6, 1),
+  fmt(f.median / t.median, 1),
+  fmt(f.cpu / t.cpu, 1),
+];
+/** Native vs WebAssembly lut, paired (ratio = lut / native time), per case. */
+const nativeVsLut: Record<string, number> = {};
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 const rows: string[][] = [];
@@ -152,6 +177,17 @@ if (sections.has("gemm")) {
   gemm.tfjs = gemmPair.b;
   gemm.popcnt = measure(() => kernels.gemm(aRes, bPrep, { kernel: "popcnt", out: cOut }));
   gemm.ref = measure(() => ref.gemm(a, b), quick ? 1 : 3000, quick ? 1 : 3, 1);
+  if (nat) {
+    const p = measurePair(
+      onNative(1, () => kernels.gemm(aRes, bPrep, { ...NATIVE, out: cOut })),
+      () => kernels.gemm(aRes, bPrep, { out: cOut }),
+    );
+    gemm.native1 = p.a;
+    nativeVsLut.gemm = p.ratio;
+    gemm.nativeAll = measure(
+      onNative(CORES, () => kernels.gemm(aRes, bPrep, { ...NATIVE, out: cOut })),
+    );
+  }
   fa.dispose();
   fb.dispose();
 
@@ -175,6 +211,13 @@ if (sections.has("gemm")) {
       fmt(gemm.tfjs.median / t.median, 1),
       fmt(gemm.tfjs.cpu / t.cpu, 1),
     ]);
+  }
+  if (nat) {
+    const c = `gemm ${M}x${N}x${K}`;
+    rows.push(rowOf(c, `binary native ${nat.isa}, 1 thread`, gemm.native1, macs, gemm.tfjs));
+    rows.push(
+      rowOf(c, `binary native ${nat.isa}, ${CORES} threads`, gemm.nativeAll, macs, gemm.tfjs),
+    );
   }
 } else {
   kernels.reserve(64 << 20);
@@ -232,10 +275,29 @@ for (const s of shapes) {
     lutSign: measure(() => kernels.conv2dSign(xRes, w, opts, scale, bias, { out: outB })),
     popcnt: measure(() => kernels.conv2d(xRes, w, opts, { kernel: "popcnt", out: outI })),
   };
+  const name = `conv3x3 ${s.n}x${s.hw}x${s.hw}x${s.c}->${s.o}`;
+  let natPair: ReturnType<typeof measurePair> | undefined;
+  if (nat) {
+    natPair = measurePair(
+      onNative(1, () => kernels.conv2d(xRes, w, opts, { ...NATIVE, out: outI })),
+      () => tf.conv2d(fx, fw, 1, "same").dispose(),
+    );
+    t.native1 = natPair.a;
+    const pl = measurePair(
+      onNative(1, () => kernels.conv2d(xRes, w, opts, { ...NATIVE, out: outI })),
+      () => kernels.conv2d(xRes, w, opts, { out: outI }),
+    );
+    nativeVsLut[name] = pl.ratio;
+    t.nativeAll = measure(
+      onNative(CORES, () => kernels.conv2d(xRes, w, opts, { ...NATIVE, out: outI })),
+    );
+    t.nativeSign = measure(
+      onNative(1, () => kernels.conv2dSign(xRes, w, opts, scale, bias, { ...NATIVE, out: outB })),
+    );
+  }
   fx.dispose();
   fw.dispose();
   const cmacs = s.n * s.hw * s.hw * s.o * 9 * s.c;
-  const name = `conv3x3 ${s.n}x${s.hw}x${s.hw}x${s.c}->${s.o}`;
   for (
     const [key, label] of [
       ["lut", "binary WASM lut, int32 out"],
@@ -257,7 +319,33 @@ for (const s of shapes) {
       fmt(t.tfjs.cpu / t[key].cpu, 1),
     ]);
   }
+  if (nat) {
+    rows.push(
+      rowOf(name, `binary native ${nat.isa}, int32 out, 1 thread`, t.native1, cmacs, t.tfjs),
+    );
+    rows.push(
+      rowOf(name, `binary native ${nat.isa}, fused sign, 1 thread`, t.nativeSign, cmacs, t.tfjs),
+    );
+    rows.push(
+      rowOf(
+        name,
+        `binary native ${nat.isa}, int32 out, ${CORES} threads`,
+        t.nativeAll,
+        cmacs,
+        t.tfjs,
+      ),
+    );
+  }
   convResults.push({
+    ...(natPair
+      ? {
+        native_ms: +fmt(t.native1.median, 4),
+        native_all_ms: +fmt(t.nativeAll.median, 4),
+        native_sign_ms: +fmt(t.nativeSign.median, 4),
+        native_speedup: +fmt(natPair.ratio, 2),
+        native_vs_lut: +fmt(nativeVsLut[name], 2),
+      }
+      : {}),
     shape: name,
     lut_ms: +fmt(t.lut.median, 4),
     lut_sign_ms: +fmt(t.lutSign.median, 4),
@@ -292,6 +380,8 @@ const deployed = (binarizer: string) => {
   }
 };
 const modelPairs: Record<number, ReturnType<typeof measurePair>> = {};
+/** The deployed model on the native kernels vs fp32 ([threads][batch]). */
+const nativeModelPairs: Record<string, ReturnType<typeof measurePair>> = {};
 /** Batch 1 on the unplanned path (conv tables built per call, fp head on tfjs) vs fp32. */
 let unplannedPair1: ReturnType<typeof measurePair> | undefined;
 let modelProfile: Record<string, number> = {};
@@ -311,6 +401,23 @@ if (sections.has("model")) {
     const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
     modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
     if (nb === 1) unplannedPair1 = measurePair(() => unRt.run(xin, nb), () => fpRt.run(xin, nb));
+    if (nat) {
+      const natRt = await DeployRuntime.load(biBytes, { kernels, kernel: "native" });
+      for (const th of [1, CORES]) {
+        const p = measurePair(onNative(th, () => natRt.run(xin, nb)), () => fpRt.run(xin, nb));
+        nativeModelPairs[`${th}/${nb}`] = p;
+        rows.push(
+          rowOf(
+            `${MODEL} ${MODEL_BINARIZER} b${nb}`,
+            `deployed ${MODEL_BINARIZER} on native ${nat.isa}, ${th} thread${th > 1 ? "s" : ""}`,
+            p.a,
+            nb * 5.54e6,
+            p.b,
+          ),
+        );
+      }
+      natRt.dispose();
+    }
     const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
     const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
     for (
@@ -390,6 +497,14 @@ console.log(
     "cores: above ~1 other processes share this core, wall-clock numbers drop and the cpu-time " +
     "columns are the fairer comparison",
 );
+if (nat) {
+  console.log(
+    `native kernels: ${nat.family} (CPU: ${nat.cpuFeatures.join(", ")}), 1 and ${CORES} threads; ` +
+      `speed-up over WebAssembly lut, paired in this run: ${
+        Object.entries(nativeVsLut).map(([k, v]) => `${k} ${fmt(v, 2)}x`).join(", ")
+      }`,
+  );
+}
 const model64 = modelPairs[64];
 const model1 = modelPairs[1];
 const modelSpeedup = model64?.ratio ?? NaN;
@@ -414,6 +529,33 @@ const checks: [string, number, number, string][] = [
       [`model file fp32 / binarized`, modelSizeRatio, 20, "x"],
     ] as [string, number, number, string][]
     : []),
+  // Issue 16, native kernels (the float reference here is tfjs-wasm fp32 until the
+  // onnxruntime-native columns are in; the issue's goals are against onnxruntime).
+  ...(nat && gemm.native1
+    ? [["binary GEMM, native 1 thread, G binary-MAC/s", gbmacs(gemm.native1), 800, "G/s"]] as [
+      string,
+      number,
+      number,
+      string,
+    ][]
+    : []),
+  ...(nat && convResults[0]?.native_speedup !== undefined
+    ? [[
+      `${convResults[0].shape} native 1 thread vs float conv2d (tfjs-wasm)`,
+      convResults[0].native_speedup as number,
+      8,
+      "x",
+    ]] as [string, number, number, string][]
+    : []),
+  ...Object.entries(nativeModelPairs).map(([k, p]): [string, number, number, string] => {
+    const [th, nb] = k.split("/");
+    return [
+      `deployed ${MODEL}/${MODEL_BINARIZER} native ${th} thread(s) vs fp32, batch ${nb}`,
+      p.ratio,
+      5,
+      "x",
+    ];
+  }),
 ];
 console.log("goals (measured in this run, wall-clock medians; machine load noted below):");
 for (const [name, v, goal, unit] of checks) {
@@ -485,5 +627,20 @@ console.log(JSON.stringify({
   model_fp_bytes: model64 ? fpBytes.length : null,
   model_profile_b64_ms: modelProfile,
   conv: convResults,
+  native: nat
+    ? {
+      family: nat.family,
+      cpuFeatures: nat.cpuFeatures,
+      cores: CORES,
+      gemm_gbmacs_1t: num(gemm.native1 && gbmacs(gemm.native1), 1),
+      gemm_gbmacs_all: num(gemm.nativeAll && gbmacs(gemm.nativeAll), 1),
+      vs_lut: Object.fromEntries(Object.entries(nativeVsLut).map(([k, v]) => [k, +fmt(v, 2)])),
+      model_speedup: Object.fromEntries(
+        Object.entries(nativeModelPairs).map((
+          [k, p],
+        ) => [`threads${k.replace("/", "_b")}`, +fmt(p.ratio, 2)]),
+      ),
+    }
+    : null,
   loadavg: [+loadBefore[0].toFixed(2), +loadAfter[0].toFixed(2)],
 }));

@@ -16,7 +16,7 @@ export const NATIVE_BUILD_DIR: URL = new URL("./native/build/", import.meta.url)
 export const ISA_CODE = { scalar: 0, popcnt: 1, avx2: 2, avx512: 3, neon: 4 } as const;
 /** One instruction-set path of the native kernels. */
 export type NativeIsa = keyof typeof ISA_CODE;
-/** Fastest first: the default choice among those the CPU runs. */
+/** The order `isas` lists the paths in (widest first). */
 const PREFERENCE: NativeIsa[] = ["avx512", "avx2", "neon", "popcnt", "scalar"];
 
 const FEATURE_BITS: [number, string][] = [
@@ -37,6 +37,7 @@ const SYMBOLS = {
   bk_abi_version: { parameters: [], result: "i32" },
   bk_cpu_features: { parameters: [], result: "i32" },
   bk_isa_mask: { parameters: [], result: "i32" },
+  bk_pick_isa: { parameters: [], result: "i32" },
   bk_gemm: {
     parameters: [
       "i32",
@@ -154,10 +155,14 @@ export class NativeKernels {
   readonly isas: NativeIsa[];
   /** CPU features the library detected (cpuid / the architecture). */
   readonly cpuFeatures: string[];
-  /** The path calls use (default: the fastest present). */
+  /** The path calls use (default: the fastest here, timed at load by bk_pick_isa). */
   isa: NativeIsa;
   /** Threads per call (rows split between them); 1 by default. */
   threads = 1;
+  /** Use exactly `threads` even for calls too small to repay them (tests of the split). */
+  exactThreads = false;
+  /** The path timed fastest here at load (bk_pick_isa), the initial `isa`. */
+  readonly fastest: NativeIsa;
   readonly #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
 
   constructor(lib: Deno.DynamicLibrary<typeof SYMBOLS>) {
@@ -166,7 +171,10 @@ export class NativeKernels {
     this.isas = PREFERENCE.filter((i) => mask & (1 << ISA_CODE[i]));
     const f = lib.symbols.bk_cpu_features();
     this.cpuFeatures = FEATURE_BITS.filter(([b]) => f & b).map(([, n]) => n);
-    this.isa = this.isas[0];
+    // The default: the path that timed fastest here (same results whichever runs).
+    const picked = lib.symbols.bk_pick_isa();
+    this.fastest = this.isas.find((i) => ISA_CODE[i] === picked) ?? this.isas[0];
+    this.isa = this.fastest;
   }
 
   /** `native-<isa>`, the kernel family name bundles and reports record. */
@@ -192,7 +200,7 @@ export class NativeKernels {
   ): void {
     const rc = this.#lib.symbols.bk_gemm(
       ISA_CODE[this.isa],
-      this.threads,
+      this.exactThreads ? -this.threads : this.threads,
       mem,
       a,
       lda,
@@ -214,7 +222,12 @@ export class NativeKernels {
   conv(mem: Uint8Array, ...args: number[]): void {
     if (args.length !== 24) throw new RangeError("native conv: 24 arguments after mem");
     const s = this.#lib.symbols.bk_conv as unknown as (...a: unknown[]) => number;
-    const rc = s(ISA_CODE[this.isa], this.threads, mem, ...args);
+    const rc = s(
+      ISA_CODE[this.isa],
+      this.exactThreads ? -this.threads : this.threads,
+      mem,
+      ...args,
+    );
     if (rc !== 0) throw new Error(`native conv (${this.isa}) failed: ${rc}`);
   }
 

@@ -26,7 +26,8 @@
  *   3 avx512   x86-64 AVX-512 VPOPCNTDQ: vpopcntq on 512-bit xors, masked tails, 2 x 4
  *   4 neon     ARM64 NEON: vcnt (vcntq_u8) with vpadal, 2 x 2
  * Threads: the rows of a GEMM (pixels of a conv) are split into `threads` contiguous parts, one
- * pthread each (threads <= 1: the calling thread only).
+ * pthread each (threads <= 1: the calling thread only), fewer when the call is too small to
+ * repay starting them; `-t` asks for exactly t threads (tests of the split).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -391,6 +392,59 @@ static tile_fn tile_for(int isa) {
   }
 }
 
+/* ---------------------------------------------------------------- ISA choice */
+
+#include <time.h>
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/**
+ * The fastest ISA path on this machine, timed on two small tiles (K = 576 and 1024 bits: a 3x3x64
+ * conv and a square GEMM), best of 5 each. Which one wins depends on the core (Zen 1 splits
+ * 256-bit ops and has four POPCNT ALUs; Intel cores have one), so it is measured, not assumed;
+ * results are the same bits whichever runs. -1 when out of memory.
+ */
+int bk_pick_isa(void) {
+  enum { R = 64, W = 32 };
+  uint32_t *a = (uint32_t *)malloc(R * W * 4), *b = (uint32_t *)malloc(R * W * 4);
+  int32_t *pc = (int32_t *)malloc(R * R * 4);
+  if (!a || !b || !pc) {
+    free(a), free(b), free(pc);
+    return -1;
+  }
+  uint32_t x = 2463534242u;
+  for (int i = 0; i < R * W; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    a[i] = x;
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    b[i] = x;
+  }
+  int best = ISA_SCALAR, mask = bk_isa_mask();
+  double best_t = 1e30;
+  for (int isa = 0; isa <= ISA_NEON; isa++) {
+    if (!(mask & (1 << isa))) continue;
+    tile_fn f = tile_for(isa);
+    double t = 0;
+    for (int words = 18; words <= W; words += W - 18) {
+      double m = 1e30;
+      for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_s();
+        f(a, W, R, b, W, R, words, pc);
+        double dt = now_s() - t0;
+        if (dt < m) m = dt;
+      }
+      t += m;
+    }
+    if (t < best_t) best_t = t, best = isa;
+  }
+  free(a), free(b), free(pc);
+  return best;
+}
+
 /* ---------------------------------------------------------------- epilogue */
 
 /* Output of `rows` rows of dots: int32, float32 affine (two roundings, no FMA) or packed signs. */
@@ -408,13 +462,20 @@ static void epilogue(const int32_t *dots, int rows, int N, int mode, uint8_t *ou
         y[j] = p + bias[j];
       }
     } else {
+      /* branch-free: the sign of y is a coin toss the branch predictor cannot learn */
       uint32_t *bits = (uint32_t *)row;
-      memset(row, 0, ldo);
-      for (int j = 0; j < N; j++) {
-        float p = (float)d[j] * scale[j];
-        float y = p + bias[j];
-        if (y < 0.0f) bits[j >> 5] |= 1u << (j & 31);
+      size_t q = 0;
+      for (int j0 = 0; j0 < N; j0 += 32, q++) {
+        int e = N - j0 < 32 ? N - j0 : 32;
+        uint32_t word = 0;
+        for (int b = 0; b < e; b++) {
+          float p = (float)d[j0 + b] * scale[j0 + b];
+          float y = p + bias[j0 + b];
+          word |= (uint32_t)(y < 0.0f) << b;
+        }
+        bits[q] = word;
       }
+      for (; q < ldo / 4; q++) bits[q] = 0;
     }
   }
 }
@@ -433,10 +494,23 @@ static void *part_main(void *p) {
   return 0;
 }
 
-/* Runs fn over [0, rows) split into `threads` contiguous parts (multiples of `grain`). */
-static void run_parts(void (*fn)(void *, int, int), void *ctx, int rows, int threads, int grain) {
+/* Word-dots (32-bit xor + popcount) a thread must get to be worth starting (~0.1-0.3 ms). */
+#define MIN_THREAD_WORK (1L << 20)
+
+/*
+ * Runs fn over [0, rows) split into `threads` contiguous parts (multiples of `grain`), fewer when
+ * the call's `work` (word-dots) is too small to repay starting threads.
+ */
+static void run_parts(void (*fn)(void *, int, int), void *ctx, int rows, int threads, int grain,
+                      long work) {
   int units = (rows + grain - 1) / grain;
+  int exact = threads < 0; /* -t: exactly t threads whatever the work (tests) */
+  if (exact) threads = -threads;
   if (threads > units) threads = units;
+  if (!exact && threads > 1 && work / threads < MIN_THREAD_WORK) {
+    threads = (int)(work / MIN_THREAD_WORK);
+    if (threads < 1) threads = 1;
+  }
   if (threads <= 1) {
     fn(ctx, 0, rows);
     return;
@@ -503,7 +577,7 @@ int bk_gemm(int isa, int threads, uint8_t *mem, uint32_t a, uint32_t lda, int M,
   gemm_ctx g = {tile, (const uint32_t *)(mem + a), (const uint32_t *)(mem + b), lda / 4, ldb / 4,
                 ldo, N, K, (K + 31) / 32, mode, mem + out, (const float *)(mem + scale),
                 (const float *)(mem + bias), 0};
-  run_parts(gemm_part, &g, M, threads, 2);
+  run_parts(gemm_part, &g, M, threads, 2, (long)M * N * g.words);
   return g.err ? -2 : 0;
 }
 
@@ -534,43 +608,55 @@ static void conv_part(void *p, int r0, int r1) {
     g->err = 1;
     return;
   }
+  /* (n, oy, ox) of pixel r0, then stepped along (no divisions per pixel) */
+  int n0 = r0 / npix, oy0 = (r0 % npix) / g->ow, ox0 = r0 % g->ow;
   for (int r = r0; r < r1; r += BAND) {
     int cnt = r1 - r < BAND ? r1 - r : BAND;
     memset(col, 0, (size_t)cnt * ldc * 4);
+    int n = n0, oy = oy0, ox = ox0;
     for (int q = 0; q < cnt; q++) {
-      int pix = r + q, n = pix / npix, pp = pix % npix, oy = pp / g->ow, ox = pp % g->ow;
       uint32_t *dst = col + q * ldc;
-      for (int ky = 0; ky < g->kh; ky++) {
+      int ix0 = ox * g->sx - g->pl, kx0 = ix0 < 0 ? -ix0 : 0;
+      int kx1 = g->wd - ix0 < g->kw ? g->wd - ix0 : g->kw;
+      for (int ky = 0; ky < g->kh && kx1 > kx0; ky++) {
         int iy = oy * g->sy - g->pt + ky;
         if (iy < 0 || iy >= g->h) continue;
-        int ix0 = ox * g->sx - g->pl, kx0 = ix0 < 0 ? -ix0 : 0;
-        int kx1 = g->wd - ix0 < g->kw ? g->wd - ix0 : g->kw;
-        if (kx1 <= kx0) continue;
         const uint32_t *src = g->x + (((size_t)n * g->h + iy) * g->wd + ix0 + kx0) * g->xcw;
+        uint32_t *d = dst + ky * tapw + kx0 * g->cw;
         if (g->xcw == g->cw) {
-          memcpy(dst + ky * tapw + kx0 * g->cw, src, (size_t)(kx1 - kx0) * g->cw * 4);
+          for (int e = 0; e < (kx1 - kx0) * g->cw; e++) d[e] = src[e];
         } else {
           for (int kx = kx0; kx < kx1; kx++)
-            memcpy(dst + ky * tapw + kx * g->cw, src + (kx - kx0) * g->xcw, (size_t)g->cw * 4);
+            for (int e = 0; e < g->cw; e++) d[(kx - kx0) * g->cw + e] = src[(kx - kx0) * g->xcw + e];
         }
+      }
+      if (++ox == g->ow) {
+        ox = 0;
+        if (++oy == g->oh) oy = 0, n++;
       }
     }
     g->tile(col, ldc, cnt, g->w, g->ldw, g->o, words, pc);
+    n = n0, oy = oy0, ox = ox0;
     for (int q = 0; q < cnt; q++) {
-      int pix = r + q, pp = pix % npix, oy = pp / g->ow, ox = pp % g->ow;
       int32_t *d = pc + (size_t)q * g->o;
       for (int j = 0; j < g->o; j++) d[j] = K - 2 * d[j];
       int iy0 = oy * g->sy - g->pt, ix0 = ox * g->sx - g->pl;
-      if (iy0 >= 0 && ix0 >= 0 && iy0 + g->kh <= g->h && ix0 + g->kw <= g->wd) continue;
-      /* border pixel: its out-of-bounds taps were read as +1; subtract their weight sums */
-      for (int ky = 0; ky < g->kh; ky++) {
-        for (int kx = 0; kx < g->kw; kx++) {
-          int iy = iy0 + ky, ix = ix0 + kx;
-          if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->wd) continue;
-          for (int j = 0; j < g->o; j++) d[j] -= g->sums[(j * g->kh + ky) * g->kw + kx];
+      if (iy0 < 0 || ix0 < 0 || iy0 + g->kh > g->h || ix0 + g->kw > g->wd) {
+        /* border pixel: its out-of-bounds taps were read as +1; subtract their weight sums */
+        for (int ky = 0; ky < g->kh; ky++) {
+          for (int kx = 0; kx < g->kw; kx++) {
+            int iy = iy0 + ky, ix = ix0 + kx;
+            if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->wd) continue;
+            for (int j = 0; j < g->o; j++) d[j] -= g->sums[(j * g->kh + ky) * g->kw + kx];
+          }
         }
       }
+      if (++ox == g->ow) {
+        ox = 0;
+        if (++oy == g->oh) oy = 0, n++;
+      }
     }
+    n0 = n, oy0 = oy, ox0 = ox;
     epilogue(pc, cnt, g->o, g->mode, g->out + (size_t)r * g->ldo, g->ldo, g->scale, g->bias);
   }
   free(col);
@@ -594,6 +680,6 @@ int bk_conv(int isa, int threads, uint8_t *mem, uint32_t x, int n, int h, int wd
                 (const int32_t *)(mem + sums), ldw / 4, h, wd, c, xcw, cw, o, kh, kw, sy, sx, pt, pl,
                 oh, ow, mode, mem + out, ldo, (const float *)(mem + scale),
                 (const float *)(mem + bias), 0};
-  run_parts(conv_part, &g, n * oh * ow, threads, 2);
+  run_parts(conv_part, &g, n * oh * ow, threads, 2, (long)n * oh * ow * o * kh * kw * cw);
   return g.err ? -2 : 0;
 }
