@@ -23,10 +23,13 @@ export async function nativeForTests(): Promise<NativeKernels | undefined> {
   const dir = await Deno.makeTempDir({ prefix: "bitwise-" });
   const b = await buildNative(new URL(`file://${dir}/`));
   if ("skipped" in b) {
+    await Deno.remove(dir, { recursive: true });
     console.warn(`native kernel cases SKIPPED: ${b.skipped}`);
     return undefined;
   }
   const r2 = await loadNative(new URL(`file://${dir}/`));
+  // A loaded (mapped) library survives the removal of its file.
+  await Deno.remove(dir, { recursive: true });
   if ("reason" in r2) {
     throw new Error(`built the native kernels but cannot load them: ${r2.reason}`);
   }
