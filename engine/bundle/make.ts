@@ -85,6 +85,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       ...(r.samples && Object.keys(r.samples).length ? { samples: r.samples } : {}),
       ...(r.parent ? { parent: r.parent } : {}),
       ...(r.convergence ? { convergence: r.convergence } : {}),
+      ...(r.floatNative ? { floatNative: r.floatNative } : {}),
       ...(ctx.weights
         ? {
           weights: {
@@ -126,6 +127,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     ...(b.seeds.other ? { seeds: b.seeds.other } : {}),
     ...(b.results.parent ? { parent: b.results.parent } : {}),
     ...(b.results.convergence ? { convergence: b.results.convergence } : {}),
+    ...(b.results.floatNative ? { floatNative: b.results.floatNative } : {}),
     backend: {
       backend: b.environment.backend,
       tfjs: b.environment.tfjs,

@@ -43,6 +43,7 @@ import { backendInfo, tf } from "../../engine/tf.ts";
 import { UserError } from "../../engine/errors.ts";
 import {
   datasetRecord,
+  type FloatNative,
   type RunEnv,
   type RunOutput,
   type RunResult,
@@ -62,6 +63,7 @@ import { measurePair, median, medianInterval } from "../../engine/deploy/timing.
 import type { Rng } from "../../engine/rng.ts";
 import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
+import { floatNativeBaseline, floatNativeNotes } from "./float_native.ts";
 import { taskTrack } from "../task/track.ts";
 import { taskDefs } from "../task/tasks.ts";
 import {
@@ -204,6 +206,7 @@ export async function inferRun(
   const metrics: Record<string, number> = {};
   const timings: Record<string, number> = { weightsSeconds };
   const samples: Record<string, number[]> = {};
+  let floatNative: FloatNative | undefined;
   try {
     const state = finalState(spec.binarizer, spec.train.epochs, epochsRun);
     let t = performance.now();
@@ -257,6 +260,18 @@ export async function inferRun(
     }
     for (const [k, v] of Object.entries(profiles)) timings[`profileB64.${k}`] = median(v);
     timings.latencySeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    floatNative = await floatNativeBaseline({
+      bi,
+      fpModel,
+      trained: spec.binarizer === "fp32" ? { model, state, test: data.test } : undefined,
+      batchOf: (n) => batchOf(data.test, per, n),
+      batches: o.batches,
+      budgetMs: o.budgetMs,
+      timings,
+      samples,
+    });
+    timings.floatNativeSeconds = (performance.now() - t) / 1000;
     if (!reused) timings.retrainSeconds = weightsSeconds;
   } finally {
     rt?.dispose();
@@ -272,6 +287,7 @@ export async function inferRun(
     timings,
     samples,
     backend: backendInfo(),
+    ...(floatNative ? { floatNative } : {}),
   };
   return { result };
 }
@@ -330,6 +346,15 @@ export function inferTable(results: RunResult[]): TrackTable {
       extra[`${m}.deployAccuracy`] = mean(get("deployAccuracy"));
       extra[`${m}.testImages`] = mean(rs.map((r) => r.dataset?.sizes.test ?? NaN));
       extra[`${m}.loadavg1`] = mean(measured("loadavg1"));
+      // The native float baseline (float_native.ts), beside tfjs-wasm: means over seeds.
+      const ortKeys = new Set(
+        rs.flatMap((r) =>
+          Object.keys(r.timings).filter((k) => /^(latency|speedup)Ort\w+B\d+(Ms)?$/.test(k))
+        ),
+      );
+      for (const k of ortKeys) extra[`${m}.${k}`] = mean(measured(k));
+      const ortThreads = rs.flatMap((r) => r.floatNative?.threads ?? []);
+      if (ortThreads.length) extra[`${m}.ortThreadsAll`] = Math.max(...ortThreads);
       for (const r of rs.slice(0, 1)) {
         for (const [k, v] of Object.entries({ ...r.metrics, ...r.timings })) {
           if (k.startsWith("profileB64.") || k.startsWith("cpu.")) extra[`${m}.${k}`] = v;
@@ -351,6 +376,7 @@ export function inferTable(results: RunResult[]): TrackTable {
       "process; (x) = median of paired T_fp / T_bi. Size: bytes of the deployed model file; (x) = S_fp / S_bi.",
       "OM_infer = sqrt(1/2 (E[T_fp/T_bi]^2 + E[S_fp/S_bi]^2)), E over models x batch sizes (latency) " +
       "and models (size).",
+      ...floatNativeNotes(results),
       ...initNotes(results),
     ],
   };
