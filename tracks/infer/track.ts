@@ -31,7 +31,9 @@
  * engine/deploy/timing.ts `medianInterval`), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms);
  * profileB64.<op> (ms per op kind in one batch-64 run, median of 5); loadavg1 (load average when
  * the timing started); and the seconds of each phase. Samples: speedupB<B>, the paired ratios in
- * measurement order (absent in bundles made before the field existed).
+ * measurement order (absent in bundles made before the field existed). Beside tfjs-wasm, the same
+ * fp32 network on onnxruntime's native CPU engine (1 thread, all cores; float_native.ts):
+ * timings latencyOrt<T>B<n>Ms / speedupOrt<T>B<n>..., record `floatNative`; not in OM_infer.
  *
  * Interval of OM_infer (`inferResample`, tracks/summary.ts): each (binarizer, model) cell's seeds
  * drawn with replacement, and within each drawn run its paired latency ratios drawn with
