@@ -15,6 +15,13 @@
  * with the batch-1 time per op (issue 15). Where the native kernels are built (engine/kernels/
  * native.ts) they get their own rows, on 1 thread and on all cores (issue 16), paired against the
  * float reference and against the WebAssembly lut kernels. The last line is a JSON summary.
+ * with the batch-1 time per op (issue 15). Beside tfjs-wasm, every case is also timed against
+ * onnxruntime's native CPU engine (the float engine a deployer on a server would pick; ONNX
+ * models of the same computation: MatMul, Conv on NCHW, the fp32 cnn exported by
+ * engine/deploy/onnx/) on 1 thread and on all cores, paired with the binary side the same way;
+ * goals: the 1x56x56x64->64 conv >= 8x and the deployed cnn >= 5x (batch 1 and 64) faster than
+ * onnxruntime on one thread. Without onnxruntime (no --allow-ffi, another platform) those
+ * columns are null and the goals skipped. The last line is a JSON summary.
  *
  *   deno task bench:kernels            (--quick: fewer repetitions)
  *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
@@ -35,6 +42,8 @@ import { DeployRuntime } from "../engine/deploy/runtime.ts";
 import { sizeBreakdown } from "../engine/deploy/format.ts";
 import { taskDefs } from "../tracks/task/tasks.ts";
 import { installPlugins } from "../app/plugins.ts";
+import { exportOnnx, onnxConvModel, onnxMatMulModel } from "../engine/deploy/onnx/export.ts";
+import { loadOrt, type OrtSession, ortThreadCounts } from "../engine/deploy/onnx/ort.ts";
 
 installPlugins();
 
@@ -149,6 +158,44 @@ const rowOf = (c: string, label: string, t: Timing, ops: number, f: Timing) => [
 ];
 /** Native vs WebAssembly lut, paired (ratio = lut / native time), per case. */
 const nativeVsLut: Record<string, number> = {};
+// The float engine a deployer on a server would run: onnxruntime, native CPU (MLAS), 1 thread
+// and all cores, on ONNX models of the same computation (absent: columns null, goals skipped).
+const ort = (await loadOrt()).engine;
+const ortThreads = ort ? ortThreadCounts() : [];
+const ortLabel = (t: number) => (t === 1 ? "1 thread" : `${t} threads`);
+/** Paired timings of `bin` against each onnxruntime session: [threads, pair]. */
+function ortPairs(
+  bin: () => void,
+  sessions: OrtSession[],
+  x: Float32Array,
+  dims: number[],
+): [number, ReturnType<typeof measurePair>][] {
+  return sessions.map((s) => [s.threads, measurePair(bin, () => s.run(x, dims))]);
+}
+/** Rows of the onnxruntime sides of paired timings (x tfjs from the tfjs median). */
+function ortRows(
+  name: string,
+  pairs: [number, ReturnType<typeof measurePair>][],
+  ops: number,
+  tfjs: Timing,
+): void {
+  for (const [threads, p] of pairs) {
+    rows.push([
+      name,
+      `onnxruntime-native float32, ${ortLabel(threads)} (paired: bin ${fmt(p.ratio, 1)}x faster)`,
+      fmt(p.b.median, 3),
+      fmt(p.b.min, 3),
+      fmt(p.b.cpu, 3),
+      fmt(ops / p.b.median / 1e6, 1),
+      fmt(ops / p.b.cpu / 1e6, 1),
+      fmt(tfjs.median / p.b.median, 1),
+      fmt(tfjs.cpu / p.b.cpu, 1),
+    ]);
+  }
+}
+/** Speed-ups of the binary side over onnxruntime per thread count, for the JSON summary. */
+const ortSummary = (pairs: [number, ReturnType<typeof measurePair>][]) =>
+  Object.fromEntries(pairs.map(([t, p]) => [t === 1 ? "t1" : "all", +fmt(p.ratio, 2)]));
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 const rows: string[][] = [];
@@ -158,6 +205,7 @@ const M = 1024, N = 1024, K = 1024;
 const macs = M * N * K;
 const gemm: Record<string, Timing> = {};
 let gemmPair: ReturnType<typeof measurePair> | undefined;
+let gemmOrt: [number, ReturnType<typeof measurePair>][] = [];
 const gbmacs = (t: Timing) => macs / t.median / 1e6;
 if (sections.has("gemm")) {
   const av = randomValues(rng, M * K), bv = randomValues(rng, N * K);
@@ -190,6 +238,9 @@ if (sections.has("gemm")) {
   }
   fa.dispose();
   fb.dispose();
+  const gemmSessions = ortThreads.map((t) => ort!.session(onnxMatMulModel(M, K, N, bv), t));
+  gemmOrt = ortPairs(() => kernels.gemm(aRes, bPrep, { out: cOut }), gemmSessions, av, [M, K]);
+  for (const s of gemmSessions) s.dispose();
 
   for (
     const [name, label] of [
@@ -219,6 +270,7 @@ if (sections.has("gemm")) {
       rowOf(c, `binary native ${nat.isa}, ${CORES} threads`, gemm.nativeAll, macs, gemm.tfjs),
     );
   }
+  ortRows(`gemm ${M}x${N}x${K}`, gemmOrt, macs, gemm.tfjs);
 } else {
   kernels.reserve(64 << 20);
 }
@@ -240,7 +292,8 @@ const shapes: ConvShape[] = [
   { n: 64, hw: 7, c: 32, o: 64 },
   { n: 64, hw: 7, c: 64, o: 64 },
 ];
-const convResults: Record<string, number | string>[] = [];
+const convResults: Record<string, number | string | Record<string, number>>[] = [];
+const convOrtPairs = new Map<string, [number, ReturnType<typeof measurePair>][]>();
 for (const s of shapes) {
   if (!sections.has("conv") || !`${s.n}x${s.hw}x${s.hw}x${s.c}->${s.o}`.includes(shapeFilter)) {
     continue;
@@ -297,6 +350,31 @@ for (const s of shapes) {
   }
   fx.dispose();
   fw.dispose();
+  // onnxruntime: a Conv model on NCHW input with OIHW weights (the ONNX layout its kernels take).
+  const xnchw = new Float32Array(xv.length);
+  for (let b = 0; b < s.n; b++) {
+    for (let p = 0; p < s.hw * s.hw; p++) {
+      for (let i = 0; i < s.c; i++) {
+        xnchw[(b * s.c + i) * s.hw * s.hw + p] = xv[(b * s.hw * s.hw + p) * s.c + i];
+      }
+    }
+  }
+  const oihw = new Float32Array(wv.length);
+  for (let t = 0; t < 9; t++) {
+    for (let i = 0; i < s.c; i++) {
+      for (let o = 0; o < s.o; o++) oihw[(o * s.c + i) * 9 + t] = wv[(t * s.c + i) * s.o + o];
+    }
+  }
+  const convSessions = ortThreads.map((th) =>
+    ort!.session(onnxConvModel(s.n, s.hw, s.c, s.o, oihw), th)
+  );
+  const convOrt = ortPairs(
+    () => kernels.conv2d(xRes, w, opts, { out: outI }),
+    convSessions,
+    xnchw,
+    [s.n, s.c, s.hw, s.hw],
+  );
+  for (const cs of convSessions) cs.dispose();
   const cmacs = s.n * s.hw * s.hw * s.o * 9 * s.c;
   for (
     const [key, label] of [
@@ -336,6 +414,8 @@ for (const s of shapes) {
       ),
     );
   }
+  ortRows(name, convOrt, cmacs, t.tfjs);
+  convOrtPairs.set(name, convOrt);
   convResults.push({
     ...(natPair
       ? {
@@ -354,6 +434,7 @@ for (const s of shapes) {
     speedup: +fmt(pair.ratio, 2),
     speedup_sign: +fmt(t.tfjs.median / t.lutSign.median, 2),
     speedup_cpu: +fmt(t.tfjs.cpu / t.lut.cpu, 2),
+    speedup_ort: ortSummary(convOrt),
   });
 }
 
@@ -365,7 +446,7 @@ for (const s of shapes) {
 // keep their seeded initial weights.
 const MODEL = taskDefs()[0].model;
 const MODEL_BINARIZER = "bireal";
-const deployed = (binarizer: string) => {
+const deployed = (binarizer: string, onnx = false) => {
   const m = buildModel(MODEL, {
     inputShape: [28, 28, 1],
     numClasses: 10,
@@ -374,11 +455,14 @@ const deployed = (binarizer: string) => {
     width: 1,
   });
   try {
-    return exportModel(m, { state: finalState(binarizer, 1) });
+    const state = finalState(binarizer, 1);
+    return onnx ? exportOnnx(m, { state }) : exportModel(m, { state });
   } finally {
     m.store.dispose();
   }
 };
+/** Batch size -> the deployed cnn against onnxruntime fp32 (same fp32 network, ONNX), per threads. */
+const modelOrt: Record<number, [number, ReturnType<typeof measurePair>][]> = {};
 const modelPairs: Record<number, ReturnType<typeof measurePair>> = {};
 /** The deployed model on the native kernels vs fp32 ([threads][batch]). */
 const nativeModelPairs: Record<string, ReturnType<typeof measurePair>> = {};
@@ -397,6 +481,8 @@ if (sections.has("model")) {
   const biRt = await DeployRuntime.load(biBytes, { kernels });
   const fpRt = await DeployRuntime.load(fpBytes, { kernels });
   const unRt = await DeployRuntime.load(biBytes, { kernels, unplanned: true });
+  const fpOnnx = ort ? deployed("fp32", true) : new Uint8Array(0);
+  const ortModels = ortThreads.map((t) => ort!.session(fpOnnx, t));
   for (const nb of [1, 64]) {
     const xin = randomValues(rng, nb * 784).map((v) => (v + 1) / 2);
     modelPairs[nb] = measurePair(() => biRt.run(xin, nb), () => fpRt.run(xin, nb));
@@ -418,6 +504,8 @@ if (sections.has("model")) {
       }
       natRt.dispose();
     }
+    // One input channel: the NHWC batch is already NCHW.
+    modelOrt[nb] = ortPairs(() => biRt.run(xin, nb), ortModels, xin, [nb, 1, 28, 28]);
     const mname = `${MODEL} ${MODEL_BINARIZER} b${nb}`;
     const macsModel = nb * 5.54e6; // fp MACs per image of the cnn (comp track)
     for (
@@ -439,7 +527,9 @@ if (sections.has("model")) {
         fmt(modelPairs[nb].b.cpu / t.cpu, 1),
       ]);
     }
+    ortRows(mname, modelOrt[nb], macsModel, modelPairs[nb].b);
   }
+  for (const s of ortModels) s.dispose();
   const xProf = randomValues(rng, 64 * 784).map((v) => (v + 1) / 2);
   const profRuns: Record<string, number[]> = {};
   for (let i = 0; i < (quick ? 5 : 15); i++) {
@@ -490,7 +580,9 @@ console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r).join("  "));
 const loadAfter = Deno.loadavg();
 console.log(
-  `single thread (tfjs-wasm threads: ${getThreadsCount()}); load average before ` +
+  `single thread (tfjs-wasm threads: ${getThreadsCount()}; onnxruntime ${
+    ort ? `${ort.version}: ${ortThreads.join(" and ")} intra-op threads, cpu ms over all` : "absent"
+  }); load average before ` +
     `${loadBefore[0].toFixed(2)}, after ${
       loadAfter[0].toFixed(2)
     } on ${navigator.hardwareConcurrency} ` +
@@ -509,6 +601,23 @@ const model64 = modelPairs[64];
 const model1 = modelPairs[1];
 const modelSpeedup = model64?.ratio ?? NaN;
 const modelSizeRatio = fpBytes.length / biBytes.length;
+/** Goals against onnxruntime-native fp32 (issue 16): [case, pairs, goal on one thread]. */
+const ortGoals: [string, [number, ReturnType<typeof measurePair>][], number][] = [
+  ...convResults.filter((c) => c.shape === "conv3x3 1x56x56x64->64").map((
+    c,
+  ): [string, [number, ReturnType<typeof measurePair>][], number] => [
+    `${c.shape} (binary WASM lut)`,
+    convOrtPairs.get(c.shape as string) ?? [],
+    8,
+  ]),
+  ...[1, 64].filter((nb) => modelOrt[nb]).map((
+    nb,
+  ): [string, [number, ReturnType<typeof measurePair>][], number] => [
+    `deployed ${MODEL}/${MODEL_BINARIZER}, batch ${nb}`,
+    modelOrt[nb],
+    5,
+  ]),
+].filter(([, pairs]) => pairs.length > 0);
 const checks: [string, number, number, string][] = [
   ...(gemmPair
     ? [
@@ -561,6 +670,17 @@ console.log("goals (measured in this run, wall-clock medians; machine load noted
 for (const [name, v, goal, unit] of checks) {
   console.log(
     `  ${v >= goal ? "met    " : "NOT met"}  ${name}: ${fmt(v, 1)}${unit} (goal >= ${goal}${unit})`,
+  );
+}
+if (!ort) console.log("  skipped  goals against onnxruntime-native: onnxruntime not loaded");
+for (const [name, pairs, goal] of ortGoals) {
+  const one = pairs.find(([t]) => t === 1)?.[1].ratio ?? NaN;
+  const all = pairs.filter(([t]) => t > 1).map(([t, p]) => `${ortLabel(t)} ${fmt(p.ratio, 1)}x`);
+  console.log(
+    `  ${one >= goal ? "met    " : "NOT met"}  ${name} vs onnxruntime-native fp32, 1 thread: ` +
+      `${fmt(one, 1)}x (goal >= ${goal}x)${
+        all.length ? `; against all cores: ${all.join(", ")}` : ""
+      }`,
   );
 }
 if (model64 && biSize && fpSize) {
@@ -642,5 +762,9 @@ console.log(JSON.stringify({
       ),
     }
     : null,
+  onnxruntime: ort ? { version: ort.version, threads: ortThreads } : null,
+  gemm_speedup_ort: ortSummary(gemmOrt),
+  model_speedup_ort_b1: ortSummary(modelOrt[1] ?? []),
+  model_speedup_ort_b64: ortSummary(modelOrt[64] ?? []),
   loadavg: [+loadBefore[0].toFixed(2), +loadAfter[0].toFixed(2)],
 }));

@@ -12,7 +12,7 @@ import type { Dataset, FileDigest } from "./data/mod.ts";
 import type { GeneratedDigest } from "./data/generated.ts";
 import type { EpochRecord, TrainHooks } from "./nn/train.ts";
 import type { Convergence } from "./nn/convergence.ts";
-import type { BundleConfig, ParentLink } from "./bundle/schema.ts";
+import type { BundleConfig, FloatNative, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./nn/params.ts";
 
@@ -64,7 +64,11 @@ export interface RunResult {
   convergence?: Convergence;
   /** The binary kernels an inference run timed (infer track; engine/kernels/native.ts). */
   kernels?: { family: string; cpuFeatures: string[]; threads: number };
+  /** The infer track's native float engine: version, threads, export check (or why absent). */
+  floatNative?: FloatNative;
 }
+
+export type { FloatNative };
 
 /**
  * The dataset record of a result: what was read (name, source, file digests), how many samples

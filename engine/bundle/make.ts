@@ -86,6 +86,7 @@ export async function makeBundle(r: RunResult, ctx: BundleContext): Promise<Unsi
       ...(r.parent ? { parent: r.parent } : {}),
       ...(r.convergence ? { convergence: r.convergence } : {}),
       ...(r.kernels ? { kernels: r.kernels } : {}),
+      ...(r.floatNative ? { floatNative: r.floatNative } : {}),
       ...(ctx.weights
         ? {
           weights: {
@@ -128,6 +129,7 @@ export function bundleToResult(b: Bundle | UnsignedBundle): RunResult {
     ...(b.results.parent ? { parent: b.results.parent } : {}),
     ...(b.results.convergence ? { convergence: b.results.convergence } : {}),
     ...(b.results.kernels ? { kernels: b.results.kernels } : {}),
+    ...(b.results.floatNative ? { floatNative: b.results.floatNative } : {}),
     backend: {
       backend: b.environment.backend,
       tfjs: b.environment.tfjs,

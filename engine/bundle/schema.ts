@@ -359,6 +359,35 @@ const results = obj("what the run produced", {
     },
     ["family", "cpuFeatures", "threads"],
   ),
+  floatNative: obj(
+    "infer track: the fp32 network exported to ONNX and run on a native float engine (CPU) " +
+      "beside tfjs-wasm; its latencies and speed-ups are timings (latencyOrt<T>B<n>Ms, " +
+      "speedupOrt<T>B<n>, T = 1 or All threads); absent in bundles made before the field existed",
+    {
+      engine: str("the engine's npm package (onnxruntime-node)"),
+      version: str("the engine's version, when it loaded"),
+      available: bool("whether the engine loaded and was timed"),
+      reason: str("why it was not, when it did not load"),
+      threads: arr(
+        "intra-op thread counts timed (1, then all cores)",
+        int("threads", 1, 65_536),
+        8,
+      ),
+      check: obj(
+        "fp32 runs: the ONNX export of the trained network on the engine (1 thread) vs tfjs on " +
+          "the test split",
+        {
+          images: int("test images compared"),
+          agreement: num("share with the same predicted class", { minimum: 0, maximum: 1 }),
+          disagreements: int("images whose predicted classes differ"),
+          maxLogitDiff: num("largest |logit difference|", { minimum: 0, maximum: MAX_METRIC }),
+          maxAbsLogit: num("largest |logit| (tfjs)", { minimum: 0, maximum: MAX_METRIC }),
+        },
+        ["images", "agreement", "disagreements", "maxLogitDiff", "maxAbsLogit"],
+      ),
+    },
+    ["engine", "available", "threads"],
+  ),
 }, ["metrics", "curves", "timings"]);
 
 const signature = obj("Ed25519 signature over the RFC 8785 canonical JSON of the rest", {
@@ -446,6 +475,9 @@ export type Seeds = Bundle["seeds"];
 /** The link from a run to the fp32 network it started from. */
 export type ParentLink = NonNullable<Bundle["results"]["parent"]>;
 /** How a training run ended. */
+/** The infer track's native float baseline record (results.floatNative). */
+export type FloatNative = NonNullable<Bundle["results"]["floatNative"]>;
+/** How training ended (results.convergence). */
 export type ConvergenceRecord = NonNullable<Bundle["results"]["convergence"]>;
 /** Signature block. */
 export type Signature = NonNullable<Bundle["signature"]>;

@@ -21,6 +21,7 @@ export const BENCH_PERMISSIONS = [
   "--allow-env",
   "--allow-sys",
   "--allow-run",
+  // The infer track's native float baseline (onnxruntime's addon, engine/deploy/onnx/ort.ts).
   "--allow-ffi",
 ];
 

@@ -178,7 +178,8 @@ Deno.test("site: every link and asset is relative and resolves", async () => {
 Deno.test("site: charts are rendered to SVG at build time", async () => {
   const s = await site();
   const charts = JSON.parse(await read(join(s.data, "charts.json")));
-  for (const id of ["oms", "task-curves", "robust-heatmap", "train-sensitivity", "infer-pareto"]) {
+  const ids = ["oms", "task-curves", "robust-heatmap", "train-sensitivity", "infer-pareto"];
+  for (const id of [...ids, "infer-baselines"]) {
     assert.ok(charts[id], id);
     assert.match(charts[id].svg, /^<svg /);
     assert.match(charts[id].svg, /<path|<rect/);
@@ -191,6 +192,19 @@ Deno.test("site: charts are rendered to SVG at build time", async () => {
     "track-train.html": "train-sensitivity",
     "track-infer.html": "infer-pareto",
   };
+  // Speed-ups against each float baseline side by side, per batch size, with the engine version.
+  const infer = await read(join(s.out, "track-infer.html"));
+  assert.ok(infer.includes('id="chart-infer-baselines"'));
+  assert.match(infer, /onnxruntime, 2 threads/);
+  assert.match(infer, /onnxruntime-node 1\.30\.0/);
+  assert.deepEqual(charts["infer-baselines"].alt.columns, [
+    "binarizer",
+    "model",
+    "batch",
+    "tfjs-wasm",
+    "onnxruntime, 1 thread",
+    "onnxruntime, 2 threads",
+  ]);
   for (const [page, id] of Object.entries(pages)) {
     const text = await read(join(s.out, page));
     assert.ok(text.includes(`id="chart-${id}"`), page);

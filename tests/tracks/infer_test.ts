@@ -19,6 +19,8 @@ import {
 import { renderInferTable } from "../../tracks/infer/view.ts";
 import { installPlugins } from "../../app/plugins.ts";
 import { median } from "../../engine/deploy/timing.ts";
+import { buildModel } from "../../engine/nn/model.ts";
+import { floatNativeBaseline, floatNativeNotes } from "../../tracks/infer/float_native.ts";
 
 installPlugins();
 
@@ -86,6 +88,25 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
           t[`speedupB${n}Lo`] <= t[`speedupB${n}`] && t[`speedupB${n}`] <= t[`speedupB${n}Hi`],
         );
       }
+      // The native float baseline (onnxruntime, 1 thread and all cores) beside tfjs-wasm, paired
+      // the same way; fp32 runs also check the ONNX export of the trained network.
+      const fn = r.floatNative!;
+      assert.equal(fn.available, true, `${b}: ${fn.reason}`);
+      assert.match(fn.version ?? "", /^\d+\.\d+\.\d+$/);
+      assert.equal(fn.threads[0], 1);
+      for (const n of [1, 8]) {
+        for (const T of fn.threads.map((x) => (x === 1 ? "1" : "All"))) {
+          const xs = r.samples?.[`speedupOrt${T}B${n}`] ?? [];
+          assert.ok(xs.length >= 7 && t[`latencyOrt${T}B${n}Ms`] > 0, `${b}: Ort${T}B${n}`);
+          assert.equal(median(xs), t[`speedupOrt${T}B${n}`]);
+        }
+      }
+      if (b === "fp32") {
+        assert.equal(fn.check?.images, 128);
+        assert.equal(fn.check?.disagreements, 0);
+        assert.ok(fn.check!.maxLogitDiff <= 1e-4 * fn.check!.maxAbsLogit);
+      } else assert.equal(fn.check, undefined);
+      assert.ok(Object.keys(m).every((k) => !/Ort|onnx/i.test(k)), "metrics stay engine-free");
       if (b !== "fp32") assert.ok(m.sizeRatio > 5, `${b}: size ratio ${m.sizeRatio}`);
       // What ran is recorded; beside native kernels the WebAssembly ones are timed too.
       assert.match(r.kernels?.family ?? "", /^(lut|native-[a-z0-9]+)$/);
@@ -109,6 +130,8 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
       new RegExp(`Binary kernels.*${results[0].kernels!.family}`),
       "kernels noted",
     );
+    assert.match(text, /b8 onnxruntime 1 thread/);
+    assert.match(text, /Native float baseline .* onnxruntime-node \d/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -118,4 +141,38 @@ Deno.test("OM_infer = sqrt(1/2 (E[T_fp/T_bi]^2 + E[S_fp/S_bi]^2))", () => {
   assert.equal(omInfer([2, 4], [8]), Math.sqrt((3 ** 2 + 8 ** 2) / 2));
   assert.ok(Number.isNaN(omInfer([], [8])));
   assert.ok(Number.isNaN(omInfer([NaN], [8])));
+});
+
+Deno.test("onnxruntime absent: the baseline is recorded as absent, the rest of the run is unchanged", async () => {
+  const model = buildModel("cnn", {
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+    binarizer: "fp32",
+    seed: 1,
+    width: 1,
+  });
+  try {
+    const timings: Record<string, number> = {}, samples: Record<string, number[]> = {};
+    const rec = await floatNativeBaseline({
+      bi: undefined as never, // never called without an engine
+      fpModel: model,
+      batchOf: () => new Float32Array(784),
+      batches: [1],
+      budgetMs: 10,
+      timings,
+      samples,
+      ort: { reason: "could not load (test)" },
+    });
+    assert.deepEqual(rec, {
+      engine: "onnxruntime-node",
+      available: false,
+      reason: "could not load (test)",
+      threads: [],
+    });
+    assert.deepEqual([timings, samples], [{}, {}]);
+    const notes = floatNativeNotes([{ floatNative: rec } as unknown as RunResult]);
+    assert.deepEqual(notes, ["Native float baseline absent in 1 run(s): could not load (test)."]);
+  } finally {
+    model.store.dispose();
+  }
 });

@@ -1,6 +1,7 @@
 /** How the site shows the infer track: what OM_infer means, how its cells read, its charts. */
 import type { TrackPresentation } from "../presentation.ts";
 import { pareto } from "./charts.ts";
+import { baselines } from "./baselines_chart.ts";
 
 /** The infer track's presentation (Track.presentation). */
 export const inferPresentation: TrackPresentation = {
@@ -10,5 +11,8 @@ export const inferPresentation: TrackPresentation = {
   cells: "value",
   legend: "Cells: mean ± std over seeds of the median latency (ms) or the model file size " +
     "(bytes); (×) = T_fp / T_bi or S_fp / S_bi.",
-  charts: [{ id: "infer-pareto", build: pareto }],
+  charts: [
+    { id: "infer-pareto", build: pareto },
+    { id: "infer-baselines", build: baselines },
+  ],
 };

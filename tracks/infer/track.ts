@@ -31,7 +31,9 @@
  * engine/deploy/timing.ts `medianInterval`), cpuB<B>Ms / cpuFpB<B>Ms (process CPU time, ms);
  * profileB64.<op> (ms per op kind in one batch-64 run, median of 5); loadavg1 (load average when
  * the timing started); and the seconds of each phase. Samples: speedupB<B>, the paired ratios in
- * measurement order (absent in bundles made before the field existed).
+ * measurement order (absent in bundles made before the field existed). Beside tfjs-wasm, the same
+ * fp32 network on onnxruntime's native CPU engine (1 thread, all cores; float_native.ts):
+ * timings latencyOrt<T>B<n>Ms / speedupOrt<T>B<n>..., record `floatNative`; not in OM_infer.
  *
  * Interval of OM_infer (`inferResample`, tracks/summary.ts): each (binarizer, model) cell's seeds
  * drawn with replacement, and within each drawn run its paired latency ratios drawn with
@@ -39,10 +41,11 @@
  * samples and with one seed per cell (the published set).
  */
 import { initNotes } from "../init_note.ts";
-import { backendInfo, tf } from "../../engine/tf.ts";
+import { backendInfo } from "../../engine/tf.ts";
 import { UserError } from "../../engine/errors.ts";
 import {
   datasetRecord,
+  type FloatNative,
   type RunEnv,
   type RunOutput,
   type RunResult,
@@ -53,7 +56,6 @@ import { modelFor } from "../../engine/executors/train.ts";
 import type { Split } from "../../engine/data/mod.ts";
 import type { Model } from "../../engine/nn/model.ts";
 import { finalState, type TrainHooks } from "../../engine/nn/train.ts";
-import type { Ctx } from "../../engine/nn/layers.ts";
 import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
 import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
@@ -63,6 +65,8 @@ import { measurePair, median, medianInterval } from "../../engine/deploy/timing.
 import type { Rng } from "../../engine/rng.ts";
 import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
 import { machineMetrics } from "../../engine/deploy/env.ts";
+import { floatNativeBaseline, floatNativeNotes } from "./float_native.ts";
+import { deployedLogits, tfjsLogits } from "./logits.ts";
 import { taskTrack } from "../task/track.ts";
 import { taskDefs } from "../task/tasks.ts";
 import {
@@ -106,41 +110,6 @@ function inferOptions(spec: RunSpec): InferOptions {
     throw new UserError(`infer run ${spec.id} lacks options.taskSpec / batches / budgetMs`);
   }
   return o as InferOptions;
-}
-
-/** Logits of the tfjs-simulated network (evaluation mode) for a split, in batches. */
-export function tfjsLogits(
-  model: Model,
-  split: Split,
-  state: Record<string, number>,
-): Float32Array {
-  const per = model.inputShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(split.n * model.numClasses);
-  for (let from = 0; from < split.n; from += 256) {
-    const n = Math.min(256, split.n - from);
-    const ctx: Ctx = { training: false, state, bnUpdates: [] };
-    const logits = tf.tidy(() =>
-      model.apply(
-        tf.tensor(split.x.subarray(from * per, (from + n) * per), [n, ...model.inputShape]),
-        ctx,
-      )
-    );
-    out.set(logits.dataSync(), from * model.numClasses);
-    logits.dispose();
-  }
-  return out;
-}
-
-/** Logits of a deployed model for a split, in batches. */
-export function deployedLogits(rt: DeployRuntime, split: Split): Float32Array {
-  const per = rt.header.inputShape.reduce((a, b) => a * b, 1);
-  const k = rt.header.numClasses;
-  const out = new Float32Array(split.n * k);
-  for (let from = 0; from < split.n; from += 256) {
-    const n = Math.min(256, split.n - from);
-    out.set(rt.run(split.x.subarray(from * per, (from + n) * per), n), from * k);
-  }
-  return out;
 }
 
 /** Agreement of the deployed model with the tfjs network on a split. */
@@ -207,6 +176,7 @@ export async function inferRun(
   const metrics: Record<string, number> = {};
   const timings: Record<string, number> = { weightsSeconds };
   const samples: Record<string, number[]> = {};
+  let floatNative: FloatNative | undefined;
   try {
     const state = finalState(spec.binarizer, spec.train.epochs, epochsRun);
     let t = performance.now();
@@ -268,6 +238,18 @@ export async function inferRun(
     }
     for (const [k, v] of Object.entries(profiles)) timings[`profileB64.${k}`] = median(v);
     timings.latencySeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    floatNative = await floatNativeBaseline({
+      bi,
+      fpModel,
+      trained: spec.binarizer === "fp32" ? { model, state, test: data.test } : undefined,
+      batchOf: (n) => batchOf(data.test, per, n),
+      batches: o.batches,
+      budgetMs: o.budgetMs,
+      timings,
+      samples,
+    });
+    timings.floatNativeSeconds = (performance.now() - t) / 1000;
     if (!reused) timings.retrainSeconds = weightsSeconds;
   } finally {
     rt?.dispose();
@@ -285,6 +267,7 @@ export async function inferRun(
     samples,
     backend: backendInfo(),
     kernels: choice.record,
+    ...(floatNative ? { floatNative } : {}),
   };
   return { result };
 }
@@ -358,6 +341,15 @@ export function inferTable(results: RunResult[]): TrackTable {
       extra[`${m}.deployAccuracy`] = mean(get("deployAccuracy"));
       extra[`${m}.testImages`] = mean(rs.map((r) => r.dataset?.sizes.test ?? NaN));
       extra[`${m}.loadavg1`] = mean(measured("loadavg1"));
+      // The native float baseline (float_native.ts), beside tfjs-wasm: means over seeds.
+      const ortKeys = new Set(
+        rs.flatMap((r) =>
+          Object.keys(r.timings).filter((k) => /^(latency|speedup)Ort\w+B\d+(Ms)?$/.test(k))
+        ),
+      );
+      for (const k of ortKeys) extra[`${m}.${k}`] = mean(measured(k));
+      const ortThreads = rs.flatMap((r) => r.floatNative?.threads ?? []);
+      if (ortThreads.length) extra[`${m}.ortThreadsAll`] = Math.max(...ortThreads);
       for (const r of rs.slice(0, 1)) {
         for (const [k, v] of Object.entries({ ...r.metrics, ...r.timings })) {
           if (k.startsWith("profileB64.") || k.startsWith("cpu.")) extra[`${m}.${k}`] = v;
@@ -380,6 +372,7 @@ export function inferTable(results: RunResult[]): TrackTable {
       `Binary kernels (each bundle's results.kernels): ${kernelsNote(results)}.`,
       "OM_infer = sqrt(1/2 (E[T_fp/T_bi]^2 + E[S_fp/S_bi]^2)), E over models x batch sizes (latency) " +
       "and models (size).",
+      ...floatNativeNotes(results),
       ...initNotes(results),
     ],
   };

@@ -44,6 +44,7 @@ export function renderInferTable(t: TrackTable): string {
       `${m}: fp32 on tfjs-wasm ${fpLat.join(", ")}, ${si(e[`${m}.sizeFpBytes`])} bytes; ` +
         `test images checked: ${si(e[`${m}.testImages`])}`,
     );
+    out.push(...baselineRows(t, m));
     const kinds = [
       ...new Set(
         t.rows.flatMap((r) =>
@@ -83,4 +84,54 @@ export function renderInferTable(t: TrackTable): string {
   }
   for (const n of t.notes ?? []) out.push(n);
   return out.join("\n");
+}
+
+/** Labels of the float baselines present for model `m` (timing-key infix -> heading). */
+export function baselinesOf(t: TrackTable, m: string): { key: string; label: string }[] {
+  const all = t.rows.map((r) => r.extra?.[`${m}.ortThreadsAll`]).find((v) => v !== undefined);
+  const ort = [
+    ...new Set(
+      t.rows.flatMap((r) =>
+        Object.keys(r.extra ?? {}).flatMap((k) => {
+          const g = k.match(new RegExp(`^${m}\\.speedupOrt(\\w+)B\\d+$`));
+          return g ? [g[1]] : [];
+        })
+      ),
+    ),
+  ].sort();
+  return [
+    { key: "", label: "tfjs-wasm" },
+    ...ort.map((T) => ({
+      key: `Ort${T}`,
+      label: `onnxruntime ${T === "1" ? "1 thread" : T === "All" ? `${all ?? "all"} threads` : T}`,
+    })),
+  ];
+}
+
+/** Speed-up of each binarizer over each float baseline, per batch size (empty with one). */
+function baselineRows(t: TrackTable, m: string): string[] {
+  const bases = baselinesOf(t, m);
+  if (bases.length < 2) return [];
+  const batches = t.columns.filter((c) => c.startsWith(`${m} b`)).map((c) => c.slice(m.length + 2));
+  const fp = t.rows.find((r) => r.binarizer === "fp32")?.extra ?? {};
+  const head = ["speed-up vs", ...batches.flatMap((n) => bases.map((b) => `b${n} ${b.label}`))];
+  const fpRow = [
+    "(fp32 ms)",
+    ...batches.flatMap((n) =>
+      bases.map((b) => fixed(fp[`${m}.latency${b.key || "Fp"}B${n}Ms`], 3))
+    ),
+  ];
+  const rows = t.rows.map((r) => [
+    r.binarizer,
+    ...batches.flatMap((n) =>
+      bases.map((b) => {
+        if (!b.key) {
+          const i = t.columns.indexOf(`${m} b${n}`);
+          return `${fixed(r.cells[i]?.ratio ?? NaN)}x`;
+        }
+        return `${fixed(r.extra?.[`${m}.speedup${b.key}B${n}`] ?? NaN)}x`;
+      })
+    ),
+  ]);
+  return alignRuled([head, fpRow, ...rows]);
 }
