@@ -198,6 +198,17 @@ export const configSchema = obj("everything that determines a run", {
     description: "where training starts: fp32 = from the trained fp32 network of the same " +
       "cell (results.parent names it), scratch = seeded random weights; absent = scratch",
   },
+  parentSize: obj(
+    "where this run's fp32 parent (init fp32) trains differently from the run itself: the " +
+      "cell's fp32 network trains once, to its targets, on more data or epochs than the " +
+      "binarized runs that fine-tune from it (engine/init.ts); absent = the parent is this " +
+      "spec with binarizer fp32",
+    {
+      epochs: int("the parent's epochs (with plateau, its cap)", 1, 100_000),
+      limit: limits,
+    },
+    [],
+  ),
   options: {
     type: "object",
     description: "executor-specific settings (JSON values of bounded size)",

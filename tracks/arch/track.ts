@@ -12,7 +12,7 @@
  * OM_arch = sqrt((1/N) sum_i E[A_bi,i / A_fp,i]^2) over architectures i (docs/metrics.md), with
  * E[A_bi / A_fp] = E[A_bi] / E[A_fp] (seeds unpaired; engine/stats.ts).
  */
-import { withInit } from "../../engine/init.ts";
+import { type ParentSize, withInit, withParentSize } from "../../engine/init.ts";
 import { runId, type RunSpec } from "../../engine/run.ts";
 import { accuracyTable } from "../accuracy_table.ts";
 import { DEFAULT_PLATEAU, DEFAULT_TRAIN } from "../task/track.ts";
@@ -31,6 +31,11 @@ interface ArchSize extends TrainSize {
   modelSeeds?: Record<string, number>;
   /** Sample limits of the architectures that differ from `limit`. */
   models?: Record<string, TrainSize["limit"]>;
+  /**
+   * Where an architecture's fp32 network (the parent of its binarized runs) trains on more data
+   * or epochs than they do (engine/init.ts `parentSize`).
+   */
+  parents?: Record<string, ParentSize>;
 }
 
 /**
@@ -85,21 +90,24 @@ export const archTrack: Track = {
       for (const model of ARCHITECTURES.filter((m) => seed < seedsOf(m))) {
         for (const binarizer of binarizers) {
           const base = { track: "arch", task: ARCH_TASK.name, model, binarizer, seed };
-          specs.push(withInit({
-            id: runId(base),
-            kind: "train",
-            ...base,
-            dataset: ARCH_TASK.dataset,
-            width: 1,
-            profile,
-            train: {
-              ...DEFAULT_TRAIN,
-              epochs: size.epochs,
-              batchSize: size.batchSize,
-              ...(size.plateau ? { plateau: size.plateau } : {}),
-            },
-            limit: { ...size.limit, ...size.models?.[model] },
-          }, init));
+          specs.push(withParentSize(
+            withInit({
+              id: runId(base),
+              kind: "train",
+              ...base,
+              dataset: ARCH_TASK.dataset,
+              width: 1,
+              profile,
+              train: {
+                ...DEFAULT_TRAIN,
+                epochs: size.epochs,
+                batchSize: size.batchSize,
+                ...(size.plateau ? { plateau: size.plateau } : {}),
+              },
+              limit: { ...size.limit, ...size.models?.[model] },
+            }, init),
+            size.parents?.[model],
+          ));
         }
       }
     }

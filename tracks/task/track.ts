@@ -10,7 +10,7 @@
  * Binarized runs start from the trained fp32 network of the same task and seed by default
  * (GridOptions.init, engine/init.ts); `--init scratch` starts them from seeded random weights.
  */
-import { withInit } from "../../engine/init.ts";
+import { type ParentSize, withInit, withParentSize } from "../../engine/init.ts";
 import type { PlateauRule } from "../../engine/nn/convergence.ts";
 import { runId, type RunResult, type RunSpec, type TrainSettings } from "../../engine/run.ts";
 import { mean } from "../../engine/stats.ts";
@@ -30,6 +30,11 @@ interface Size {
   limit?: Record<string, { train?: number; val?: number; test?: number }>;
   /** Per-task epochs / batch size where they differ from the profile's. */
   tasks?: Record<string, { epochs?: number; batchSize?: number }>;
+  /**
+   * Where a task's fp32 network (the parent of its binarized runs) trains on more data or epochs
+   * than they do (engine/init.ts `parentSize`).
+   */
+  parents?: Record<string, ParentSize>;
 }
 
 /**
@@ -130,22 +135,25 @@ export const taskTrack: Track = {
         for (const binarizer of binarizers) {
           const base = { track: "task", task: t.name, model: t.model, binarizer, seed };
           const own = size.tasks?.[t.name];
-          specs.push(withInit({
-            id: runId(base),
-            kind: "train",
-            ...base,
-            dataset: t.dataset,
-            width: 1,
-            profile,
-            train: {
-              ...DEFAULT_TRAIN,
-              epochs: own?.epochs ?? size.epochs,
-              batchSize: own?.batchSize ?? size.batchSize,
-              ...(size.plateau ? { plateau: size.plateau } : {}),
-            },
-            ...(size.limit?.[t.name] ? { limit: size.limit[t.name] } : {}),
-            ...(t.metrics ? { options: { metrics: t.metrics } } : {}),
-          }, init));
+          specs.push(withParentSize(
+            withInit({
+              id: runId(base),
+              kind: "train",
+              ...base,
+              dataset: t.dataset,
+              width: 1,
+              profile,
+              train: {
+                ...DEFAULT_TRAIN,
+                epochs: own?.epochs ?? size.epochs,
+                batchSize: own?.batchSize ?? size.batchSize,
+                ...(size.plateau ? { plateau: size.plateau } : {}),
+              },
+              ...(size.limit?.[t.name] ? { limit: size.limit[t.name] } : {}),
+              ...(t.metrics ? { options: { metrics: t.metrics } } : {}),
+            }, init),
+            size.parents?.[t.name],
+          ));
         }
       }
     }

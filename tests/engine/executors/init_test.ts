@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend } from "../../../engine/tf.ts";
 import { executeRun, type RunResult, type RunSpec } from "../../../engine/run.ts";
-import { parentId, parentSpec, parseInit, withInit } from "../../../engine/init.ts";
+import { parentId, parentSpec, parseInit, withInit, withParentSize } from "../../../engine/init.ts";
 import { runGrid } from "../../../engine/grid/runner.ts";
 import { readBundle, resultPath, weightsPath } from "../../../engine/store/results.ts";
 import { verifyFile } from "../../../engine/bundle/verify.ts";
@@ -21,6 +21,7 @@ import { UserError } from "../../../engine/errors.ts";
 import { DEFAULT_TRAIN, taskTrack } from "../../../tracks/task/track.ts";
 import { drainDispatcher } from "../../pool_workers.ts";
 import { trainTrack } from "../../../tracks/train/track.ts";
+import { archTrack } from "../../../tracks/arch/track.ts";
 import { installPlugins } from "../../../app/plugins.ts";
 
 installPlugins();
@@ -60,8 +61,13 @@ Deno.test("--init values: fp32 and scratch; anything else is a one-line user err
 });
 
 Deno.test("grids: binarized runs default to fp32 init, fp32 runs start from scratch", () => {
-  for (const track of [taskTrack, trainTrack]) {
-    const specs = track.grid({ profile: "smoke", binarizers: ["fp32", "bnn", "react"] });
+  for (
+    const [track, profile] of [taskTrack, trainTrack, archTrack].flatMap((t) => [
+      [t, "smoke"] as const,
+      [t, "full"] as const,
+    ])
+  ) {
+    const specs = track.grid({ profile, binarizers: ["fp32", "bnn", "react"] });
     for (const s of specs) {
       assert.equal(s.init, s.binarizer === "fp32" ? "scratch" : "fp32", s.id);
       const p = parentSpec(s);
@@ -113,6 +119,45 @@ Deno.test("fp32 init: starts near the parent, differs from scratch; parent on di
         `${onDisk.result.metrics.testAccuracy}, scratch ${scratch.result.metrics.testAccuracy}`,
     );
     assert.ok(first(onDisk.result) > first(scratch.result), "fp32 init starts ahead of scratch");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("parentSize: the fp32 run trains at its own size, the child names exactly that run", async () => {
+  const size = { epochs: 3, limit: { train: 512 } };
+  const child = withParentSize(spec("dorefa", "fp32", 4), size);
+  const fp = withParentSize(spec("fp32", "fp32", 4), size);
+  assert.deepEqual(child.parentSize, size);
+  assert.equal(fp.parentSize, undefined);
+  assert.deepEqual([fp.train!.epochs, fp.limit!.train, fp.limit!.val], [3, 512, 128]);
+  assert.deepEqual([child.train!.epochs, child.limit!.train], [2, 384]);
+  assert.deepEqual(parentSpec(child), fp);
+  assert.equal(withParentSize(spec("dorefa", "scratch", 4), size).parentSize, undefined);
+  const out = await Deno.makeTempDir({ prefix: "bibench-psize-" });
+  try {
+    await runGrid([fp, child], { out, ...silent });
+    const cb = (await readBundle(out, child))!, pb = (await readBundle(out, fp))!;
+    assert.deepEqual(cb.config.parentSize, size);
+    assert.equal(pb.results.curves!.length, 3, "the parent trained its own epochs");
+    assert.equal(cb.results.parent!.id, pb.id);
+    const opts = {
+      trusted: { path: "", keys: new Map() },
+      signatures: "valid-if-present",
+    } as const;
+    const vs = await Promise.all([child, fp].map((s) => verifyFile(resultPath(out, s), opts)));
+    checkParentLinks(vs);
+    assert.ok(vs.every((v) => v.ok), vs.map((v) => v.reason).join(", "));
+    assert.ok(!vs[0].notes.includes(PARENT_NOT_IN_SET));
+    // The child's bundle with the parent size taken out names another parent: FAIL.
+    const { parentSize: _p, ...plain } = cb.config;
+    const { id: _id, ...rest } = { ...cb, config: plain };
+    const edited = { ...rest, id: await contentId(rest as typeof cb) };
+    await Deno.writeTextFile(resultPath(out, child), JSON.stringify(edited));
+    const again = await Promise.all([child, fp].map((s) => verifyFile(resultPath(out, s), opts)));
+    checkParentLinks(again);
+    assert.equal(again[0].ok, false);
+    assert.match(again[0].reason!, /is not the fp32 run of the child's cell/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
