@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradients } from "./tfjs/grads.ts";
+import { registerTrainConv } from "./tfjs/conv_forward.ts";
 import { registerFastMatMulGradient } from "./tfjs/matmul.ts";
 import { registerFastBatchMatMul } from "./tfjs/batch_matmul.ts";
 import { registerFastTranspose } from "./tfjs/transpose.ts";
@@ -44,6 +45,7 @@ export async function initBackend(name: BackendName = "wasm"): Promise<void> {
     throw new Error(`unknown backend "${name}" (expected one of: ${BACKENDS.join(", ")})`);
   }
   registerFusedKernels();
+  registerTrainConv();
   registerGeluKernels();
   registerLayerNormKernels();
   if (name === "wasm") {

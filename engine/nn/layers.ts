@@ -7,6 +7,7 @@ import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
 import type { ParamStore } from "./params.ts";
 import { batchNormTrain } from "../tfjs/fused.ts";
+import { trainConv2d } from "../tfjs/conv_forward.ts";
 import {
   type Binarizer,
   type BinarizerContext,
@@ -101,7 +102,7 @@ export class Conv2D implements Layer {
     const b = this.binarizer;
     const xb = b.activations(x, this.extra, ctx, this.shape) as tf.Tensor4D;
     const wb = b.weights(this.kernel, this.extra, ctx, this.shape) as tf.Tensor4D;
-    let y: Tensor = tf.conv2d(xb, wb, this.stride, "same");
+    let y: Tensor = trainConv2d(xb, wb, this.stride, "same");
     if (b.output) y = b.output(y, this.extra, ctx, this.shape);
     if (this.bias) y = tf.add(y, this.bias);
     return y;

@@ -144,3 +144,40 @@ Deno.test("batched matMul gradients on wasm match the cpu backend's", async () =
     }
   }
 });
+
+Deno.test("single matMul on wasm (B one matrix, n a multiple of 8): the bits of k ascending, float32 multiply then add", () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        lead: fc.constantFrom<number[]>([], [1], [3], [2, 2]),
+        m: fc.integer({ min: 1, max: 9 }),
+        k: fc.integer({ min: 1, max: 21 }),
+        n: fc.constantFrom(8, 16, 24),
+        seed: fc.integer({ min: 1, max: 1 << 30 }),
+      }),
+      ({ lead, m, k, n, seed }) => {
+        let s = seed;
+        const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x40000000) - 1;
+        const rows = lead.reduce((x, y) => x * y, 1) * m;
+        const as = Float32Array.from({ length: rows * k }, rand);
+        const bs = Float32Array.from({ length: k * n }, rand);
+        const bShape = [...lead.map(() => 1), k, n];
+        const y = tf.tidy(() =>
+          tf.matMul(tf.tensor(as, [...lead, m, k]), tf.tensor(bs, bShape)).dataSync()
+        );
+        const want = new Float32Array(rows * n);
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < n; j++) {
+            let acc = 0;
+            for (let p = 0; p < k; p++) {
+              acc = Math.fround(acc + Math.fround(as[i * k + p] * bs[p * n + j]));
+            }
+            want[i * n + j] = acc;
+          }
+        }
+        assert.deepEqual(y, want);
+      },
+    ),
+    { numRuns: 60, seed: 46 },
+  );
+});

@@ -208,6 +208,71 @@ Deno.test("fast conv2d input gradient is within the float32 summation bound of t
   );
 });
 
+Deno.test("fast conv2d input gradient: its bits are the documented order's (taps, then k in order)", () => {
+  // k up to 13 covers the kernel's 4-k steps and the single-k remainder.
+  const arb = inputCaseArb.chain((c) =>
+    fc.integer({ min: 1, max: 13 }).map((ko) => {
+      const filter: Shape4 = [c.filter[0], c.filter[1], c.filter[2], ko];
+      const info = tf.backend_util.computeConv2DInfo(
+        c.xShape,
+        filter,
+        c.info.strideHeight,
+        1,
+        c.info.padInfo.type === "VALID" ? "valid" : "same",
+      );
+      const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+      const vals = (m: number, from: number[]) =>
+        Array.from({ length: m }, (_, i) => from[i % from.length] * (1 + (i % 7) / 8));
+      return {
+        ...c,
+        filter,
+        info,
+        w: vals(size(filter), c.w),
+        dy: vals(size(info.outShape), c.dy),
+      };
+    })
+  );
+  fc.assert(
+    fc.property(arb, ({ info, xShape, filter, w, dy }) => {
+      const wt = tf.tensor4d(w, filter), dyt = tf.tensor(dy, info.outShape);
+      const out = fastConvInputGrad(tf.backend(), dyt, wt, info);
+      tf.dispose([wt, dyt]);
+      assert.ok(out, "the fast kernel declined a supported geometry");
+      const t = tf.engine().makeTensorFromTensorInfo(out);
+      const dx = t.dataSync() as Float32Array;
+      t.dispose();
+      const ws = Float32Array.from(w), dys = Float32Array.from(dy);
+      const [kh, kw, ci, ko] = filter;
+      const want = new Float32Array(xShape.reduce((a, b) => a * b, 1));
+      const f = Math.fround;
+      for (let n = 0; n < info.batchSize; n++) {
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            for (let oh = 0; oh < info.outHeight; oh++) {
+              for (let ow = 0; ow < info.outWidth; ow++) {
+                const r = oh * info.strideHeight + i - info.padInfo.top;
+                const q = ow * info.strideWidth + j - info.padInfo.left;
+                if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
+                for (let cc = 0; cc < ci; cc++) {
+                  const at = ((n * info.inHeight + r) * info.inWidth + q) * ci + cc;
+                  let acc = want[at];
+                  for (let k = 0; k < ko; k++) {
+                    const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
+                    acc = f(acc + f(d * ws[((i * kw + j) * ci + cc) * ko + k]));
+                  }
+                  want[at] = acc;
+                }
+              }
+            }
+          }
+        }
+      }
+      assert.deepEqual(dx, want);
+    }),
+    { numRuns: 40, seed: 44 },
+  );
+});
+
 Deno.test("the SIMD convolution gradients leak no tensors or wasm buffers", () => {
   const backend = tf.backend();
   const before = [tf.memory().numTensors, backend.numDataIds()];
