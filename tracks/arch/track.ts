@@ -42,17 +42,26 @@ interface ArchSize extends TrainSize {
  * Per-profile size. quick: 72 runs, resnet20 on fewer images (at 16-32-64 it trains ~5x slower
  * than the other three). full: trained to convergence by the plateau rule, cap 4 epochs, sized for
  * the fp32 targets (mlp >= 86%, vgg-small >= 90%, vit >= 85%, resnet20 >= 90%) within the
- * profile's 12 h (README, "Profiles"), more data before more epochs. Cost per run = images x cap /
- * rate + evaluation, rate = training images per core-second, mean over the nine binarizers: mlp
- * 2,667, vgg-small 145 (engine/grid/progress.ts PRIOR_RATES), vit 310 and resnet20 at 16-32-64
- * 27 (`deno task bench:costs` on a loaded machine, per CPU-second: vit fp32 338, bnn 344, fda 192;
- * resnet20 fp32 38, bnn 27, fda 18):
- *   mlp        30,000 x 4 / 2,667 =  46 s x 45 runs (5 seeds) =  2.1 k CPU-s
- *   vgg-small  14,000 x 4 /   145 = 403 s x 27 runs           = 10.9 k
- *   resnet20    3,500 x 4 /    27 = 594 s x 27                = 16.0 k
- *   vit        16,000 x 4 /   310 = 211 s x 27                =  5.7 k
- * 34.7 k CPU-s at the caps. resnet20 is the one that does not fit: 90% needs tens of thousands of
- * images, ~10x this budget at today's speed; it gets what fits and is marked where unconverged.
+ * profile's 12 h (README, "Profiles"), more data before more epochs. The fp32 network of a column
+ * trains once per seed and every binarized run fine-tunes from it (fp32 initialisation), so where
+ * fp32 needs more than the binarized runs can afford, the parent gets its own size (`parents`,
+ * engine/init.ts): vgg-small and resnet20 on all the training images (49,650 of the npm subset;
+ * resnet20 for up to 6 epochs), vit on 30,000 for up to 8.
+ * Cost per run = images x cap / rate + evaluation, rate = training images per core-second
+ * (`deno task bench:costs`, CPU time with both cores busy, fp32 / bnn / fda): mlp 2,049 / 2,179 /
+ * 1,053 (mean over the nine ~1,950), vgg-small 255 / 249 / 104 (binarized mean 231), vit 709 /
+ * 694 / 253 (639), resnet20 34 / 42 / 21 (39; over a 15,000-image epoch fp32 ran at 65):
+ *   mlp        30,000 x 4 / 1,950 =    62 s x 45 runs (5 seeds)   =  2.8 k CPU-s
+ *   vgg-small  parent 49,650 x 4 / 255 = 800 s (eval incl.) x 3  =  2.4 k
+ *              14,000 x 4 /   231 =   252 s x 24                 =  6.1 k
+ *   resnet20   parent 49,650 x 6 /  39 = 7,700 s x 3             = 23.1 k
+ *               7,000 x 4 /    39 =   758 s x 24                 = 18.2 k
+ *   vit        parent 30,000 x 8 / 709 = 339 s x 3               =  1.0 k
+ *              16,000 x 4 /   639 =   100 s x 24                 =  2.4 k
+ * 56.0 k CPU-s at the caps (resnet20's parents at 65, its fp32 rate over a long epoch: 47 k). Measured fp32, seed 0, npm Fashion subset: mlp 88.56% (30,000 x 4),
+ * vgg-small 89.82% at 14,000 x 4 (hence its parent's 50,000), vit 86.30% (30,000 x 8; 82.32% at
+ * 16,000 x 4), resnet20 83.22% at 3,500 x 4 and 89.03% at 15,000 x 3 (its parent's 49,650 x 6 is
+ * projected above 90%, not measured).
  */
 const SIZES: Record<Profile, ArchSize> = {
   smoke: { seeds: 1, epochs: 1, batchSize: 32, limit: { train: 128, val: 32, test: 128 } },
@@ -71,7 +80,12 @@ const SIZES: Record<Profile, ArchSize> = {
     plateau: DEFAULT_PLATEAU,
     limit: { train: 14000, val: 1000, test: 5000 },
     modelSeeds: { mlp: 5 },
-    models: { mlp: { train: 30000 }, resnet20: { train: 3500 }, vit: { train: 16000 } },
+    models: { mlp: { train: 30000 }, resnet20: { train: 7000 }, vit: { train: 16000 } },
+    parents: {
+      "vgg-small": { limit: { train: 50000 } },
+      resnet20: { epochs: 6, limit: { train: 50000 } },
+      vit: { epochs: 8, limit: { train: 30000 } },
+    },
   },
 };
 
