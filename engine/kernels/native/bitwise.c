@@ -504,12 +504,14 @@ static const uint8_t *lut_layout_cached(const uint32_t *B, size_t ldb, int N, in
 }
 
 /*
- * A lut kernel: pc[i * N + j] = popcount(row i ^ channel j) for `rows` rows whose table streams
- * start at tp[i], each read as kh runs of `run` nibbles, run ky at tp[i] + ky * rowb (a conv's kh
- * kernel rows; kh = 1 for a GEMM), against the nibble layout Bn of N channels.
+ * A lut kernel: the dots pc[i * N + j] = K - 2 * popcount(row i ^ channel j) of K-bit rows, for
+ * `rows` rows whose table streams start at tp[i], each read as kh runs of `run` nibbles, run ky
+ * at tp[i] + ky * rowb (a conv's kh kernel rows; kh = 1 for a GEMM), against the nibble layout Bn
+ * of N channels. With `full` = 4 * kh * run nibble bits and m the matches,
+ * dot = K - 2 * (full - m) = (K - 2 * full) + 2 * m.
  */
 typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, int run,
-                       const uint8_t *Bn, int N, int32_t *pc);
+                       const uint8_t *Bn, int N, int K, int32_t *pc);
 
 /*
  * Blocks of 4 rows x 2 channel groups or 8 rows x 1 group (8 accumulators), remainders 4 x 1
@@ -521,12 +523,11 @@ typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, 
 #define LUT_KERNEL(NAME, ATTR, LANES, V, TLD, LD, ADD8, SHUF, LO16, HI16, ADD16, ZERO, ST16, FIN) \
   ATTR static inline __attribute__((always_inline)) void NAME##_blk(                           \
       const int P, const int GN, const uint8_t *const *tp, size_t rowb, int kh, int run,       \
-      const uint8_t *Bg, size_t gstep, int32_t *out, int N, const int *valid) {                \
+      const uint8_t *Bg, size_t gstep, int32_t *out, int N, int base, const int *valid) {      \
     V acc[8][2], e[8][2], o[8][2];                                                             \
     for (int p = 0; p < P; p++)                                                                \
       for (int q = 0; q < GN; q++) acc[p][q] = ZERO, e[p][q] = ZERO, o[p][q] = ZERO;           \
     int budget = LUT_U8, folds = 0, flushed = 0;                                               \
-    const int full = 4 * kh * run;                                                             \
     int32_t m32[8 * 2 * LANES];                                                                \
     const uint8_t *wb = Bg;                                                                    \
     for (int ky = 0; ky < kh; ky++) {                                                          \
@@ -559,7 +560,7 @@ typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, 
             /* the usual case: one u16 round, written out directly */                          \
             for (int p = 0; p < P; p++)                                                        \
               for (int q = 0; q < GN; q++)                                                     \
-                FIN(out + p * N + q * LANES, e[p][q], o[p][q], full, valid[q]);                \
+                FIN(out + p * N + q * LANES, e[p][q], o[p][q], base, valid[q]);                \
           } else if (++folds == LUT_U16 || last) {                                             \
             folds = 0;                                                                         \
             uint16_t ev[LANES / 2], ov[LANES / 2];                                             \
@@ -579,15 +580,15 @@ typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, 
               for (int p = 0; p < P; p++)                                                      \
                 for (int q = 0; q < GN; q++)                                                   \
                   for (int c = 0; c < valid[q]; c++)                                           \
-                    out[p * N + q * LANES + c] = full - m32[(p * 2 + q) * LANES + c];          \
+                    out[p * N + q * LANES + c] = base + 2 * m32[(p * 2 + q) * LANES + c];      \
           }                                                                                    \
         }                                                                                      \
       }                                                                                        \
     }                                                                                          \
   }                                                                                            \
   ATTR static void NAME(const uint8_t *const *tp, int rows, size_t rowb, int kh, int run,      \
-                        const uint8_t *Bn, int N, int32_t *pc) {                               \
-    const int groups = (N + LANES - 1) / LANES;                                                \
+                        const uint8_t *Bn, int N, int K, int32_t *pc) {                        \
+    const int groups = (N + LANES - 1) / LANES, base = K - 2 * 4 * kh * run;                   \
     const size_t gstep = (size_t)kh * run * LANES;                                             \
     for (int i = 0; i < rows;) {                                                               \
       const int P = groups == 1 && rows - i >= 8 ? 8 : rows - i >= 4 ? 4 : 1;                  \
@@ -601,24 +602,24 @@ typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, 
         const uint8_t *const *t = tp + i;                                                      \
         const uint8_t *bg = Bn + g * gstep;                                                    \
         int32_t *out = pc + (size_t)i * N + g * LANES;                                         \
-        if (P == 8) NAME##_blk(8, 1, t, rowb, kh, run, bg, gstep, out, N, valid);              \
-        else if (P == 4 && GN == 2) NAME##_blk(4, 2, t, rowb, kh, run, bg, gstep, out, N, valid); \
-        else if (P == 4) NAME##_blk(4, 1, t, rowb, kh, run, bg, gstep, out, N, valid);         \
-        else if (GN == 2) NAME##_blk(1, 2, t, rowb, kh, run, bg, gstep, out, N, valid);        \
-        else NAME##_blk(1, 1, t, rowb, kh, run, bg, gstep, out, N, valid);                     \
+        if (P == 8) NAME##_blk(8, 1, t, rowb, kh, run, bg, gstep, out, N, base, valid);              \
+        else if (P == 4 && GN == 2) NAME##_blk(4, 2, t, rowb, kh, run, bg, gstep, out, N, base, valid); \
+        else if (P == 4) NAME##_blk(4, 1, t, rowb, kh, run, bg, gstep, out, N, base, valid);         \
+        else if (GN == 2) NAME##_blk(1, 2, t, rowb, kh, run, bg, gstep, out, N, base, valid);        \
+        else NAME##_blk(1, 1, t, rowb, kh, run, bg, gstep, out, N, base, valid);                     \
         g += GN;                                                                               \
       }                                                                                        \
       i += P;                                                                                  \
     }                                                                                          \
   }
 
-/* Generic FIN: out[c] = full - matches of channel c (even channels in e, odd in o). */
-#define LUT_FIN_SCALAR(ST16, LANES, out, e, o, full, valid)                                    \
+/* Generic FIN: out[c] = base + 2 * matches of channel c (even channels in e, odd in o). */
+#define LUT_FIN_SCALAR(ST16, LANES, out, e, o, base, valid)                                    \
   do {                                                                                         \
     uint16_t ev_[LANES / 2], ov_[LANES / 2];                                                   \
     ST16(ev_, e);                                                                              \
     ST16(ov_, o);                                                                              \
-    for (int c = 0; c < (valid); c++) (out)[c] = (full) - ((c & 1) ? ov_[c >> 1] : ev_[c >> 1]); \
+    for (int c = 0; c < (valid); c++) (out)[c] = (base) + 2 * ((c & 1) ? ov_[c >> 1] : ev_[c >> 1]); \
   } while (0)
 
 #if defined(__x86_64__)
@@ -628,26 +629,26 @@ typedef void (*lut_fn)(const uint8_t *const *tp, int rows, size_t rowb, int kh, 
 #define L2_LO(v) _mm256_and_si256(v, _mm256_set1_epi16(0xff))
 #define L2_HI(v) _mm256_srli_epi16(v, 8)
 #define L2_ST(d, v) _mm256_storeu_si256((__m256i *)(d), v)
-/* 32 channels from the even / odd u16 sums: interleave, widen, subtract from `full`, store. */
-ATTR_LUT_AVX2 static inline void lut_fin_avx2(int32_t *out, __m256i e, __m256i o, int full,
+/* 32 dots from the even / odd u16 match sums: interleave, widen, base + 2 * m, store. */
+ATTR_LUT_AVX2 static inline void lut_fin_avx2(int32_t *out, __m256i e, __m256i o, int base,
                                                int valid) {
   if (valid < 32) {
-    LUT_FIN_SCALAR(L2_ST, 32, out, e, o, full, valid);
+    LUT_FIN_SCALAR(L2_ST, 32, out, e, o, base, valid);
     return;
   }
-  const __m256i f = _mm256_set1_epi32(full);
+  const __m256i f = _mm256_set1_epi32(base);
   __m256i lo = _mm256_unpacklo_epi16(e, o), hi = _mm256_unpackhi_epi16(e, o);
   /* lo: channels 0-7 | 16-23, hi: channels 8-15 | 24-31 */
   _mm256_storeu_si256((__m256i *)out,
-                      _mm256_sub_epi32(f, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(lo))));
+                      _mm256_add_epi32(f, _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(lo)), 1)));
   _mm256_storeu_si256((__m256i *)(out + 8),
-                      _mm256_sub_epi32(f, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(hi))));
+                      _mm256_add_epi32(f, _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(hi)), 1)));
   _mm256_storeu_si256((__m256i *)(out + 16),
-                      _mm256_sub_epi32(f, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(lo, 1))));
+                      _mm256_add_epi32(f, _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(lo, 1)), 1)));
   _mm256_storeu_si256((__m256i *)(out + 24),
-                      _mm256_sub_epi32(f, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1))));
+                      _mm256_add_epi32(f, _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1)), 1)));
 }
-#define L2_FIN(out, e, o, full, valid) lut_fin_avx2(out, e, o, full, valid)
+#define L2_FIN(out, e, o, base, valid) lut_fin_avx2(out, e, o, base, valid)
 LUT_KERNEL(lut_avx2, ATTR_LUT_AVX2, 32, __m256i, L2_TLD, L2_LD, _mm256_add_epi8,
            _mm256_shuffle_epi8, L2_LO, L2_HI, _mm256_add_epi16, _mm256_setzero_si256(), L2_ST,
            L2_FIN)
@@ -658,7 +659,7 @@ LUT_KERNEL(lut_avx2, ATTR_LUT_AVX2, 32, __m256i, L2_TLD, L2_LD, _mm256_add_epi8,
 #define L5_LO(v) _mm512_and_si512(v, _mm512_set1_epi16(0xff))
 #define L5_HI(v) _mm512_srli_epi16(v, 8)
 #define L5_ST(d, v) _mm512_storeu_si512((void *)(d), v)
-#define L5_FIN(out, e, o, full, valid) LUT_FIN_SCALAR(L5_ST, 64, out, e, o, full, valid)
+#define L5_FIN(out, e, o, base, valid) LUT_FIN_SCALAR(L5_ST, 64, out, e, o, base, valid)
 LUT_KERNEL(lut_avx512, ATTR_LUT_AVX512, 64, __m512i, L5_TLD, L5_LD, _mm512_add_epi8,
            _mm512_shuffle_epi8, L5_LO, L5_HI, _mm512_add_epi16, _mm512_setzero_si512(), L5_ST,
            L5_FIN)
@@ -670,7 +671,7 @@ LUT_KERNEL(lut_avx512, ATTR_LUT_AVX512, 64, __m512i, L5_TLD, L5_LD, _mm512_add_e
 #define LN_HI(v) vshrq_n_u16(vreinterpretq_u16_u8(v), 8)
 #define LN_ADD16(a, b) vreinterpretq_u8_u16(vaddq_u16(vreinterpretq_u16_u8(a), b))
 #define LN_ST(d, v) vst1q_u16((d), vreinterpretq_u16_u8(v))
-#define LN_FIN(out, e, o, full, valid) LUT_FIN_SCALAR(LN_ST, 16, out, e, o, full, valid)
+#define LN_FIN(out, e, o, base, valid) LUT_FIN_SCALAR(LN_ST, 16, out, e, o, base, valid)
 LUT_KERNEL(lut_neon, , 16, uint8x16_t, LN_LD, LN_LD, vaddq_u8, vqtbl1q_u8, LN_LO, LN_HI, LN_ADD16,
            vdupq_n_u8(0), LN_ST, LN_FIN)
 #endif
@@ -692,16 +693,17 @@ static lut_fn lut_for(int isa) {
 
 /*
  * A lut GEMM tile from plain rows: expands the first `nib` nibbles of A's `rows` rows into `tabs`
- * (rows * nib * 16 bytes) and runs `f` against the layout Bn. `tp` holds `rows` pointers.
+ * (rows * nib * 16 bytes) and runs `f` against the layout Bn (dots of K bits). `tp` holds `rows`
+ * pointers.
  */
 static void lut_rows(lut_fn f, const uint32_t *A, size_t lda, int rows, int nib, uint8_t *tabs,
-                     const uint8_t **tp, const uint8_t *Bn, int N, int32_t *pc) {
+                     const uint8_t **tp, const uint8_t *Bn, int N, int K, int32_t *pc) {
   const size_t stream = (size_t)nib * 16;
   for (int i = 0; i < rows; i++) {
     tp[i] = tabs + i * stream;
     lut_expand(A + i * lda, nib, tabs + i * stream);
   }
-  f(tp, rows, 0, 1, nib, Bn, N, pc);
+  f(tp, rows, 0, 1, nib, Bn, N, K, pc);
 }
 
 static tile_fn tile_for(int isa) {
@@ -736,7 +738,10 @@ static int tile_call(int isa, const uint32_t *A, size_t lda, int rows, const uin
   const uint8_t *bn = lut_layout_cached(B, ldb, N, 1, words, words * 8, lut_lanes(isa));
   uint8_t *tabs = (uint8_t *)malloc((size_t)rows * words * 128 + 16);
   const uint8_t **tp = (const uint8_t **)malloc(sizeof(void *) * rows);
-  if (bn && tabs && tp) lut_rows(lf, A, lda, rows, words * 8, tabs, tp, bn, N, pc);
+  if (bn && tabs && tp) {
+    lut_rows(lf, A, lda, rows, words * 8, tabs, tp, bn, N, words * 32, pc);
+    for (size_t e = 0; e < (size_t)rows * N; e++) pc[e] = (words * 32 - pc[e]) / 2; /* counts */
+  }
   int rc = bn && tabs && tp ? 0 : -2;
   free(tabs), free(tp);
   return rc;
@@ -763,7 +768,8 @@ static double now_s(void) {
 /**
  * The fastest ISA path on this machine, timed through the exported calls on two small layers of
  * a deployed network (a 3x3 conv 1x14x14x64 -> 64 and a 64 x 64 x 1024-bit GEMM), per-call costs
- * included, best of 5 each (layouts are cached, as for a deployed network). Which one wins
+ * included, best of 9 rounds over all paths in turn (layouts are cached, as for a deployed
+ * network). Which one wins
  * depends on the core (Zen 1 splits 256-bit ops and has four POPCNT ALUs; Intel cores have one),
  * so it is measured, not assumed; results are the same bits whichever runs. -1 when out of memory.
  */
@@ -783,21 +789,23 @@ int bk_pick_isa(void) {
     ((uint32_t *)mem)[i] = r;
   }
   int best = ISA_SCALAR, mask = bk_isa_mask();
-  double best_t = 1e30;
-  for (int isa = 0; isa <= ISA_LAST; isa++) {
-    if (!(mask & (1 << isa))) continue;
-    double m = 1e30;
-    for (int rep = 0; rep < 5; rep++) {
+  double m[ISA_LAST + 1];
+  for (int isa = 0; isa <= ISA_LAST; isa++) m[isa] = 1e30;
+  /* rounds over all paths in turn, so load from other processes falls on each alike */
+  for (int rep = 0; rep < 9; rep++) {
+    for (int isa = 0; isa <= ISA_LAST; isa++) {
+      if (!(mask & (1 << isa))) continue;
       double t0 = now_s();
       int rc = bk_conv(isa, 1, mem, X, 1, H, H, C, CW, CW, W, TW * 4, O, 3, 3, S, 1, 1, 1, 1, H, H,
                        0, OUT, O * 4, 0, 0) |
                bk_gemm(isa, 1, mem, A, KW * 4, M, B, KW * 4, M, KW * 32, 0, OUT, M * 4, 0, 0);
       double dt = now_s() - t0;
       if (rc) dt = 1e30;
-      if (dt < m) m = dt;
+      if (dt < m[isa]) m[isa] = dt;
     }
-    if (m < best_t) best_t = m, best = isa;
   }
+  for (int isa = 0; isa <= ISA_LAST; isa++)
+    if (m[isa] < m[best]) best = isa;
   free(mem);
   return best;
 }
@@ -835,6 +843,65 @@ static void epilogue(const int32_t *dots, int rows, int N, int mode, uint8_t *ou
       for (; q < ldo / 4; q++) bits[q] = 0;
     }
   }
+}
+
+#if defined(__x86_64__)
+/*
+ * The float and sign outputs 8 channels at a time (AVX2): the same two roundings (a vector
+ * multiply, then a vector add; no FMA) and the same ordered y < 0 test, so the same bits as
+ * `epilogue`; the last N % 8 channels of a row go through it.
+ */
+__attribute__((target("avx2"))) static void epilogue_avx2(const int32_t *dots, int rows, int N,
+                                                          int mode, uint8_t *out, size_t ldo,
+                                                          const float *scale, const float *bias) {
+  if (mode == 0) {
+    epilogue(dots, rows, N, mode, out, ldo, scale, bias);
+    return;
+  }
+  const int n8 = N & ~7;
+  for (int i = 0; i < rows; i++) {
+    const int32_t *d = dots + (size_t)i * N;
+    uint8_t *row = out + (size_t)i * ldo;
+    if (mode == 1) {
+      float *y = (float *)row;
+      for (int j = 0; j < n8; j += 8) {
+        __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(d + j))),
+                                 _mm256_loadu_ps(scale + j));
+        _mm256_storeu_ps(y + j, _mm256_add_ps(p, _mm256_loadu_ps(bias + j)));
+      }
+      for (int j = n8; j < N; j++) {
+        float p = (float)d[j] * scale[j];
+        y[j] = p + bias[j];
+      }
+    } else {
+      uint32_t *bits = (uint32_t *)row;
+      const size_t words = ldo / 4;
+      for (size_t q = 0; q < words; q++) bits[q] = 0;
+      for (int j = 0; j < n8; j += 8) {
+        __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(d + j))),
+                                 _mm256_loadu_ps(scale + j));
+        __m256 y = _mm256_add_ps(p, _mm256_loadu_ps(bias + j));
+        uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_LT_OQ));
+        bits[j >> 5] |= m << (j & 31);
+      }
+      for (int j = n8; j < N; j++) {
+        float p = (float)d[j] * scale[j];
+        float y = p + bias[j];
+        bits[j >> 5] |= (uint32_t)(y < 0.0f) << (j & 31);
+      }
+    }
+  }
+}
+#endif
+
+/* The output step of path `isa`: vectorised where the CPU has AVX2. */
+static void (*epilogue_for(int isa))(const int32_t *, int, int, int, uint8_t *, size_t,
+                                      const float *, const float *) {
+#if defined(__x86_64__)
+  if (isa != ISA_SCALAR && (bk_cpu_features() & F_AVX2)) return epilogue_avx2;
+#endif
+  (void)isa;
+  return epilogue;
 }
 
 /* ---------------------------------------------------------------- threads */
@@ -898,6 +965,7 @@ static void run_parts(void (*fn)(void *, int, int), void *ctx, int rows, int thr
 typedef struct {
   tile_fn tile; /* the popcount paths */
   lut_fn lut;   /* the lut paths: B is then lut_layout's nibble layout */
+  void (*epi)(const int32_t *, int, int, int, uint8_t *, size_t, const float *, const float *);
   const uint32_t *A, *B;
   size_t lda, ldb, ldo;
   int N, K, words, mode;
@@ -920,10 +988,13 @@ static void gemm_part(void *p, int r0, int r1) {
   for (int i0 = r0; i0 < r1; i0 += BAND) {
     int cnt = r1 - i0 < BAND ? r1 - i0 : BAND;
     const uint32_t *a = g->A + (size_t)i0 * g->lda;
-    if (g->lut) lut_rows(g->lut, a, g->lda, cnt, nib, tabs, tp, (const uint8_t *)g->B, g->N, pc);
-    else g->tile(a, g->lda, cnt, g->B, g->ldb, g->N, g->words, pc);
-    for (size_t e = 0; e < (size_t)cnt * g->N; e++) pc[e] = g->K - 2 * pc[e];
-    epilogue(pc, cnt, g->N, g->mode, g->out + (size_t)i0 * g->ldo, g->ldo, g->scale, g->bias);
+    if (g->lut) {
+      lut_rows(g->lut, a, g->lda, cnt, nib, tabs, tp, (const uint8_t *)g->B, g->N, g->K, pc);
+    } else {
+      g->tile(a, g->lda, cnt, g->B, g->ldb, g->N, g->words, pc);
+      for (size_t e = 0; e < (size_t)cnt * g->N; e++) pc[e] = g->K - 2 * pc[e];
+    }
+    g->epi(pc, cnt, g->N, g->mode, g->out + (size_t)i0 * g->ldo, g->ldo, g->scale, g->bias);
   }
   free(pc), free(tabs);
 }
@@ -944,7 +1015,7 @@ int bk_gemm(int isa, int threads, uint8_t *mem, uint32_t a, uint32_t lda, int M,
   const uint8_t *bn =
       lut ? lut_layout_cached(B, ldb / 4, N, 1, words, (K + 3) / 4, lut_lanes(isa)) : 0;
   if (lut && !bn) return -2;
-  gemm_ctx g = {tile, lut, (const uint32_t *)(mem + a), lut ? (const uint32_t *)bn : B, lda / 4,
+  gemm_ctx g = {tile, lut, epilogue_for(isa), (const uint32_t *)(mem + a), lut ? (const uint32_t *)bn : B, lda / 4,
                 ldb / 4, ldo, N, K, words, mode, mem + out, (const float *)(mem + scale),
                 (const float *)(mem + bias), 0};
   run_parts(gemm_part, &g, M, threads, lut ? 4 : 2, (long)M * N * g.words);
@@ -956,6 +1027,7 @@ int bk_gemm(int isa, int threads, uint8_t *mem, uint32_t a, uint32_t lda, int M,
 typedef struct {
   tile_fn tile;
   lut_fn lut;         /* the lut paths: w is then the nibble layout, img the table image */
+  void (*epi)(const int32_t *, int, int, int, uint8_t *, size_t, const float *, const float *);
   const uint8_t *img; /* tables of the zero-padded input, hp x wp pixels of cw * 8 tables */
   int hp, wp;
   const uint32_t *x, *w;
@@ -998,7 +1070,7 @@ static void conv_part(void *p, int r0, int r1) {
           if (++oy == g->oh) oy = 0, n++;
         }
       }
-      g->lut(tp, cnt, rowb, g->kh, g->kw * cq, (const uint8_t *)g->w, g->o, pc);
+      g->lut(tp, cnt, rowb, g->kh, g->kw * cq, (const uint8_t *)g->w, g->o, K, pc);
       goto dots;
     }
     memset(col, 0, (size_t)cnt * ldc * 4);
@@ -1028,7 +1100,8 @@ static void conv_part(void *p, int r0, int r1) {
     n = n0, oy = oy0, ox = ox0;
     for (int q = 0; q < cnt; q++) {
       int32_t *d = pc + (size_t)q * g->o;
-      for (int j = 0; j < g->o; j++) d[j] = K - 2 * d[j];
+      if (!g->lut) /* the lut kernels write dots already */
+        for (int j = 0; j < g->o; j++) d[j] = K - 2 * d[j];
       int iy0 = oy * g->sy - g->pt, ix0 = ox * g->sx - g->pl;
       if (iy0 < 0 || ix0 < 0 || iy0 + g->kh > g->h || ix0 + g->kw > g->wd) {
         /* border pixel: its out-of-bounds taps were read as +1; subtract their weight sums */
@@ -1047,7 +1120,7 @@ static void conv_part(void *p, int r0, int r1) {
       }
     }
     n0 = n, oy0 = oy, ox0 = ox;
-    epilogue(pc, cnt, g->o, g->mode, g->out + (size_t)r * g->ldo, g->ldo, g->scale, g->bias);
+    g->epi(pc, cnt, g->o, g->mode, g->out + (size_t)r * g->ldo, g->ldo, g->scale, g->bias);
   }
   free(col);
   free(pc);
@@ -1104,7 +1177,7 @@ int bk_conv(int isa, int threads, uint8_t *mem, uint32_t x, int n, int h, int wd
   }
   for (int j = 0; j < o; j++)
     for (int t = 0; t < kh * kw; t++) tsums[(size_t)t * o + j] = sm[j * kh * kw + t];
-  conv_ctx g = {tile, lut, img, hp, wp, (const uint32_t *)(mem + x),
+  conv_ctx g = {tile, lut, epilogue_for(isa), img, hp, wp, (const uint32_t *)(mem + x),
                 lut ? (const uint32_t *)bn : (const uint32_t *)(mem + w), tsums, ldw / 4, h, wd, c, xcw, cw, o, kh, kw, sy, sx, pt, pl,
                 oh, ow, mode, mem + out, ldo, (const float *)(mem + scale),
                 (const float *)(mem + bias), 0};
