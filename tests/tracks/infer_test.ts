@@ -118,6 +118,7 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
       new RegExp(`Binary kernels.*${results[0].kernels!.family}`),
       "kernels noted",
     );
+    if (results[0].kernels!.choice === "measured") assert.match(text, /raced against/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

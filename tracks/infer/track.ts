@@ -302,15 +302,21 @@ export async function inferRun(
   return { result };
 }
 
-/** Which kernel families (with their CPU features) the runs timed; older bundles ran WebAssembly lut. */
+/**
+ * Which kernel families (with their CPU features, and what a race at load beat) the runs timed;
+ * older bundles ran WebAssembly lut.
+ */
 function kernelsNote(results: RunResult[]): string {
   const seen = new Map<string, number>();
   for (const r of results) {
     const k = r.kernels;
+    const raced = k?.choice === "measured"
+      ? `, raced against ${k.family === "lut" ? k.nativeFamily : "lut"}`
+      : "";
     const name = k
       ? `${k.family}${
         k.cpuFeatures.length ? ` (${k.cpuFeatures.join(", ")})` : ""
-      }, ${k.threads} thread${k.threads === 1 ? "" : "s"}`
+      }, ${k.threads} thread${k.threads === 1 ? "" : "s"}${raced}`
       : "lut (WebAssembly; not recorded)";
     seen.set(name, (seen.get(name) ?? 0) + 1);
   }
