@@ -26,6 +26,7 @@
  *   deno task bench:kernels            (--quick: fewer repetitions)
  *   ... --only=gemm,conv,model         (sections to run; skipped ones report null)
  *   ... --shape=14x14                  (only the conv shapes whose name contains this)
+ *   ... --isa=lutavx2                  (the native path to time; default: the fastest at load)
  */
 import process from "node:process";
 import { initBackend, tf } from "../engine/tf.ts";
@@ -34,6 +35,7 @@ import { packNHWC, packOHWI, packRows } from "../engine/kernels/pack.ts";
 import * as ref from "../engine/kernels/ref.ts";
 import { BinaryKernels } from "../engine/kernels/wasm.ts";
 import { selectKernels } from "../engine/kernels/select.ts";
+import type { NativeIsa } from "../engine/kernels/native.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { buildModel } from "../engine/nn/model.ts";
 import { finalState } from "../engine/nn/train.ts";
@@ -138,6 +140,15 @@ const kernels = await BinaryKernels.load();
 const rng = new Rng(2024);
 // Native kernels (C through FFI) when built: 1 thread and all cores (rows split between threads).
 const nat = (await selectKernels(kernels)).native;
+// --isa=<path>: time that native path instead of the one bk_pick_isa found fastest.
+const isaArg = argValue("isa");
+if (nat && isaArg) {
+  if (!nat.isas.includes(isaArg as NativeIsa)) {
+    console.error(`--isa=${isaArg}: this build / CPU runs ${nat.isas.join(", ")}`);
+    Deno.exit(2);
+  }
+  nat.isa = isaArg as NativeIsa;
+}
 const CORES = navigator.hardwareConcurrency;
 const onNative = (threads: number, fn: () => void) => () => {
   nat!.threads = threads;
@@ -492,6 +503,11 @@ if (sections.has("model")) {
       for (const th of [1, CORES]) {
         const p = measurePair(onNative(th, () => natRt.run(xin, nb)), () => fpRt.run(xin, nb));
         nativeModelPairs[`${th}/${nb}`] = p;
+        if (th === 1) {
+          // The same network on native and on WebAssembly lut, paired (what the infer race sees).
+          const pl = measurePair(onNative(1, () => natRt.run(xin, nb)), () => biRt.run(xin, nb));
+          nativeVsLut[`${MODEL} b${nb}`] = pl.ratio;
+        }
         rows.push(
           rowOf(
             `${MODEL} ${MODEL_BINARIZER} b${nb}`,

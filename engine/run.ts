@@ -15,6 +15,7 @@ import type { Convergence } from "./nn/convergence.ts";
 import type { BundleConfig, FloatNative, ParentLink } from "./bundle/schema.ts";
 import { UserError } from "./errors.ts";
 import type { WeightSnapshot } from "./nn/params.ts";
+import type { KernelRecord } from "./kernels/select.ts";
 
 /**
  * Everything that determines a run. The type is derived from the result-bundle schema
@@ -63,7 +64,7 @@ export interface RunResult {
   /** How training ended (training runs; engine/nn/convergence.ts). */
   convergence?: Convergence;
   /** The binary kernels an inference run timed (infer track; engine/kernels/native.ts). */
-  kernels?: { family: string; cpuFeatures: string[]; threads: number };
+  kernels?: KernelRecord;
   /** The infer track's native float engine: version, threads, export check (or why absent). */
   floatNative?: FloatNative;
 }

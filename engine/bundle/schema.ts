@@ -362,11 +362,28 @@ const results = obj("what the run produced", {
       family: str("kernel family: lut or popcnt (WebAssembly), native-<isa> (C through FFI)", {
         pattern: "^(lut|popcnt|native-[a-z0-9]{1,16})$",
       }),
-      cpuFeatures: arr("CPU features the native library detected ([] for WebAssembly)", {
+      cpuFeatures: arr("CPU features the native library detected ([] when none was loaded)", {
         type: "string",
         pattern: "^[a-z0-9_.]{1,32}$",
       }, 64),
       threads: int("threads per kernel call", 1, 1024),
+      choice: {
+        type: "string",
+        enum: ["measured", "forced", "only"],
+        description: "why this family: measured (native and WebAssembly lut raced on the " +
+          "deployed network at load, the faster kept), forced (BIBENCH_KERNELS), only (no " +
+          "native library); absent in older bundles",
+      },
+      nativeFamily: str("the native path raced or forced: native-<isa>", {
+        pattern: "^native-[a-z0-9]{1,16}$",
+      }),
+      nativeSpeedup: num(
+        "median paired T_lut / T_native of the race at load (> 1: native faster)",
+        {
+          minimum: 0,
+          maximum: 1e6,
+        },
+      ),
     },
     ["family", "cpuFeatures", "threads"],
   ),

@@ -13,11 +13,29 @@ export const NATIVE_SRC_URL: URL = new URL("./native/bitwise.c", import.meta.url
 export const NATIVE_BUILD_DIR: URL = new URL("./native/build/", import.meta.url);
 
 /** Instruction-set paths of the library, by the number bitwise.c takes. */
-export const ISA_CODE = { scalar: 0, popcnt: 1, avx2: 2, avx512: 3, neon: 4 } as const;
+export const ISA_CODE = {
+  scalar: 0,
+  popcnt: 1,
+  avx2: 2,
+  avx512: 3,
+  neon: 4,
+  lutavx2: 5,
+  lutavx512: 6,
+  lutneon: 7,
+} as const;
 /** One instruction-set path of the native kernels. */
 export type NativeIsa = keyof typeof ISA_CODE;
 /** The order `isas` lists the paths in (widest first). */
-const PREFERENCE: NativeIsa[] = ["avx512", "avx2", "neon", "popcnt", "scalar"];
+const PREFERENCE: NativeIsa[] = [
+  "lutavx512",
+  "avx512",
+  "lutavx2",
+  "avx2",
+  "lutneon",
+  "neon",
+  "popcnt",
+  "scalar",
+];
 
 const FEATURE_BITS: [number, string][] = [
   [1, "popcnt"],
@@ -27,11 +45,12 @@ const FEATURE_BITS: [number, string][] = [
   [16, "bmi2"],
   [32, "neon"],
   [64, "fma"],
+  [128, "avx512bw"],
 ];
 
 /** Compiler flags: -ffp-contract=off keeps the float epilogue at two roundings (no FMA). */
 export const CFLAGS = ["-O3", "-fPIC", "-ffp-contract=off", "-pthread", "-Wall"];
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 const SYMBOLS = {
   bk_abi_version: { parameters: [], result: "i32" },

@@ -439,6 +439,22 @@ Deno.test("results.kernels (which binary kernels an inference run timed): option
   assert.equal(plain.results.kernels, undefined, "absent when not recorded");
   const bad = { ...b, results: { ...b.results, kernels: { ...kernels, family: "gpu" } } };
   assert.equal(checkShape(withId(bad)).ok, false, "an unknown family is refused");
+  // The race's record: lut kept because it was faster than the native path measured beside it.
+  const raced = {
+    family: "lut",
+    cpuFeatures: ["popcnt", "avx2"],
+    threads: 1,
+    choice: "measured" as const,
+    nativeFamily: "native-popcnt",
+    nativeSpeedup: 0.78,
+  };
+  const rb = await makeBundle({ ...r, kernels: raced }, ctx);
+  assert.deepEqual(bundleToResult(rb).kernels, raced);
+  assert.equal(checkShape(withId(rb)).ok, true, "a raced record is valid");
+  for (const k of [{ choice: "guessed" }, { nativeFamily: "lut" }, { nativeSpeedup: -1 }]) {
+    const x = { ...rb, results: { ...rb.results, kernels: { ...raced, ...k } } };
+    assert.equal(checkShape(withId(x)).ok, false, `refused: ${JSON.stringify(k)}`);
+  }
 });
 
 // ---- issue 12: the bytes that were signed ----

@@ -108,11 +108,20 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
       } else assert.equal(fn.check, undefined);
       assert.ok(Object.keys(m).every((k) => !/Ort|onnx/i.test(k)), "metrics stay engine-free");
       if (b !== "fp32") assert.ok(m.sizeRatio > 5, `${b}: size ratio ${m.sizeRatio}`);
-      // What ran is recorded; beside native kernels the WebAssembly ones are timed too.
-      assert.match(r.kernels?.family ?? "", /^(lut|native-[a-z0-9]+)$/);
-      assert.equal(r.kernels!.threads, 1);
-      const native = r.kernels!.family.startsWith("native-");
-      assert.equal(t.latencyWasmB1Ms > 0, native, `${b}: WebAssembly column iff native`);
+      // What ran is recorded, and why; with a native library the family the race did not pick
+      // is timed too, and the race kept the faster one.
+      const kr = r.kernels!;
+      assert.match(kr.family ?? "", /^(lut|native-[a-z0-9]+)$/);
+      assert.equal(kr.threads, 1);
+      const native = kr.family.startsWith("native-");
+      const raced = kr.choice === "measured";
+      assert.equal(raced, kr.nativeSpeedup !== undefined, `${b}: ratio iff raced`);
+      if (raced) {
+        assert.equal(native, kr.nativeSpeedup! > 1, `${b}: the faster family ran`);
+        assert.match(kr.nativeFamily ?? "", /^native-/);
+      } else assert.equal(kr.choice, kr.family === "lut" ? "only" : "forced");
+      const alt = native ? t.latencyWasmB1Ms : t.latencyNativeB1Ms;
+      assert.equal(alt > 0, raced || native, `${b}: the other family timed iff native loaded`);
       assert.ok(m["cpu.cores"] >= 1);
       assert.ok(Object.keys(t).some((k) => k.startsWith("profileB64.bconv")) || b === "fp32");
       for (const o of [m, t]) {
@@ -132,6 +141,7 @@ Deno.test("infer runs: agreement, latency, sizes, machine facts; saved task weig
     );
     assert.match(text, /b8 onnxruntime 1 thread/);
     assert.match(text, /Native float baseline .* onnxruntime-node \d/);
+    if (results[0].kernels!.choice === "measured") assert.match(text, /raced against/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

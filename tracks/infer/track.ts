@@ -60,7 +60,8 @@ import { mean, quadraticMean, std } from "../../engine/stats.ts";
 import { exportModel } from "../../engine/deploy/export.ts";
 import { argmaxRows, DeployRuntime } from "../../engine/deploy/runtime.ts";
 import { BinaryKernels } from "../../engine/kernels/wasm.ts";
-import { selectKernels } from "../../engine/kernels/select.ts";
+import { selectKernels, settleKernels } from "../../engine/kernels/select.ts";
+import { raceFamilies } from "../../engine/kernels/race.ts";
 import { measurePair, median, medianInterval } from "../../engine/deploy/timing.ts";
 import type { Rng } from "../../engine/rng.ts";
 import { processCpuMs } from "../../engine/deploy/cpu_clock.ts";
@@ -170,8 +171,8 @@ export async function inferRun(
   );
   const fpModel = modelFor(spec, data, "fp32");
   const kernels = await BinaryKernels.load();
-  const choice = await selectKernels(kernels);
-  let rt: DeployRuntime | undefined, wasmRt: DeployRuntime | undefined;
+  let choice = await selectKernels(kernels);
+  let rt: DeployRuntime | undefined, altRt: DeployRuntime | undefined;
   let fpRt: DeployRuntime | undefined;
   const metrics: Record<string, number> = {};
   const timings: Record<string, number> = { weightsSeconds };
@@ -183,7 +184,7 @@ export async function inferRun(
     const bytes = exportModel(model, { state });
     const fpBytes = exportModel(fpModel);
     rt = await DeployRuntime.load(bytes, { kernels, kernel: choice.kernel });
-    if (choice.kernel !== "lut") wasmRt = await DeployRuntime.load(bytes, { kernels });
+    if (choice.kernel !== "lut") altRt = await DeployRuntime.load(bytes, { kernels });
     fpRt = await DeployRuntime.load(fpBytes, { kernels });
     timings.exportSeconds = (performance.now() - t) / 1000;
     t = performance.now();
@@ -204,6 +205,18 @@ export async function inferRun(
     Object.assign(metrics, machine);
     if (loadavg1 >= 0) timings.loadavg1 = loadavg1;
     const per = data.shape.reduce((a, b) => a * b, 1);
+    // Native only where it is faster here: raced against lut on this network (race.ts).
+    let altName = "Wasm";
+    if (altRt && !choice.forced) {
+      const [nat, lut] = [rt, altRt];
+      const xs = o.batches.map((n) => [batchOf(data.test, per, n), n] as const);
+      const race = raceFamilies(
+        xs.map(([x, n]) => () => nat.run(x, n)),
+        xs.map(([x, n]) => () => lut.run(x, n)),
+      );
+      choice = settleKernels(choice, race);
+      if (race.winner === "wasm") [rt, altRt, altName] = [lut, nat, "Native"];
+    }
     const [bi, fp] = [rt, fpRt];
     for (const n of o.batches) {
       const x = batchOf(data.test, per, n);
@@ -222,12 +235,12 @@ export async function inferRun(
       samples[`speedupB${n}`] = pair.ratios;
       timings[`cpuB${n}Ms`] = pair.a.cpu;
       timings[`cpuFpB${n}Ms`] = pair.b.cpu;
-      if (wasmRt) {
-        // The same network on the WebAssembly kernels, beside the native ones (one process).
-        const w = wasmRt;
+      if (altRt) {
+        // The same network on the family the race did not pick (or lut beside forced native).
+        const w = altRt;
         const pw = measurePair(() => w.run(x, n), () => fp.run(x, n), o.budgetMs);
-        timings[`latencyWasmB${n}Ms`] = pw.a.median;
-        timings[`speedupWasmB${n}`] = pw.ratio;
+        timings[`latency${altName}B${n}Ms`] = pw.a.median;
+        timings[`speedup${altName}B${n}`] = pw.ratio;
       }
     }
     const x64 = batchOf(data.test, per, 64);
@@ -253,7 +266,7 @@ export async function inferRun(
     if (!reused) timings.retrainSeconds = weightsSeconds;
   } finally {
     rt?.dispose();
-    wasmRt?.dispose();
+    altRt?.dispose();
     fpRt?.dispose();
     model.store.dispose();
     fpModel.store.dispose();
@@ -272,15 +285,21 @@ export async function inferRun(
   return { result };
 }
 
-/** Which kernel families (with their CPU features) the runs timed; older bundles ran WebAssembly lut. */
+/**
+ * Which kernel families (with their CPU features, and what a race at load beat) the runs timed;
+ * older bundles ran WebAssembly lut.
+ */
 function kernelsNote(results: RunResult[]): string {
   const seen = new Map<string, number>();
   for (const r of results) {
     const k = r.kernels;
+    const raced = k?.choice === "measured"
+      ? `, raced against ${k.family === "lut" ? k.nativeFamily : "lut"}`
+      : "";
     const name = k
       ? `${k.family}${
         k.cpuFeatures.length ? ` (${k.cpuFeatures.join(", ")})` : ""
-      }, ${k.threads} thread${k.threads === 1 ? "" : "s"}`
+      }, ${k.threads} thread${k.threads === 1 ? "" : "s"}${raced}`
       : "lut (WebAssembly; not recorded)";
     seen.set(name, (seen.get(name) ?? 0) + 1);
   }
