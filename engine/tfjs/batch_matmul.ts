@@ -71,7 +71,7 @@ function singleProduct(backend: tf.KernelBackend, a: Info, b: Info): Info | null
   floatView(backend, out).fill(0);
   if (k > 0 && rows > 0) {
     const at = (i: Info) => offsetOf(backend, i);
-    simd.conv_input_grad_tap(at(a), at(b), at(out), 1, rows, 0, 0, n * 4, n, k);
+    simd.conv_input_grad_tap(at(a), at(b), at(out), 1, rows, 0, 0, n * 4, n, k, k * 4);
   }
   return out;
 }

@@ -8,8 +8,9 @@
  * a [positions, C] block times the tap's [C, K] matrix (the filter's own layout) into the output
  * at the tap's shift, 4 positions x 8 output channels in registers. Same float32 operations, in
  * the order XNNPACK's indirect product takes them (tests/engine/tfjs/conv_forward_test.ts checks
- * the bits of that order). Stride 1, dilation 1, NHWC, output channels a multiple of 8 on wasm;
- * anything else (and every other backend) runs the backend's own Conv2D.
+ * the bits of that order). Any stride (the loop reads x at a column stride of its own; resnet20's
+ * two stride-2 convolutions), dilation 1, NHWC, output channels a multiple of 8 on wasm; anything
+ * else (and every other backend) runs the backend's own Conv2D.
  *
  * A kernel of its own (`BibenchConv2D`, with conv2d's gradient) rather than a replacement of
  * Conv2D, so that inference (engine/deploy/runtime.ts, the infer track's fp32 baseline) keeps
@@ -38,7 +39,7 @@ interface TrainConvAttrs {
 }
 
 /**
- * y ([N, OH, OW, K]) of a stride-1 conv2d with geometry `info`, or null where the SIMD loop does
+ * y ([N, OH, OW, K]) of a conv2d with geometry `info`, or null where the SIMD loop does
  * not apply (not wasm, no SIMD, other geometry).
  */
 export function fastConv2D(
@@ -48,26 +49,27 @@ export function fastConv2D(
   info: tf.backend_util.Conv2DInfo,
 ): Info | null {
   if (
-    info.outChannels % 8 !== 0 || info.strideHeight !== 1 || info.strideWidth !== 1 ||
-    info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.dataFormat !== "channelsLast"
+    info.outChannels % 8 !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1 ||
+    info.dataFormat !== "channelsLast"
   ) return null;
   const k = trainKernels(backend);
   if (!k) return null;
   const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const out = allocFloat(backend, [batchSize, oh, ow, kOut]);
   floatView(backend, out).fill(0);
   const xAt = offsetOf(backend, x), wAt = offsetOf(backend, filter), yAt = offsetOf(backend, out);
-  const xRow = w * c * 4, yRow = ow * kOut * 4, yCol = kOut * 4;
+  const xRow = sh * w * c * 4, xCol = sw * c * 4, yRow = ow * kOut * 4, yCol = kOut * 4;
   for (let n = 0; n < batchSize; n++) {
     for (let i = 0; i < kh; i++) {
-      const [r0, r1] = validRange(i, top, 1, h, oh);
+      const [r0, r1] = validRange(i, top, sh, h, oh);
       if (r1 <= r0) continue;
       for (let j = 0; j < kw; j++) {
-        const [q0, q1] = validRange(j, left, 1, w, ow);
+        const [q0, q1] = validRange(j, left, sw, w, ow);
         if (q1 <= q0) continue;
-        const xPix = (n * h + r0 + i - top) * w + q0 + j - left;
+        const xPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
         const yPix = (n * oh + r0) * ow + q0;
         k.conv_input_grad_tap(
           xAt + xPix * c * 4,
@@ -80,6 +82,7 @@ export function fastConv2D(
           yCol,
           kOut,
           c,
+          xCol,
         );
       }
     }

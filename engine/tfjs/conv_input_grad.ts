@@ -72,6 +72,7 @@ export function fastConvInputGrad(
           dxCol,
           c,
           kOut,
+          kOut * 4,
         );
       }
     }

@@ -51,6 +51,7 @@ export interface TrainKernels {
     dxCol: number,
     c: number,
     k: number,
+    dyCol: number,
   ): void;
   conv_filter_grad_tap(
     x: number,

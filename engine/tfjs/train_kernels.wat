@@ -419,17 +419,17 @@
 
   ;; Input gradient of a convolution, one filter tap of one image: for the rows x cols valid output
   ;; positions (row-major), dx[pos', c] += sum over k of dy[pos, k] * wt[k, c], where pos' is the
-  ;; input pixel the tap reads at pos. $dy / $dx point at the first position's channel 0 ($dyRow
-  ;; bytes between dy rows, a dy column is $k floats; $dxRow / $dxCol dx's strides, forward stride
-  ;; included), $wt at the tap's [k, c] matrix (the filter's last two axes swapped). $c is a
+  ;; input pixel the tap reads at pos. $dy / $dx point at the first position's channel 0 ($dyRow /
+  ;; $dyCol bytes between dy rows / columns, $dyCol >= $k floats, so the forward conv reads a
+  ;; strided x through it; $dxRow / $dxCol dx's strides, forward stride included), $wt at the tap's [k, c] matrix (the filter's last two axes swapped). $c is a
   ;; multiple of 8; 4 positions x 8 channels are accumulated in registers over k in order, on top
   ;; of what dx holds (so each dx element sums taps in call order, then k in order). The k loop
   ;; takes 4 k per step (dy's splats at constant offsets from 3 row pointers, fewer address adds
   ;; per multiply-add), then the rest one at a time: the same additions in the same order.
   (func (export "conv_input_grad_tap") (param $dy i32) (param $wt i32) (param $dx i32)
     (param $rows i32) (param $cols i32) (param $dyRow i32) (param $dxRow i32) (param $dxCol i32)
-    (param $c i32) (param $k i32)
-    (local $kb i32) (local $cbytes i32) (local $r i32) (local $q i32) (local $cb i32)
+    (param $c i32) (param $k i32) (param $dyCol i32)
+    (local $kbytes i32) (local $kb i32) (local $cbytes i32) (local $r i32) (local $q i32) (local $cb i32)
     (local $dyr i32) (local $dxr i32) (local $dyq i32) (local $dxq i32) (local $o i32)
     (local $dp i32) (local $wp i32) (local $end i32) (local $end4 i32)
     (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $kb2 i32) (local $kb3 i32)
@@ -437,7 +437,8 @@
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $w0 v128) (local $w1 v128) (local $s v128)
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $kbytes (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $kb (local.get $dyCol))
     (local.set $kb2 (i32.shl (local.get $kb) (i32.const 1)))
     (local.set $kb3 (i32.add (local.get $kb2) (local.get $kb)))
     (local.set $cbytes (i32.shl (local.get $c) (i32.const 2)))
@@ -470,7 +471,7 @@
           (local.set $a31 (v128.load offset=16 (i32.add (local.get $o) (i32.mul (local.get $dxCol) (i32.const 3)))))
           (local.set $wp (i32.add (local.get $wt) (local.get $cb)))
           (local.set $dp (local.get $dyq))
-          (local.set $end (i32.add (local.get $dyq) (local.get $kb)))
+          (local.set $end (i32.add (local.get $dyq) (local.get $kbytes)))
           (local.set $end4 (i32.sub (local.get $end) (i32.const 12)))
           ;; 4 k per step
           (block $k4done (loop $k4next
@@ -582,7 +583,7 @@
           (local.set $a01 (v128.load offset=16 (local.get $o)))
           (local.set $wp (i32.add (local.get $wt) (local.get $cb)))
           (local.set $dp (local.get $dyq))
-          (local.set $end (i32.add (local.get $dyq) (local.get $kb)))
+          (local.set $end (i32.add (local.get $dyq) (local.get $kbytes)))
           (block $k1done (loop $k1next
             (br_if $k1done (i32.ge_u (local.get $dp) (local.get $end)))
             (local.set $s (v128.load32_splat (local.get $dp)))
