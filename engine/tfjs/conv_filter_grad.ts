@@ -14,6 +14,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
+import { forEachTapRun } from "./conv_taps.ts";
 
 type Info = tf.TensorInfo;
 
@@ -36,50 +37,24 @@ export function fastConvFilterGrad(
   if (!fastConvFilterGradApplies(info)) return null;
   const k = trainKernels(backend);
   if (!k) return null;
-  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const { filterHeight: kh, filterWidth: kw } = info;
-  const { top, left } = info.padInfo;
+  const { inWidth: w, inChannels: c, outChannels: kOut, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const out = allocFloat(backend, [kh, kw, c, kOut]);
   floatView(backend, out).fill(0);
   const xAt = offsetOf(backend, x), dyAt = offsetOf(backend, dy), dwAt = offsetOf(backend, out);
   const xRow = sh * w * c * 4, xCol = sw * c * 4, dyRow = ow * kOut * 4;
-  for (let n = 0; n < batchSize; n++) {
-    for (let i = 0; i < kh; i++) {
-      const [r0, r1] = validRange(i, top, sh, h, oh);
-      if (r1 <= r0) continue;
-      for (let j = 0; j < kw; j++) {
-        const [q0, q1] = validRange(j, left, sw, w, ow);
-        if (q1 <= q0) continue;
-        const xPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
-        const dyPix = (n * oh + r0) * ow + q0;
-        k.conv_filter_grad_tap(
-          xAt + xPix * c * 4,
-          dyAt + dyPix * kOut * 4,
-          dwAt + (i * kw + j) * c * kOut * 4,
-          r1 - r0,
-          q1 - q0,
-          xRow,
-          xCol,
-          dyRow,
-          c,
-          kOut,
-        );
-      }
-    }
-  }
+  forEachTapRun(info, (tap, xPix, dyPix, rows, cols) =>
+    k.conv_filter_grad_tap(
+      xAt + xPix * c * 4,
+      dyAt + dyPix * kOut * 4,
+      dwAt + tap * c * kOut * 4,
+      rows,
+      cols,
+      xRow,
+      xCol,
+      dyRow,
+      c,
+      kOut,
+    ));
   return out;
-}
-
-/** Output positions o in [lo, hi) whose input index o·stride + tap − pad lies inside [0, inSize). */
-export function validRange(
-  tap: number,
-  pad: number,
-  stride: number,
-  inSize: number,
-  outSize: number,
-): [number, number] {
-  const lo = Math.max(0, Math.ceil((pad - tap) / stride));
-  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }

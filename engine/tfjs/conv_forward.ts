@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView, HEAP_BACKENDS } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
-import { validRange } from "./conv_filter_grad.ts";
+import { forEachTapRun } from "./conv_taps.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = {
@@ -54,39 +54,26 @@ export function fastConv2D(
   ) return null;
   const k = trainKernels(backend);
   if (!k) return null;
-  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
-  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const { strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
+  const { batchSize, inWidth: w, inChannels: c, outChannels: kOut } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const out = allocFloat(backend, [batchSize, oh, ow, kOut]);
   floatView(backend, out).fill(0);
   const xAt = offsetOf(backend, x), wAt = offsetOf(backend, filter), yAt = offsetOf(backend, out);
   const xRow = sh * w * c * 4, xCol = sw * c * 4, yRow = ow * kOut * 4, yCol = kOut * 4;
-  for (let n = 0; n < batchSize; n++) {
-    for (let i = 0; i < kh; i++) {
-      const [r0, r1] = validRange(i, top, sh, h, oh);
-      if (r1 <= r0) continue;
-      for (let j = 0; j < kw; j++) {
-        const [q0, q1] = validRange(j, left, sw, w, ow);
-        if (q1 <= q0) continue;
-        const xPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
-        const yPix = (n * oh + r0) * ow + q0;
-        k.conv_input_grad_tap(
-          xAt + xPix * c * 4,
-          wAt + (i * kw + j) * c * kOut * 4,
-          yAt + yPix * kOut * 4,
-          r1 - r0,
-          q1 - q0,
-          xRow,
-          yRow,
-          yCol,
-          kOut,
-          c,
-          xCol,
-        );
-      }
-    }
-  }
+  forEachTapRun(info, (tap, xPix, yPix, rows, cols) =>
+    k.conv_input_grad_tap(
+      xAt + xPix * c * 4,
+      wAt + tap * c * kOut * 4,
+      yAt + yPix * kOut * 4,
+      rows,
+      cols,
+      xRow,
+      yRow,
+      yCol,
+      kOut,
+      c,
+      xCol,
+    ));
   return out;
 }
 

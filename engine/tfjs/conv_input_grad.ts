@@ -14,7 +14,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";
 import { offsetOf, trainKernels } from "./train_kernels.ts";
-import { validRange } from "./conv_filter_grad.ts";
+import { forEachTapRun } from "./conv_taps.ts";
 
 type Info = tf.TensorInfo;
 
@@ -35,9 +35,8 @@ export function fastConvInputGrad(
   const k = trainKernels(backend);
   if (!k) return null;
   const { batchSize, inHeight: h, inWidth: w, inChannels: c, outChannels: kOut } = info;
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
-  const { top, left } = info.padInfo;
   const out = allocFloat(backend, [batchSize, h, w, c]);
   const wtInfo = allocFloat(backend, [kh, kw, kOut, c]);
   // Views after both allocations (an allocation may grow the heap and detach older views).
@@ -52,31 +51,20 @@ export function fastConvInputGrad(
   const dyAt = offsetOf(backend, dy), wtAt = offsetOf(backend, wtInfo);
   const dxAt = offsetOf(backend, out);
   const dyRow = ow * kOut * 4, dxRow = sh * w * c * 4, dxCol = sw * c * 4;
-  for (let n = 0; n < batchSize; n++) {
-    for (let i = 0; i < kh; i++) {
-      const [r0, r1] = validRange(i, top, sh, h, oh);
-      if (r1 <= r0) continue;
-      for (let j = 0; j < kw; j++) {
-        const [q0, q1] = validRange(j, left, sw, w, ow);
-        if (q1 <= q0) continue;
-        const dxPix = (n * h + r0 * sh + i - top) * w + q0 * sw + j - left;
-        const dyPix = (n * oh + r0) * ow + q0;
-        k.conv_input_grad_tap(
-          dyAt + dyPix * kOut * 4,
-          wtAt + (i * kw + j) * c * kOut * 4,
-          dxAt + dxPix * c * 4,
-          r1 - r0,
-          q1 - q0,
-          dyRow,
-          dxRow,
-          dxCol,
-          c,
-          kOut,
-          kOut * 4,
-        );
-      }
-    }
-  }
+  forEachTapRun(info, (tap, dxPix, dyPix, rows, cols) =>
+    k.conv_input_grad_tap(
+      dyAt + dyPix * kOut * 4,
+      wtAt + tap * c * kOut * 4,
+      dxAt + dxPix * c * 4,
+      rows,
+      cols,
+      dyRow,
+      dxRow,
+      dxCol,
+      c,
+      kOut,
+      kOut * 4,
+    ));
   backend.disposeData(wtInfo.dataId);
   return out;
 }

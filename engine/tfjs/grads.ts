@@ -20,7 +20,8 @@
  * gradient likewise runs engine/tfjs/conv_filter_grad.ts's SIMD loop where it applies.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fastConvFilterGrad, validRange } from "./conv_filter_grad.ts";
+import { fastConvFilterGrad } from "./conv_filter_grad.ts";
+import { validRange } from "./conv_taps.ts";
 import { fastConvInputGrad } from "./conv_input_grad.ts";
 
 type Info = tf.TensorInfo;
