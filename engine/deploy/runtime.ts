@@ -220,7 +220,9 @@ export class DeployRuntime {
           return { op, w, b };
         }
         const cp = Math.ceil(op.cout / 4) * 4;
-        const kw = this.#k.residentF32(op.cin * cp), kb = this.#k.residentF32(cp);
+        const kw0 = this.#k.residentF32(op.cin * cp), kb = this.#k.residentF32(cp);
+        // The second allocation may grow memory, which detaches the first view.
+        const kw = this.#k.refresh(kw0);
         for (let i = 0; i < op.cin; i++) {
           kw.set(wv.subarray(i * op.cout, (i + 1) * op.cout), i * cp);
         }

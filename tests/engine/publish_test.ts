@@ -60,3 +60,31 @@ Deno.test("every weights file kept under bundles/ has the SHA-256 its signed bun
   }
   assert.ok(n > 0, "no weights kept under bundles/");
 });
+
+Deno.test("one kernel instance serves every published network in turn, as a Try page loads them", async () => {
+  installPlugins();
+  await initBackend("wasm");
+  const { BinaryKernels } = await import("../../engine/kernels/wasm.ts");
+  const { binarizerNames } = await import("../../engine/binarizers/registry.ts");
+  const shared = await BinaryKernels.load();
+  const root = new URL("../../bundles/runs/task/", import.meta.url).pathname;
+  const x = new Float32Array(784).map((_, i) => (i % 29) / 28);
+  let n = 0;
+  for (const task of ["mnist", "fashion"]) {
+    // The Try page's order: the binarizer registry's.
+    for (const algo of binarizerNames()) {
+      const base = `${root}${task}/cnn/${algo}/seed0`;
+      const bundle: Bundle = JSON.parse(await Deno.readTextFile(`${base}.json`));
+      const bytes = await deployedFromBundle(bundle, await Deno.readFile(`${base}.weights.bin`));
+      // Loading after the others grows the shared memory under views made before (a resident
+      // array detached by a later allocation once failed here); the logits equal a fresh
+      // instance's bit for bit.
+      const rt = await DeployRuntime.load(bytes, { kernels: shared });
+      const alone = await DeployRuntime.load(bytes);
+      assert.deepEqual(rt.run(x, 1), alone.run(x, 1), `${task}/${algo}`);
+      alone.dispose();
+      n++;
+    }
+  }
+  assert.equal(n, 18);
+});
