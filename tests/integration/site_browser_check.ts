@@ -35,7 +35,12 @@ function watch(page: Page): Trouble {
     if (m.type() === "error") t.errors.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => t.errors.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => t.errors.push(`failed request: ${r.url()}`));
+  // A request cut short by the next navigation (net::ERR_ABORTED, e.g. the favicon of a page
+  // left at once) is not a failure; a missing file is (net::ERR_FILE_NOT_FOUND).
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText === "net::ERR_ABORTED") return;
+    t.errors.push(`failed request: ${r.url()} (${r.failure()?.errorText})`);
+  });
   page.on("dialog", (d) => {
     t.errors.push(`dialog: ${d.message()}`);
     d.dismiss().catch(() => {});

@@ -50,7 +50,12 @@ function watch(page: Page): string[] {
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => errors.push(`failed request: ${r.url()}`));
+  // A request cut short by the next navigation (net::ERR_ABORTED, e.g. the favicon of a page
+  // left at once) is not a failure; a missing file is (net::ERR_FILE_NOT_FOUND).
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText === "net::ERR_ABORTED") return;
+    errors.push(`failed request: ${r.url()} (${r.failure()?.errorText})`);
+  });
   return errors;
 }
 
