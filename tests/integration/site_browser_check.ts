@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
+import { watchPage } from "./page_watch.ts";
 import { fixtureSite, listFiles } from "../../benches/fixtures/site.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -30,17 +31,7 @@ interface Trouble {
 }
 
 function watch(page: Page): Trouble {
-  const t: Trouble = { errors: [] };
-  page.on("console", (m) => {
-    if (m.type() === "error") t.errors.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => t.errors.push(`page error: ${e.message}`));
-  // A request cut short by the next navigation (net::ERR_ABORTED, e.g. the favicon of a page
-  // left at once) is not a failure; a missing file is (net::ERR_FILE_NOT_FOUND).
-  page.on("requestfailed", (r) => {
-    if (r.failure()?.errorText === "net::ERR_ABORTED") return;
-    t.errors.push(`failed request: ${r.url()} (${r.failure()?.errorText})`);
-  });
+  const t: Trouble = { errors: watchPage(page) };
   page.on("dialog", (d) => {
     t.errors.push(`dialog: ${d.message()}`);
     d.dismiss().catch(() => {});

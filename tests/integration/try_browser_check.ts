@@ -21,6 +21,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
+import { watchPage } from "./page_watch.ts";
 import { buildSite } from "../../site/build.ts";
 import { TRY_PAGE_BUDGET } from "../../site/lib/models.ts";
 import type { Manifest } from "../../site/browser/models.ts";
@@ -42,21 +43,6 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
   await fn();
   console.log(`ok  ${name} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-}
-
-function watch(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  // A request cut short by the next navigation (net::ERR_ABORTED, e.g. the favicon of a page
-  // left at once) is not a failure; a missing file is (net::ERR_FILE_NOT_FOUND).
-  page.on("requestfailed", (r) => {
-    if (r.failure()?.errorText === "net::ERR_ABORTED") return;
-    errors.push(`failed request: ${r.url()} (${r.failure()?.errorText})`);
-  });
-  return errors;
 }
 
 async function ready(page: Page): Promise<void> {
@@ -108,7 +94,7 @@ async function run(): Promise<void> {
     try {
       const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await desktop.newPage();
-      const errors = watch(page);
+      const errors = watchPage(page);
 
       await step(
         `agreement: every network, ${AGREEMENT_IMAGES} test images, browser = Deno`,
@@ -201,7 +187,7 @@ async function run(): Promise<void> {
           isMobile: true,
         });
         const p = await phone.newPage();
-        const perr = watch(p);
+        const perr = watchPage(p);
         await p.goto(url(out, `try-${manifest.tasks[0].task}.html`));
         await ready(p);
         const box = (await (await p.$("#pad"))!.boundingBox())!;
@@ -307,7 +293,7 @@ async function run(): Promise<void> {
           for (const t of manifest.tasks) {
             const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
             const p = await ctx.newPage();
-            const perr = watch(p);
+            const perr = watchPage(p);
             let total = 0;
             const sizes: Promise<number>[] = [];
             p.on("response", (r) => sizes.push(r.body().then((b) => b.length, () => 0)));
