@@ -4,11 +4,14 @@
  * architecture x binarizer. With `--baseline` it runs the same step on another checkout of the
  * engine (e.g. a worktree of an older commit) side by side: both engines live in child processes
  * (benches/throughput_child.ts), their samples are interleaved (A B, then B A, ...) so machine
- * load hits both alike, and the ratio is printed per cell with the load average. `--profile`
- * adds a per-kernel table of one step (tf.profile) for each cell and engine.
+ * load hits both alike. The ratio of a cell is the median over reps of each rep's paired ratio
+ * (baseline ms / this ms of the same rep's steps, so a machine whose speed drifts between reps
+ * hits both sides of a pair alike), with its distribution-free 95% interval (7 reps or more;
+ * engine/deploy/timing.ts `medianInterval`), printed with the load average. `--profile` adds a
+ * per-kernel table of one step (tf.profile) for each cell and engine.
  *
  *   deno task bench:throughput [--baseline DIR|COMMIT] [--arch cnn,vgg-small,resnet20,vit]
- *                              [--algo fp32,bnn,react] [--batch 64] [--steps 2] [--reps 3]
+ *                              [--algo fp32,bnn,react] [--batch 64] [--steps 2] [--reps 7]
  *                              [--profile] [--top 12]
  *
  * A COMMIT is checked out into a temporary detached git worktree (removed afterwards). resnet20
@@ -24,6 +27,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { lines } from "../engine/lines.ts";
 import { UserError } from "../engine/errors.ts";
 import { runCli } from "../app/args.ts";
+import { medianInterval } from "../engine/deploy/timing.ts";
 import type { Answer, Request } from "./throughput_child.ts";
 
 const { values } = parseArgs({
@@ -34,7 +38,7 @@ const { values } = parseArgs({
     algo: { type: "string", default: "fp32,bnn,react" },
     batch: { type: "string", default: "64" },
     steps: { type: "string", default: "2" },
-    reps: { type: "string", default: "3" },
+    reps: { type: "string", default: "7" },
     profile: { type: "boolean", default: false },
     top: { type: "string", default: "12" },
   },
@@ -111,6 +115,12 @@ const median = (xs: number[]) => {
 };
 const load = () => Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
 const ips = (ms: number) => (batch * 1000) / ms;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Per rep, baseline time / this time of the same rep's steps (> 1: this engine is faster). */
+function pairedRatios(t: number[][][]): number[] {
+  return t[0].map((mine, rep) => sum(t[1][rep]) / sum(mine));
+}
 
 /** Kernel names that wrap other kernels (their time includes them): listed, never summed. */
 const isWrapper = (name: string) => name === "forward" || name.endsWith("__op");
@@ -148,13 +158,15 @@ async function main(): Promise<number> {
   try {
     console.log(
       `training step on tfjs wasm, batch ${batch}: ${steps} steps x ${reps} interleaved reps per cell ` +
-        `and engine (median)`,
+        `and engine (img/s and ms: medians over steps; ratio: median over reps of the paired ` +
+        `per-rep ratio, [95% interval] from 7 reps)`,
     );
     console.log(
       `this: ${engines[0].root}${base ? `\nbaseline: ${values.baseline} (${base.root})` : ""}`,
     );
     console.log(`load average (1/5/15 min) at start: ${load()}`);
-    const times = new Map<string, number[][]>();
+    /** Step times per cell, [engine][rep] -> ms of that rep's steps. */
+    const times = new Map<string, number[][][]>();
     const widths = new Map<string, (number | null)[]>();
     for (let rep = 0; rep < reps; rep++) {
       for (const arch of archs) {
@@ -164,7 +176,7 @@ async function main(): Promise<number> {
           for (const e of order) {
             const a = await engines[e].ask({ arch, algo, batch, steps });
             if (!times.has(key)) times.set(key, engines.map(() => []));
-            times.get(key)![e].push(...a.ms);
+            times.get(key)![e].push(a.ms);
             widths.set(key, Object.assign(widths.get(key) ?? [], { [e]: a.firstChannels }));
           }
         }
@@ -185,23 +197,27 @@ async function main(): Promise<number> {
     }
     console.log(`load average at end: ${load()}`);
     const head = base
-      ? "arch       algo     this img/s  base img/s   this ms   base ms   ratio  goal  weights"
+      ? "arch       algo     this img/s  base img/s   this ms   base ms   ratio  95% interval  goal  weights"
       : "arch       algo     this img/s   this ms";
     console.log(head);
     const worst = new Map<string, number>();
     for (const [key, t] of times) {
       const [arch, algo] = key.split("/");
-      const ms = t.map(median);
+      const ms = t.map((perRep) => median(perRep.flat()));
       let line = `${arch.padEnd(10)} ${algo.padEnd(7)} ${ips(ms[0]).toFixed(1).padStart(11)}`;
       if (base) {
-        const ratio = ms[1] / ms[0];
+        const pairs = pairedRatios(t);
+        const ratio = median(pairs), [lo, hi] = medianInterval(pairs);
         worst.set(arch, Math.min(worst.get(arch) ?? Infinity, ratio));
+        const interval = Number.isNaN(lo) ? "-" : `[${lo.toFixed(2)}, ${hi.toFixed(2)}]`;
         const same = digests.get(key)![0] === digests.get(key)![1] ? "identical" : "differ";
         line +=
           `${ips(ms[1]).toFixed(1).padStart(12)} ${ms[0].toFixed(1).padStart(9)} ${
             ms[1].toFixed(1).padStart(9)
           }` +
-          `${ratio.toFixed(2).padStart(7)}x ${ratio >= GOAL ? " met" : "  no"}  ${same}`;
+          `${ratio.toFixed(2).padStart(7)}x ${interval.padStart(13)} ${
+            ratio >= GOAL ? " met" : "  no"
+          }  ${same}`;
         const w = widths.get(key)!;
         if (w[0] !== w[1]) line += ` (first conv ${w[0]} vs ${w[1]} channels)`;
       } else line += ` ${ms[0].toFixed(1).padStart(9)}`;
@@ -211,7 +227,11 @@ async function main(): Promise<number> {
       const verdicts = [...worst].map(([a, r]) =>
         `${a} ${r >= GOAL ? "met" : "not met"} (min ${r.toFixed(2)}x)`
       );
-      console.log(`goal >= ${GOAL}x on every cell of an architecture: ${verdicts.join("; ")}`);
+      console.log(
+        `goal >= ${GOAL}x (median paired ratio) on every cell of an architecture: ${
+          verdicts.join("; ")
+        }`,
+      );
     }
     if (values.profile) {
       console.log(`per-kernel profile of one step (top ${values.top} kernels by time):`);
@@ -229,8 +249,10 @@ async function main(): Promise<number> {
       load_average: Deno.loadavg(),
       cells: [...times].map(([key, t]) => ({
         cell: key,
-        images_per_s: t.map((x) => ips(median(x))),
-        ratio: base ? median(t[1]) / median(t[0]) : undefined,
+        images_per_s: t.map((x) => ips(median(x.flat()))),
+        ratio: base ? median(pairedRatios(t)) : undefined,
+        ratio_interval: base ? medianInterval(pairedRatios(t)) : undefined,
+        paired_ratios: base ? pairedRatios(t) : undefined,
       })),
     }));
   } finally {

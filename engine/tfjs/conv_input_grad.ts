@@ -6,7 +6,8 @@
  * tap's [K, C] matrix into dx at the pixel the tap reads, 4 positions x 8 channels in registers.
  *
  * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dx element, taps
- * in row-major order, then output channels k in order. Float reassociation only against the
+ * in row-major order, then output channels k in order, each step a multiply-add (fused where the
+ * CPU has FMA, train_kernels.wat's header). Float reassociation only against the
  * XNNPACK route (tests/engine/tfjs/conv_simd_grads_test.ts bounds both SIMD gradients against the
  * exact sums). NHWC float32, dilation 1, input channels a multiple of 8; anything else returns null
  * and the caller takes the XNNPACK route.

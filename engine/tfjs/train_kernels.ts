@@ -13,6 +13,8 @@ export const TRAIN_WASM_URL: URL = new URL("./train_kernels.wasm", import.meta.u
 
 /** The module's exports (pointers are byte offsets in the backend's heap, counts in elements). */
 export interface TrainKernels {
+  /** 1 where the convolutions' multiply-add rounds once (the CPU has FMA), 0 otherwise. */
+  madd_fused(): number;
   sign(x: number, y: number, n: number): void;
   ste_grad(dy: number, x: number, dx: number, n: number, kind: number): void;
   clip_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;

@@ -9,9 +9,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
+import { machineMadd } from "./madd.ts";
 import { stockBatchMatMul } from "../../../engine/tfjs/batch_matmul.ts";
 
 await initBackend("wasm");
+const madd = machineMadd();
 
 interface Case {
   batch: number[];
@@ -145,7 +147,7 @@ Deno.test("batched matMul gradients on wasm match the cpu backend's", async () =
   }
 });
 
-Deno.test("single matMul on wasm (B one matrix, n a multiple of 8): the bits of k ascending, float32 multiply then add", () => {
+Deno.test("single matMul on wasm (B one matrix, n a multiple of 8): the bits of k ascending, each step the training kernels' multiply-add (fused where the CPU has FMA)", () => {
   fc.assert(
     fc.property(
       fc.record({
@@ -170,7 +172,7 @@ Deno.test("single matMul on wasm (B one matrix, n a multiple of 8): the bits of 
           for (let j = 0; j < n; j++) {
             let acc = 0;
             for (let p = 0; p < k; p++) {
-              acc = Math.fround(acc + Math.fround(as[i * k + p] * bs[p * n + j]));
+              acc = madd(as[i * k + p], bs[p * n + j], acc);
             }
             want[i * n + j] = acc;
           }

@@ -1,15 +1,17 @@
 /**
  * The training convolution's SIMD forward pass (engine/tfjs/conv_forward.ts): its bits are its
- * documented order's (taps row-major, then input channels, float32 multiply then add), it agrees
- * with tfjs's conv2d within the float32 summation bound, it falls back to the stock kernel where
+ * documented order's (taps row-major, then input channels, each step this machine's multiply-add:
+ * fused where the CPU has FMA), it agrees with tfjs's conv2d within the float32 summation bound, it falls back to the stock kernel where
  * it does not apply, its gradients are conv2d's, and it leaks nothing.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { fastConv2D, trainConv2d } from "../../../engine/tfjs/conv_forward.ts";
+import { machineMadd, splitMadd } from "./madd.ts";
 
 await initBackend("wasm");
+const madd = machineMadd();
 
 type Shape4 = [number, number, number, number];
 
@@ -48,7 +50,6 @@ function reference(c: Case) {
   const [kh, kw, ci, ko] = c.filter;
   const size = info.outShape.reduce((a, b) => a * b, 1);
   const want = new Float32Array(size), exact = new Float64Array(size), mag = new Float64Array(size);
-  const f = Math.fround;
   for (let n = 0; n < info.batchSize; n++) {
     for (let oh = 0; oh < info.outHeight; oh++) {
       for (let ow = 0; ow < info.outWidth; ow++) {
@@ -63,7 +64,7 @@ function reference(c: Case) {
               for (let cc = 0; cc < ci; cc++) {
                 const xv = c.x[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
                 const wv = c.w[((i * kw + j) * ci + cc) * ko + kk];
-                acc = f(acc + f(xv * wv));
+                acc = madd(xv, wv, acc);
                 exact[at] += xv * wv;
                 mag[at] += Math.abs(xv * wv);
               }
@@ -99,11 +100,17 @@ Deno.test("fast conv2d forward: the documented order's bits, within the float32 
         tf.conv2d(tf.tensor4d(c.x, c.xShape), tf.tensor4d(c.w, c.filter), c.stride, c.pad)
           .dataSync()
       );
-      // XNNPACK's Conv2D adds in the same order, so it gives the same bits. Strided: checked on
-      // real layer shapes below; on degenerate ones (e.g. [1, 2, 1, 1] by a 1x3 filter, stride 2,
-      // "same") tfjs-wasm's own Conv2D is off by more than rounding, so it is no reference there.
-      if (c.stride === 1) assert.deepEqual(stock, want);
+      // XNNPACK's Conv2D adds in the same order with two roundings per step, so without FMA it
+      // gives the same bits. Strided: checked on real layer shapes below; on degenerate ones (e.g.
+      // [1, 2, 1, 1] by a 1x3 filter, stride 2, "same") tfjs-wasm's own Conv2D is off by more than
+      // rounding, so it is no reference there.
+      if (c.stride === 1 && madd === splitMadd) assert.deepEqual(stock, want);
       const bound = (terms + 1) * 2 ** -24;
+      if (c.stride === 1) {
+        for (let i = 0; i < y.length; i++) {
+          assert.ok(Math.abs(stock[i] - exact[i]) <= bound * mag[i] + 1e-30, `stock y[${i}]`);
+        }
+      }
       for (let i = 0; i < y.length; i++) {
         assert.ok(Math.abs(y[i] - exact[i]) <= bound * mag[i] + 1e-30, `y[${i}]`);
       }
@@ -112,23 +119,26 @@ Deno.test("fast conv2d forward: the documented order's bits, within the float32 
   );
 });
 
-Deno.test("trainConv2d: the fast loop where it applies (stride 1 and 2, XNNPACK's bits), tfjs's Conv2D elsewhere (12 output channels)", () => {
+Deno.test("trainConv2d: the fast loop where it applies (stride 1 and 2; XNNPACK's bits without FMA), tfjs's Conv2D elsewhere (12 output channels)", () => {
   const c = fc.sample(caseArb, { numRuns: 1, seed: 3 })[0];
   const x = tf.tensor4d(c.x, c.xShape), w = tf.tensor4d(c.w, c.filter);
   assert.deepEqual(trainConv2d(x, w, c.stride, c.pad).dataSync(), fastY(c));
   const x2 = tf.randomNormal([2, 7, 6, 5], 0, 1, "float32", 1) as tf.Tensor4D;
   for (const [stride, k] of [[2, 8], [2, 16], [1, 12]]) {
     const w2 = tf.randomNormal([3, 3, 5, k], 0, 1, "float32", 2) as tf.Tensor4D;
+    const ours = trainConv2d(x2, w2, stride, "same").dataSync();
+    const stock = tf.conv2d(x2, w2, stride, "same").dataSync();
     if (k % 8 === 0) {
       const info = tf.backend_util.computeConv2DInfo(x2.shape, w2.shape, stride, 1, "same");
       const fast = fastConv2D(tf.backend(), x2, w2, info);
       assert.ok(fast, "the fast kernel declined a stride-2 geometry");
-      tf.engine().makeTensorFromTensorInfo(fast).dispose();
+      const t = tf.engine().makeTensorFromTensorInfo(fast);
+      assert.deepEqual(ours, t.dataSync());
+      t.dispose();
     }
-    assert.deepEqual(
-      trainConv2d(x2, w2, stride, "same").dataSync(),
-      tf.conv2d(x2, w2, stride, "same").dataSync(),
-    );
+    if (k % 8 !== 0 || madd === splitMadd) assert.deepEqual(ours, stock);
+    // 45 products of N(0, 1) values per output: a few float32 ulps of their magnitude apart
+    for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i] - stock[i]) < 1e-4, `y[${i}]`);
     w2.dispose();
   }
   tf.dispose([x, w, x2]);

@@ -11,8 +11,10 @@ import fc from "fast-check";
 import { initBackend, tf } from "../../../engine/tf.ts";
 import { fastConvFilterGrad } from "../../../engine/tfjs/conv_filter_grad.ts";
 import { fastConvInputGrad } from "../../../engine/tfjs/conv_input_grad.ts";
+import { machineMadd } from "./madd.ts";
 
 await initBackend("wasm");
+const madd = machineMadd();
 
 type Shape4 = [number, number, number, number];
 
@@ -208,7 +210,7 @@ Deno.test("fast conv2d input gradient is within the float32 summation bound of t
   );
 });
 
-Deno.test("fast conv2d input gradient: its bits are the documented order's (taps, then k in order)", () => {
+Deno.test("fast conv2d input gradient: its bits are the documented order's (taps, then k in order, the machine's multiply-add)", () => {
   // k up to 13 covers the kernel's 4-k steps and the single-k remainder.
   const arb = inputCaseArb.chain((c) =>
     fc.integer({ min: 1, max: 13 }).map((ko) => {
@@ -244,7 +246,6 @@ Deno.test("fast conv2d input gradient: its bits are the documented order's (taps
       const ws = Float32Array.from(w), dys = Float32Array.from(dy);
       const [kh, kw, ci, ko] = filter;
       const want = new Float32Array(xShape.reduce((a, b) => a * b, 1));
-      const f = Math.fround;
       for (let n = 0; n < info.batchSize; n++) {
         for (let i = 0; i < kh; i++) {
           for (let j = 0; j < kw; j++) {
@@ -258,7 +259,7 @@ Deno.test("fast conv2d input gradient: its bits are the documented order's (taps
                   let acc = want[at];
                   for (let k = 0; k < ko; k++) {
                     const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
-                    acc = f(acc + f(d * ws[((i * kw + j) * ci + cc) * ko + k]));
+                    acc = madd(d, ws[((i * kw + j) * ci + cc) * ko + k], acc);
                   }
                   want[at] = acc;
                 }

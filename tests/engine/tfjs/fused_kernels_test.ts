@@ -11,10 +11,23 @@ import { adamUpdate, batchNormTrain, signSte, type SteKind } from "../../../engi
 import { stockSum } from "../../../engine/tfjs/reduce.ts";
 import { TRAIN_WASM_URL, TRAIN_WAT_URL, trainKernels } from "../../../engine/tfjs/train_kernels.ts";
 import { compileWat } from "../../../engine/kernels/build.ts";
+import { parseCpuinfo, readCpuinfo } from "../../../engine/bundle/fingerprint.ts";
 
 type Tensor = tf.Tensor;
 
 await initBackend("wasm");
+
+Deno.test("the convolutions' multiply-add is fused exactly where the fingerprint's cpu.flags list fma", async () => {
+  const k = trainKernels(tf.backend());
+  assert.ok(k, "the training kernels did not load");
+  const fused = k.madd_fused();
+  assert.ok(fused === 0 || fused === 1);
+  if (Deno.build.arch === "aarch64") assert.equal(fused, 1);
+  else if (Deno.build.os === "linux") {
+    const { flags } = parseCpuinfo(await readCpuinfo());
+    assert.equal(fused === 1, flags.includes("fma"), `madd_fused ${fused}, flags ${flags}`);
+  }
+});
 
 Deno.test("train_kernels.wasm is up to date with its WAT and runs on this backend", async () => {
   const built = await compileWat(await Deno.readTextFile(TRAIN_WAT_URL), "train_kernels.wat");
