@@ -3,7 +3,7 @@
  * engine/tfjs/grads.ts (a forward convolution of the batch/channel-swapped x by dy as a 28x28
  * "filter") cost ~3x the forward convolution and was the largest kernel of a training step; here
  * train_kernels.wat's `conv_filter_grad_tap` accumulates dW[i,j,c,k] += x[pos, c] * dy[pos, k]
- * over the valid output positions of each image and tap, with 4 x 8 blocks of dW in registers.
+ * over the valid output positions of each image and tap, with 6 x 8 (then 4 x 8) blocks of dW in registers.
  *
  * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dW element,
  * images in order, then output rows, then output columns, each step a multiply-add (fused where

@@ -6,7 +6,7 @@
  * y[n, p, :] = sum over taps (row-major), then input channels c in order, of x[n, p + tap, c] ·
  * W[tap, c, :]. That is train_kernels.wat's `conv_input_grad_tap` with the roles renamed: it adds
  * a [positions, C] block times the tap's [C, K] matrix (the filter's own layout) into the output
- * at the tap's shift, 4 positions x 8 output channels in registers, in the order XNNPACK's
+ * at the tap's shift, 6 (then 4, then 1) positions x 8 output channels in registers, in the order XNNPACK's
  * indirect product takes them, each step a fused multiply-add where the CPU has FMA (one rounding
  * instead of XNNPACK's two: within the same float32 bound, 1.2x faster on resnet20's step;
  * tests/engine/tfjs/conv_forward_test.ts checks the bits of that order). Any stride (the loop reads x at a column stride of its own; resnet20's

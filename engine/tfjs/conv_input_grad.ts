@@ -3,7 +3,8 @@
  * engine/tfjs/grads.ts (a forward convolution of the zero-upsampled dy by the flipped, swapped
  * filter) cost more than the forward convolution, 4x more work on stride-2 layers; here
  * train_kernels.wat's `conv_input_grad_tap` adds, per image and filter tap, dy[pos, :] times the
- * tap's [K, C] matrix into dx at the pixel the tap reads, 4 positions x 8 channels in registers.
+ * tap's [K, C] matrix into dx at the pixel the tap reads, 6 (then 4, then 1) positions x 8 channels in
+ * registers.
  *
  * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dx element, taps
  * in row-major order, then output channels k in order, each step a multiply-add (fused where the

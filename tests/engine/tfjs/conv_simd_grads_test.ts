@@ -117,6 +117,49 @@ Deno.test("fast conv2d filter gradient is within the float32 summation bound of 
   );
 });
 
+Deno.test("fast conv2d filter gradient: its bits are the documented order's (images, then output rows and columns, the machine's multiply-add)", () => {
+  // c up to 17 covers the 6-channel blocks, the 4-channel blocks and single channels.
+  const arb = fc.record({ c: caseArb, ci: fc.integer({ min: 1, max: 17 }) }).map(({ c, ci }) => {
+    const xShape: Shape4 = [c.xShape[0], c.xShape[1], c.xShape[2], ci];
+    const size = xShape.reduce((a, b) => a * b, 1);
+    const x = Array.from({ length: size }, (_, i) => c.x[i % c.x.length] * (1 + (i % 5) / 8));
+    return { ...c, xShape, filter: [c.filter[0], c.filter[1], ci, c.filter[3]] as Shape4, x };
+  });
+  fc.assert(
+    fc.property(arb, (c) => {
+      const dw = fastDw(c);
+      assert.ok(dw, "the fast kernel declined a supported geometry");
+      const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filter, c.stride, 1, c.pad);
+      const xs = Float32Array.from(c.x), dys = Float32Array.from(c.dy);
+      const [kh, kw, ci, ko] = c.filter;
+      const want = new Float32Array(kh * kw * ci * ko);
+      for (let n = 0; n < info.batchSize; n++) {
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            for (let oh = 0; oh < info.outHeight; oh++) {
+              for (let ow = 0; ow < info.outWidth; ow++) {
+                const r = oh * info.strideHeight + i - info.padInfo.top;
+                const q = ow * info.strideWidth + j - info.padInfo.left;
+                if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
+                for (let cc = 0; cc < ci; cc++) {
+                  const xv = xs[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
+                  for (let k = 0; k < ko; k++) {
+                    const at = ((i * kw + j) * ci + cc) * ko + k;
+                    const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
+                    want[at] = madd(xv, d, want[at]);
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      assert.deepEqual(dw, want);
+    }),
+    { numRuns: 40, seed: 44 },
+  );
+});
+
 Deno.test("tf.grad of conv2d on wasm reaches the fast filter gradient", () => {
   const c = fc.sample(caseArb, { numRuns: 1, seed: 7 })[0];
   const viaGrad = tf.tidy(() => {
