@@ -24,6 +24,7 @@ import { tf } from "../tf.ts";
 import type { Rng } from "../rng.ts";
 import { geluTanh } from "../tfjs/gelu.ts";
 import { layerNorm } from "../tfjs/layer_norm.ts";
+import { softmaxDropNegligible } from "../tfjs/softmax_drop.ts";
 import type { ParamStore } from "./params.ts";
 import { Activation, type Ctx, Dense, type Layer } from "./layers.ts";
 
@@ -135,7 +136,8 @@ export class MultiHeadSelfAttention implements Layer {
     const v = split(this.v.apply(x, ctx));
     let scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(this.headDim));
     if (mask) scores = tf.add(scores, mask);
-    const context = tf.matMul(tf.softmax(scores), v);
+    // Negligible probabilities and gradient entries dropped: no subnormal floats downstream.
+    const context = tf.matMul(softmaxDropNegligible(scores), v);
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, l, this.opts.dim]);
     return this.o.apply(merged, ctx);
   }
