@@ -54,35 +54,45 @@ const caseArb = fc.record({
   };
 });
 
-/** Exact dW and Σ|x·dy| per element (float64, direct definition). */
-function reference(c: Case, xs: Float32Array, dys: Float32Array) {
-  const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filter, c.stride, 1, c.pad);
-  const [kh, kw, ci, ko] = c.filter;
-  const exact = new Float64Array(kh * kw * ci * ko), mag = new Float64Array(exact.length);
-  let terms = 0;
+/**
+ * Each valid (image n, tap i j, output position oh ow) with the input pixel (r, q) the tap reads
+ * there, in the kernels' order: images, then taps row-major, then output rows and columns.
+ */
+function forEachValidTap(
+  info: tf.backend_util.Conv2DInfo,
+  f: (n: number, i: number, j: number, oh: number, ow: number, r: number, q: number) => void,
+): void {
   for (let n = 0; n < info.batchSize; n++) {
-    for (let oh = 0; oh < info.outHeight; oh++) {
-      for (let ow = 0; ow < info.outWidth; ow++) {
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
+    for (let i = 0; i < info.filterHeight; i++) {
+      for (let j = 0; j < info.filterWidth; j++) {
+        for (let oh = 0; oh < info.outHeight; oh++) {
+          for (let ow = 0; ow < info.outWidth; ow++) {
             const r = oh * info.strideHeight + i - info.padInfo.top;
             const q = ow * info.strideWidth + j - info.padInfo.left;
-            if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
-            if (i === 0 && j === 0) terms++;
-            for (let cc = 0; cc < ci; cc++) {
-              const xv = xs[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
-              for (let k = 0; k < ko; k++) {
-                const p = xv * dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
-                const at = ((i * kw + j) * ci + cc) * ko + k;
-                exact[at] += p;
-                mag[at] += Math.abs(p);
-              }
-            }
+            if (r >= 0 && r < info.inHeight && q >= 0 && q < info.inWidth) f(n, i, j, oh, ow, r, q);
           }
         }
       }
     }
   }
+}
+
+/** Exact dW and Σ|x·dy| per element (float64, direct definition). */
+function reference(c: Case, xs: Float32Array, dys: Float32Array) {
+  const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filter, c.stride, 1, c.pad);
+  const [kh, kw, ci, ko] = c.filter;
+  const exact = new Float64Array(kh * kw * ci * ko), mag = new Float64Array(exact.length);
+  forEachValidTap(info, (n, i, j, oh, ow, r, q) => {
+    for (let cc = 0; cc < ci; cc++) {
+      const xv = xs[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
+      for (let k = 0; k < ko; k++) {
+        const p = xv * dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
+        const at = ((i * kw + j) * ci + cc) * ko + k;
+        exact[at] += p;
+        mag[at] += Math.abs(p);
+      }
+    }
+  });
   return { exact, mag, terms: info.batchSize * info.outHeight * info.outWidth };
 }
 
@@ -133,27 +143,16 @@ Deno.test("fast conv2d filter gradient: its bits are the documented order's (ima
       const xs = Float32Array.from(c.x), dys = Float32Array.from(c.dy);
       const [kh, kw, ci, ko] = c.filter;
       const want = new Float32Array(kh * kw * ci * ko);
-      for (let n = 0; n < info.batchSize; n++) {
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            for (let oh = 0; oh < info.outHeight; oh++) {
-              for (let ow = 0; ow < info.outWidth; ow++) {
-                const r = oh * info.strideHeight + i - info.padInfo.top;
-                const q = ow * info.strideWidth + j - info.padInfo.left;
-                if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
-                for (let cc = 0; cc < ci; cc++) {
-                  const xv = xs[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
-                  for (let k = 0; k < ko; k++) {
-                    const at = ((i * kw + j) * ci + cc) * ko + k;
-                    const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
-                    want[at] = madd(xv, d, want[at]);
-                  }
-                }
-              }
-            }
+      forEachValidTap(info, (n, i, j, oh, ow, r, q) => {
+        for (let cc = 0; cc < ci; cc++) {
+          const xv = xs[((n * info.inHeight + r) * info.inWidth + q) * ci + cc];
+          for (let k = 0; k < ko; k++) {
+            const at = ((i * kw + j) * ci + cc) * ko + k;
+            const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
+            want[at] = madd(xv, d, want[at]);
           }
         }
-      }
+      });
       assert.deepEqual(dw, want);
     }),
     { numRuns: 40, seed: 44 },
@@ -287,30 +286,19 @@ Deno.test("fast conv2d input gradient: its bits are the documented order's (taps
       const dx = t.dataSync() as Float32Array;
       t.dispose();
       const ws = Float32Array.from(w), dys = Float32Array.from(dy);
-      const [kh, kw, ci, ko] = filter;
+      const [, kw, ci, ko] = filter;
       const want = new Float32Array(xShape.reduce((a, b) => a * b, 1));
-      for (let n = 0; n < info.batchSize; n++) {
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            for (let oh = 0; oh < info.outHeight; oh++) {
-              for (let ow = 0; ow < info.outWidth; ow++) {
-                const r = oh * info.strideHeight + i - info.padInfo.top;
-                const q = ow * info.strideWidth + j - info.padInfo.left;
-                if (r < 0 || r >= info.inHeight || q < 0 || q >= info.inWidth) continue;
-                for (let cc = 0; cc < ci; cc++) {
-                  const at = ((n * info.inHeight + r) * info.inWidth + q) * ci + cc;
-                  let acc = want[at];
-                  for (let k = 0; k < ko; k++) {
-                    const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
-                    acc = madd(d, ws[((i * kw + j) * ci + cc) * ko + k], acc);
-                  }
-                  want[at] = acc;
-                }
-              }
-            }
+      forEachValidTap(info, (n, i, j, oh, ow, r, q) => {
+        for (let cc = 0; cc < ci; cc++) {
+          const at = ((n * info.inHeight + r) * info.inWidth + q) * ci + cc;
+          let acc = want[at];
+          for (let k = 0; k < ko; k++) {
+            const d = dys[((n * info.outHeight + oh) * info.outWidth + ow) * ko + k];
+            acc = madd(d, ws[((i * kw + j) * ci + cc) * ko + k], acc);
           }
+          want[at] = acc;
         }
-      }
+      });
       assert.deepEqual(dx, want);
     }),
     { numRuns: 40, seed: 44 },
