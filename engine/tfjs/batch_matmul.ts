@@ -11,14 +11,14 @@
  * difference against the exact sum).
  *
  * A single product (B one matrix: the Dense layers and their gradients) whose column count is a
- * multiple of 8 runs train_kernels.wat's `conv_input_grad_tap` instead of XNNPACK's fully
- * connected operator: A's rows as the positions, B as the one tap's [k, n] matrix, 4 rows x 8
- * columns in registers over k in order (4 k per step). That is a multiply-add over k ascending,
- * the order XNNPACK's product takes, fused where the CPU has FMA (train_kernels.wat's header;
- * without FMA, XNNPACK's bits; tests/engine/tfjs/batch_matmul_test.ts checks the bits of that
- * order), measured 1.0-1.2x faster on ViT's products before the fused multiply-add. Transpose flags (the engine's gradients avoid them,
- * engine/tfjs/matmul.ts), broadcast batches, other column counts, non-float32 operands and
- * runtimes without SIMD reach the stock kernel.
+ * multiple of 8 runs train_kernels.wat's `conv_input_grad_tap` instead of XNNPACK's fully connected
+ * operator: A's rows as the positions, B as the one tap's [k, n] matrix, 4 rows x 8 columns in
+ * registers over k in order (4 k per step). That is a multiply-add over k ascending, the order
+ * XNNPACK's product takes, fused where the CPU has FMA (train_kernels.wat's header; without FMA,
+ * XNNPACK's bits; tests/engine/tfjs/batch_matmul_test.ts checks the bits of that order), measured
+ * 1.0-1.2x faster on ViT's products before the fused multiply-add. Transpose flags (the engine's
+ * gradients avoid them, engine/tfjs/matmul.ts), broadcast batches, other column counts, non-float32
+ * operands and runtimes without SIMD reach the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type KernelArgs, wasmKernelReplacement } from "./replace.ts";

@@ -2,15 +2,16 @@
  * A direct SIMD filter gradient for `conv2d` on the wasm backend. The XNNPACK route of
  * engine/tfjs/grads.ts (a forward convolution of the batch/channel-swapped x by dy as a 28x28
  * "filter") cost ~3x the forward convolution and was the largest kernel of a training step; here
- * train_kernels.wat's `conv_filter_grad_tap` accumulates dW[i,j,c,k] += x[pos, c] * dy[pos, k]
- * over the valid output positions of each image and tap, with 6 x 8 (then 4 x 8) blocks of dW in registers.
+ * train_kernels.wat's `conv_filter_grad_tap` accumulates dW[i,j,c,k] += x[pos, c] * dy[pos, k] over
+ * the valid output positions of each image and tap, with 6 x 8 (then 4 x 8) blocks of dW in
+ * registers.
  *
- * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dW element,
- * images in order, then output rows, then output columns, each step a multiply-add (fused where
- * the CPU has FMA, train_kernels.wat's header). That differs from XNNPACK's order, so values differ
- * from the old route by float rounding only (tests/engine/tfjs/conv_simd_grads_test.ts bounds it
- * against the exact sums). NHWC float32, dilation 1, output channels a multiple of 8; anything
- * else returns null and the caller takes the XNNPACK route.
+ * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dW element, images
+ * in order, then output rows, then output columns, each step a multiply-add (fused where the CPU
+ * has FMA, train_kernels.wat's header). That differs from XNNPACK's order, so values differ from
+ * the old route by float rounding only (tests/engine/tfjs/conv_simd_grads_test.ts bounds it against
+ * the exact sums). NHWC float32, dilation 1, output channels a multiple of 8; anything else returns
+ * null and the caller takes the XNNPACK route.
  */
 import type * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";

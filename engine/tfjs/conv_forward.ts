@@ -1,17 +1,18 @@
 /**
  * The training convolutions' forward pass (engine/nn/layers.ts's Conv2D) on wasm as a direct SIMD
- * loop instead of tfjs-wasm's XNNPACK Conv2D: measured 1.0-1.6x faster on the conv nets' layers
- * (largest on 7x7 / 64-channel ones), the forward conv being a third of a conv net's step.
+ * loop instead of tfjs-wasm's XNNPACK Conv2D: measured 1.0-1.6x faster on the conv nets' layers on
+ * a Zen 1 EPYC, 1.2-3.5x on an AVX-512 Xeon, the forward conv being a third of a conv net's step.
  *
  * y[n, p, :] = sum over taps (row-major), then input channels c in order, of x[n, p + tap, c] ·
- * W[tap, c, :]. That is train_kernels.wat's `conv_input_grad_tap` with the roles renamed: it adds
- * a [positions, C] block times the tap's [C, K] matrix (the filter's own layout) into the output
- * at the tap's shift, 6 (then 4, then 1) positions x 8 output channels in registers, in the order XNNPACK's
- * indirect product takes them, each step a fused multiply-add where the CPU has FMA (one rounding
- * instead of XNNPACK's two: within the same float32 bound, 1.2x faster on resnet20's step;
- * tests/engine/tfjs/conv_forward_test.ts checks the bits of that order). Any stride (the loop reads x at a column stride of its own; resnet20's
- * two stride-2 convolutions), dilation 1, NHWC, output channels a multiple of 8 on wasm; anything
- * else (and every other backend) runs the backend's own Conv2D.
+ * W[tap, c, :]. That is train_kernels.wat's `conv_input_grad_tap` with the roles renamed: it adds a
+ * [positions, C] block times the tap's [C, K] matrix (the filter's own layout) into the output at
+ * the tap's shift, 6 (then 4, then 1) positions x 8 output channels in registers, in the order
+ * XNNPACK's indirect product takes them, each step a fused multiply-add where the CPU has FMA (one
+ * rounding instead of XNNPACK's two: within the same float32 bound, 1.2x faster on resnet20's step;
+ * tests/engine/tfjs/conv_forward_test.ts checks the bits of that order). Any stride (the loop reads
+ * x at a column stride of its own; resnet20's two stride-2 convolutions), dilation 1, NHWC, output
+ * channels a multiple of 8 on wasm; anything else (and every other backend) runs the backend's own
+ * Conv2D.
  *
  * A kernel of its own (`BibenchConv2D`, with conv2d's gradient) rather than a replacement of
  * Conv2D, so that inference (engine/deploy/runtime.ts, the infer track's fp32 baseline) keeps

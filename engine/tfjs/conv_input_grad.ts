@@ -3,15 +3,15 @@
  * engine/tfjs/grads.ts (a forward convolution of the zero-upsampled dy by the flipped, swapped
  * filter) cost more than the forward convolution, 4x more work on stride-2 layers; here
  * train_kernels.wat's `conv_input_grad_tap` adds, per image and filter tap, dy[pos, :] times the
- * tap's [K, C] matrix into dx at the pixel the tap reads, 6 (then 4, then 1) positions x 8 channels in
- * registers.
+ * tap's [K, C] matrix into dx at the pixel the tap reads, 6 (then 4, then 1) positions x 8 channels
+ * in registers.
  *
  * Summation order (fixed, so a seeded run is reproducible bit for bit): for each dx element, taps
  * in row-major order, then output channels k in order, each step a multiply-add (fused where the
- * CPU has FMA, train_kernels.wat's header). Float reassociation only against the
- * XNNPACK route (tests/engine/tfjs/conv_simd_grads_test.ts bounds both SIMD gradients against the
- * exact sums). NHWC float32, dilation 1, input channels a multiple of 8; anything else returns null
- * and the caller takes the XNNPACK route.
+ * CPU has FMA, train_kernels.wat's header). Float reassociation only against the XNNPACK route
+ * (tests/engine/tfjs/conv_simd_grads_test.ts bounds both SIMD gradients against the exact sums).
+ * NHWC float32, dilation 1, input channels a multiple of 8; anything else returns null and the
+ * caller takes the XNNPACK route.
  */
 import type * as tf from "@tensorflow/tfjs";
 import { allocFloat, floatView } from "./heap.ts";

@@ -1,9 +1,10 @@
 /**
  * The attention's softmax (engine/tfjs/softmax_drop.ts, used by engine/nn/layers_transformer.ts):
  * tfjs's softmax with probabilities below 2^-100 set to 0, its gradient the documented float64
- * formula's bits with entries below 2^-100 set to 0 (and softmax's gradient within rounding); and the reason it exists: a binarized ViT's training step then feeds (almost) no
- * subnormal floats to its matrix products, where tf.softmax fed thousands (each a slow microcode
- * assist on Intel CPUs; the speed itself is measured by `deno task bench:throughput`).
+ * formula's bits with entries below 2^-100 set to 0 (and softmax's gradient within rounding); and
+ * the reason it exists: a binarized ViT's training step then feeds (almost) no subnormal floats to
+ * its matrix products, where tf.softmax fed thousands (each a slow microcode assist on Intel CPUs;
+ * the speed itself is measured by `deno task bench:throughput`).
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../../engine/tf.ts";
