@@ -122,6 +122,11 @@ function pairedRatios(t: number[][][]): number[] {
   return t[0].map((mine, rep) => sum(t[1][rep]) / sum(mine));
 }
 
+/** A cell's ratio: the median paired ratio, its 95% interval and the pairs themselves. */
+function ratioSummary(pairs: number[]) {
+  return { ratio: median(pairs), ratio_interval: medianInterval(pairs), paired_ratios: pairs };
+}
+
 /** Kernel names that wrap other kernels (their time includes them): listed, never summed. */
 const isWrapper = (name: string) => name === "forward" || name.endsWith("__op");
 
@@ -206,8 +211,7 @@ async function main(): Promise<number> {
       const ms = t.map((perRep) => median(perRep.flat()));
       let line = `${arch.padEnd(10)} ${algo.padEnd(7)} ${ips(ms[0]).toFixed(1).padStart(11)}`;
       if (base) {
-        const pairs = pairedRatios(t);
-        const ratio = median(pairs), [lo, hi] = medianInterval(pairs);
+        const { ratio, ratio_interval: [lo, hi] } = ratioSummary(pairedRatios(t));
         worst.set(arch, Math.min(worst.get(arch) ?? Infinity, ratio));
         const interval = Number.isNaN(lo) ? "-" : `[${lo.toFixed(2)}, ${hi.toFixed(2)}]`;
         const same = digests.get(key)![0] === digests.get(key)![1] ? "identical" : "differ";
@@ -250,9 +254,7 @@ async function main(): Promise<number> {
       cells: [...times].map(([key, t]) => ({
         cell: key,
         images_per_s: t.map((x) => ips(median(x.flat()))),
-        ratio: base ? median(pairedRatios(t)) : undefined,
-        ratio_interval: base ? medianInterval(pairedRatios(t)) : undefined,
-        paired_ratios: base ? pairedRatios(t) : undefined,
+        ...(base ? ratioSummary(pairedRatios(t)) : {}),
       })),
     }));
   } finally {

@@ -30,14 +30,14 @@ export const NEGLIGIBLE = 2 ** -100;
 export const DROP = "BibenchDropNegligible";
 export const SOFTMAX_DROP_GRAD = "BibenchSoftmaxDropGrad";
 
+/** v, or 0 where |v| < 2^-100 (NaN stays NaN). */
+const drop = (v: number) => v < NEGLIGIBLE && v > -NEGLIGIBLE ? 0 : v;
+
 function dropKernel({ inputs, backend }: KernelArgs): Info {
   const { x } = inputs as { x: Info };
   const out = allocFloat(backend, x.shape);
   const xs = floatView(backend, x), ys = floatView(backend, out);
-  for (let i = 0; i < xs.length; i++) {
-    const v = xs[i];
-    ys[i] = v < NEGLIGIBLE && v > -NEGLIGIBLE ? 0 : v;
-  }
+  for (let i = 0; i < xs.length; i++) ys[i] = drop(xs[i]);
   return out;
 }
 
@@ -49,10 +49,7 @@ function gradKernel({ inputs, backend }: KernelArgs): Info {
   for (let r = 0; r < ys.length; r += l) {
     let s = 0;
     for (let j = r; j < r + l; j++) s += ys[j] * ds[j];
-    for (let j = r; j < r + l; j++) {
-      const v = ys[j] * (ds[j] - s);
-      dx[j] = v < NEGLIGIBLE && v > -NEGLIGIBLE ? 0 : v;
-    }
+    for (let j = r; j < r + l; j++) dx[j] = drop(ys[j] * (ds[j] - s));
   }
   return out;
 }
