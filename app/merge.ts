@@ -1,15 +1,16 @@
 /**
  * `deno task merge DIR... --out DIR`: combines bundle directories (the --out directories of
  * `bench --shard I/N` runs, or of runs made on several machines) into one, refusing invalid
- * bundles and conflicting duplicates, and prints the same tables `bench` prints.
+ * bundles and conflicting duplicates, and prints the same tables `bench` prints. `--sign` signs
+ * the merged set with the local key (publishing runs that were made in several sessions).
  *
  * Exit status: 0 merged, 1 refused (invalid bundles or conflicts; nothing is written), 2 usage
  * error.
  */
 import { parseCli, runCli } from "./args.ts";
 import { UserError } from "../engine/errors.ts";
-import { DEFAULT_TRUSTED_FILE, loadTrustedKeys } from "../engine/bundle/keys.ts";
-import { planMerge, writeMerge } from "../engine/bundle/merge.ts";
+import { DEFAULT_TRUSTED_FILE, loadSigningKey, loadTrustedKeys } from "../engine/bundle/keys.ts";
+import { planMerge, signPlan, writeMerge } from "../engine/bundle/merge.ts";
 import { bundleToResult } from "../engine/bundle/make.ts";
 import { printable } from "../engine/printable.ts";
 
@@ -24,6 +25,9 @@ Options:
   --out DIR         directory to merge into (bundles go to DIR/runs/)
   --no-weights      copy the bundles only, not the trained weights beside them (for the
                     published set in bundles/: weights stay out of the repository)
+  --sign            sign every merged bundle with your key (deno task keygen), replacing the
+                    signature it had: for a published set whose runs were made in several
+                    sessions or on several machines; content ids and numbers do not change
   --trusted FILE    trusted public keys, to report unsigned / untrusted bundles
                     (default ${DEFAULT_TRUSTED_FILE}); use deno task verify to require them
   -h, --help        show this help
@@ -37,6 +41,7 @@ export function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       trusted: { type: "string" },
       "no-weights": { type: "boolean" },
+      sign: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) {
@@ -49,6 +54,10 @@ export function main(argv: string[]): Promise<number> {
       const isDir = await Deno.stat(d).then((i) => i.isDirectory, () => false);
       if (!isDir) throw new UserError(`${d} is not a directory`);
     }
+    const key = values.sign ? await loadSigningKey() : null;
+    if (values.sign && !key) {
+      throw new UserError("--sign: no signing key; create one with deno task keygen");
+    }
     const trusted = await loadTrustedKeys(values.trusted ?? DEFAULT_TRUSTED_FILE);
     const outExists = await Deno.stat(values.out).then((i) => i.isDirectory, () => false);
     const plan = await planMerge(outExists ? [values.out, ...positionals] : positionals, trusted);
@@ -60,12 +69,18 @@ export function main(argv: string[]): Promise<number> {
     if (plan.items.length === 0) {
       throw new UserError(`no bundles found in ${positionals.join(", ")}`);
     }
+    const signed = key ? await signPlan(plan, key) : 0;
     const w = await writeMerge(plan, values.out, { weights: !values["no-weights"] });
     console.error(
       `merge: ${plan.items.length} run(s) in ${values.out} (${w.written} written, ` +
         `${plan.duplicates} identical duplicate(s) skipped` +
-        (plan.unsigned ? `, ${plan.unsigned} unsigned` : "") +
-        (plan.untrusted ? `, ${plan.untrusted} by untrusted keys` : "") +
+        (key
+          ? `, ${signed} signed with ${key.keyId}` +
+            (trusted.keys.has(key.keyId)
+              ? ""
+              : ` (not in ${trusted.path}: add it with keygen --trust)`)
+          : (plan.unsigned ? `, ${plan.unsigned} unsigned` : "") +
+            (plan.untrusted ? `, ${plan.untrusted} by untrusted keys` : "")) +
         (w.missingWeights ? `, ${w.missingWeights} weights file(s) missing` : "") +
         (values["no-weights"] ? ", weights not copied" : "") + ")",
     );

@@ -7,9 +7,10 @@
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic.ts";
 import { canonicalJson } from "./canonical.ts";
-import type { TrustedKeys } from "./keys.ts";
+import type { SigningKey, TrustedKeys } from "./keys.ts";
 import { reproducibleView } from "./make.ts";
 import type { Bundle } from "./schema.ts";
+import { bundleBytes, signBundle } from "./sign.ts";
 import { collectBundleFiles, verifyBytes } from "./verify.ts";
 
 /** A bundle read for merging: where it came from and its exact bytes. */
@@ -97,6 +98,24 @@ export async function planMerge(dirs: string[], trusted: TrustedKeys): Promise<M
   }
   plan.items = [...byId.values()].sort((a, b) => a.bundle.config.id < b.bundle.config.id ? -1 : 1);
   return plan;
+}
+
+/**
+ * Signs every bundle of a plan with `key`, for a publication made of runs that several sessions
+ * or machines signed with their own keys (or not at all): {@link planMerge} has checked each
+ * bundle's content id and any signature, and signing changes only the signature block, so the
+ * content id and every number stay as they were. Bundles already signed by `key` keep their
+ * bytes. Returns how many were (re-)signed.
+ */
+export async function signPlan(plan: MergePlan, key: SigningKey): Promise<number> {
+  let signed = 0;
+  for (const it of plan.items) {
+    if (it.bundle.signature?.keyId === key.keyId) continue;
+    it.bundle = await signBundle(it.bundle, key);
+    it.bytes = bundleBytes(it.bundle);
+    signed++;
+  }
+  return signed;
 }
 
 /**

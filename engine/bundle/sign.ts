@@ -7,6 +7,14 @@ import { fingerprint, fromBase64, signedPayload, toBase64 } from "./canonical.ts
 import type { SigningKey, TrustedKeys } from "./keys.ts";
 import type { Bundle, Signature, UnsignedBundle } from "./schema.ts";
 
+/**
+ * A bundle's bytes as the store writes them (one-space indented JSON and a newline): the runner
+ * and `merge --sign` write the same layout, so a re-signed bundle diffs only in its signature.
+ */
+export function bundleBytes(b: Bundle | UnsignedBundle): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(b, null, 1) + "\n");
+}
+
 /** Signs a bundle (its id already set); returns a new object with the signature block. */
 export async function signBundle(b: UnsignedBundle, key: SigningKey): Promise<Bundle> {
   const { signature: _old, ...rest } = b as Bundle;

@@ -15,7 +15,7 @@ import type { WeightSnapshot } from "../nn/params.ts";
 import { sha256Hex } from "../data/digest.ts";
 import { bundleToResult, makeBundle } from "../bundle/make.ts";
 import { collectEngine, collectEnvironment } from "../bundle/fingerprint.ts";
-import { checkSignature, signBundle } from "../bundle/sign.ts";
+import { bundleBytes, checkSignature, signBundle } from "../bundle/sign.ts";
 import type { SigningKey } from "../bundle/keys.ts";
 import type { Bundle, Environment } from "../bundle/schema.ts";
 import { checkIntegrity } from "../bundle/verify.ts";
@@ -143,7 +143,7 @@ export async function writeRun(
     throw new Error(`run ${spec.id}: its result does not fit the bundle schema: ${shape.reason}`);
   }
   const bundle: Bundle = signer ? await signBundle(unsigned, signer) : unsigned;
-  await writeFileAtomic(resultPath(out, spec), JSON.stringify(bundle, null, 1) + "\n");
+  await writeFileAtomic(resultPath(out, spec), bundleBytes(bundle));
   return bundle;
 }
 

@@ -34,6 +34,7 @@ import { installPlugins } from "../../app/plugins.ts";
 
 installPlugins();
 
+const MERGE = new URL("../../app/merge.ts", import.meta.url).pathname;
 const k1 = await tempKey("alice");
 const k2 = await tempKey("mallory"); // a valid key nobody trusts
 const opts: VerifyOptions = { trusted: k1.trusted };
@@ -643,4 +644,66 @@ Deno.test("merge copies only bundles that verify: a duplicate key is a problem",
   const plan = await planMerge([dir], k1.trusted);
   assert.equal(plan.problems.length, 1, plan.problems.join("\n"));
   assert.match(plan.problems[0], /forged\.json: duplicate key "metrics" in \/results/);
+});
+
+Deno.test("merge --sign: runs signed by other keys or unsigned are published under one key", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bibench-sign-" });
+  const inDir = join(dir, "in"), out = join(dir, "out");
+  await Deno.mkdir(inDir);
+  const inputs = [
+    await syntheticBundle(7, null),
+    await syntheticBundle(8, k2.key),
+    await syntheticBundle(9, k1.key),
+  ];
+  for (const b of inputs) await Deno.writeFile(join(inDir, `${b.config.seed}.json`), bytesOf(b));
+  const merge = (args: string[], keyDir = join(k1.dir, "keys")) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", MERGE, ...args],
+      env: { BIBENCH_KEY_DIR: keyDir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output().then((o) => ({ code: o.code, stderr: new TextDecoder().decode(o.stderr) }));
+
+  const r = await merge([
+    inDir,
+    "--out",
+    out,
+    "--sign",
+    "--no-weights",
+    "--trusted",
+    k1.trustedFile,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(`3 run\\(s\\) in .*3 written.*2 signed with ${k1.key.keyId}\\b`),
+  );
+  for (const b of inputs) {
+    const path = join(out, "runs", `${b.config.id}.json`);
+    const bytes = await Deno.readFile(path);
+    const v = await verifyBytes(bytes, path, { trusted: k1.trusted });
+    assert.equal(v.ok, true, v.reason);
+    assert.equal(v.bundle!.id, b.id, "signing changed the content id");
+    assert.deepEqual(v.bundle!.results, b.results);
+    assert.equal(v.bundle!.signature!.keyId, k1.key.keyId);
+    if (b.signature?.keyId === k1.key.keyId) assert.deepEqual(bytes, bytesOf(b), "re-signed");
+  }
+
+  // A bundle whose content changed after its id was made is refused: nothing is written.
+  const forged = structuredClone(inputs[0]);
+  forged.results.metrics.testAccuracy = 0.99;
+  await Deno.writeFile(join(inDir, "7.json"), bytesOf(forged));
+  const out2 = join(dir, "out2");
+  const bad = await merge([inDir, "--out", out2, "--sign", "--trusted", k1.trustedFile]);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /content id/);
+  assert.equal(await Deno.stat(out2).then(() => true, () => false), false);
+
+  // No key: one line, exit 2.
+  const none = await merge([inDir, "--out", out2, "--sign"], await Deno.makeTempDir());
+  assert.equal(none.code, 2, none.stderr);
+  assert.equal(
+    none.stderr.trim(),
+    "merge: --sign: no signing key; create one with deno task keygen",
+  );
 });
