@@ -204,6 +204,14 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
     " (rates measured on a 2-core machine)";
 }
 
+/**
+ * The run a run waits for under `--workers` while that one is queued or running: its fp32 parent,
+ * else the run whose trained network its track reuses (robust, infer: their task run).
+ */
+export function dependencyOf(spec: RunSpec): string | undefined {
+  return parentId(spec) ?? getTrack(spec.track).reuses?.(spec)?.id;
+}
+
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
 export async function bench(args: BenchArgs): Promise<string[]> {
   const grid = args.tracks.flatMap((name) =>
@@ -237,6 +245,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       backend: args.backend,
       dataDir: args.dataDir,
       alone: (s) => getTrack(s.track).alone === true,
+      dependsOn: dependencyOf,
     });
     if (failed.length > 0) {
       throw new RunFailure(

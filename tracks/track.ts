@@ -108,6 +108,12 @@ export interface Track {
    * them with no other run beside it.
    */
   alone?: boolean;
+  /**
+   * The run whose trained network a run of this track builds on (robust and infer: the task run
+   * they evaluate); `bench --workers N` hands such a run out after that one finished, so that it
+   * reads the network instead of training it again.
+   */
+  reuses?(spec: RunSpec): RunSpec | undefined;
   /** Optional text view of the table, for tracks whose numbers are not accuracies. */
   render?(table: TrackTable): string;
   /**

@@ -104,6 +104,11 @@ export interface WorkerPoolOptions {
   quiet?: boolean;
   /** Runs that must have the machine to themselves (see {@link Dispatcher}). */
   alone?: (spec: RunSpec) => boolean;
+  /**
+   * The run a run must wait for while it is queued or running (default: its fp32 parent,
+   * {@link parentId}); the app adds the task runs that robustness and inference runs evaluate.
+   */
+  dependsOn?: (spec: RunSpec) => string | undefined;
 }
 
 /** The line that best says why a process died: its "error:" line, else its last line. */
@@ -135,7 +140,7 @@ export async function runWithWorkers(
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
   };
   const enc = new TextEncoder();
-  const dispatcher = new Dispatcher(queue, opts.alone);
+  const dispatcher = new Dispatcher(queue, opts.alone, opts.dependsOn);
   const costs = new CostModel();
   const inFlight = new Set<RunSpec>();
   progress.estimator = () => [...queue, ...inFlight].reduce((a, s) => a + costs.estimate(s), 0) / n;

@@ -400,6 +400,7 @@ export function inferTable(results: RunResult[]): TrackTable {
 export const inferTrack: Track = {
   presentation: inferPresentation,
   executors: { infer: inferRun },
+  reuses: (spec) => inferOptions(spec).taskSpec,
   name: "infer",
   title: "Hardware inference",
   // Latency is timed side by side in one process; a second worker would share the core.

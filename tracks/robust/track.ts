@@ -364,6 +364,7 @@ export const robustTrack: Track = {
   presentation: robustPresentation,
   resampleSeeds: true,
   executors: { robust: robustRun },
+  reuses: (spec) => robustOptions(spec).taskSpec,
   name: "robust",
   title: "Corruption robustness",
   grid(opts: GridOptions): RunSpec[] {

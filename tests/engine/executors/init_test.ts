@@ -22,7 +22,10 @@ import { DEFAULT_TRAIN, taskTrack } from "../../../tracks/task/track.ts";
 import { drainDispatcher } from "../../pool_workers.ts";
 import { trainTrack } from "../../../tracks/train/track.ts";
 import { archTrack } from "../../../tracks/arch/track.ts";
+import { robustTrack } from "../../../tracks/robust/track.ts";
+import { inferTrack } from "../../../tracks/infer/track.ts";
 import { installPlugins } from "../../../app/plugins.ts";
+import { dependencyOf } from "../../../app/bench.ts";
 
 installPlugins();
 await initBackend("wasm");
@@ -253,4 +256,20 @@ Deno.test("shards keep a parent and its children together, cover the grid, disjo
   );
   // Without groups: every n-th run, as before.
   assert.deepEqual(shardOf([0, 1, 2, 3, 4], { index: 1, count: 2 }), [1, 3]);
+});
+
+Deno.test("pool: robust and infer runs wait for the task run whose network they reuse", async () => {
+  const opts = { profile: "smoke" as const, binarizers: ["fp32", "bnn"] };
+  const task = taskTrack.grid(opts);
+  const users = [...robustTrack.grid(opts), ...inferTrack.grid(opts)];
+  assert.ok(users.length > 0);
+  for (const s of users) assert.ok(task.some((t) => t.id === dependencyOf(s)), s.id);
+  // Reusing runs first in the queue: each must still come after its task run.
+  const d = new Dispatcher([...users, ...task], () => false, dependencyOf);
+  const done = new Set<string>();
+  const log = await drainDispatcher(d, (s) => {
+    const dep = dependencyOf(s);
+    if (dep) assert.ok(done.has(dep), `${s.id} handed out before ${dep} finished`);
+  }, (s) => done.add(s.id));
+  assert.equal(log.length, users.length + task.length);
 });
