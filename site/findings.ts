@@ -10,6 +10,9 @@
  * - whole tables, between `<!-- findings:NAME:start -->` and `<!-- findings:NAME:end -->` (NAME one
  *   of {@link TABLES}).
  *
+ * The `previous` and `previous-cells` tables compare with the previous published set, read from its
+ * snapshot (docs/previous-set.json, see previous_set.ts; `--snapshot FILE` makes one).
+ *
  * `--check` changes nothing and exits 1 when the file is stale (tests/site/findings_test.ts).
  */
 import { parseCli, runCli } from "../app/args.ts";
@@ -23,11 +26,13 @@ import { installPlugins } from "../app/plugins.ts";
 import { loadBundles } from "./lib/aggregate.ts";
 import { summarizeTracks } from "../tracks/summary.ts";
 import type { Cell, TrackTable } from "../tracks/track.ts";
+import { change, parseSnapshot, type SetSnapshot, snapshotOf } from "./previous_set.ts";
 
 const REPO_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 
 export const HELP =
   `Usage: deno task findings [--check] [--bundles DIR] [--trusted FILE] [--file FILE]
+       deno task findings --snapshot FILE --label TEXT [--bundles DIR] [--trusted FILE]
 
 Fills the generated numbers and tables of docs/findings.md (its <!-- n KEY --> and
 <!-- findings:NAME:start/end --> markers) from the verified bundles in --bundles (default bundles/).
@@ -37,6 +42,10 @@ Options:
   --bundles DIR     bundle directory (default bundles/)
   --trusted FILE    trusted public keys (default bundles/trusted-keys.json)
   --file FILE       the file to update (default docs/findings.md)
+  --previous FILE   snapshot of the previous published set, for the comparison tables
+                    (default docs/previous-set.json)
+  --snapshot FILE   write the snapshot of --bundles to FILE instead (for a later comparison),
+                    with --label saying which set it is (e.g. the commit that holds it)
   -h, --help        show this help
 `;
 
@@ -226,8 +235,72 @@ function accuracyTable(t: TrackTable, labels: Record<string, string>, fpHead: st
   );
 }
 
+const TRACK_ORDER = ["task", "arch", "robust", "train", "infer", "comp"];
+
+function needPrevious(prev: SetSnapshot | undefined): SetSnapshot {
+  if (!prev) throw new UserError("findings: no snapshot of the previous set (--previous FILE)");
+  return prev;
+}
+
+/** Each binarizer's OM per track, previous set -> now. */
+function previousTable(ts: TrackTable[], prev: SetSnapshot): string {
+  const tracks = TRACK_ORDER.filter((t) => ts.some((x) => x.track === t) && prev.tracks[t]);
+  const bins = tableOf(ts, tracks[0]).rows.map((r) => r.binarizer).filter((b) => b !== "fp32");
+  return mdTable(
+    ["binarizer", ...tracks.map((t) => tableOf(ts, t).omName)],
+    bins.map((b) => [
+      b,
+      ...tracks.map((t) => {
+        const r = tableOf(ts, t).rows.find((x) => x.binarizer === b);
+        return change(
+          prev.tracks[t][b],
+          r && { om: r.om, interval: r.uncertainty?.interval },
+          OM_DECIMALS[t] ?? 3,
+        );
+      }),
+    ]),
+    tracks.map(() => false).concat(false),
+  );
+}
+
+/** fp32 accuracy and the binarized range per task / architecture cell, previous set -> now. */
+function previousCells(ts: TrackTable[], prev: SetSnapshot): string {
+  const pct = (v: number | undefined) => (v === undefined ? "—" : `${(100 * v).toFixed(2)}%`);
+  const rows: string[][] = [];
+  for (const track of ["task", "arch"].filter((x) => ts.some((t) => t.track === x))) {
+    const t = tableOf(ts, track), p = prev.tracks[track] ?? {};
+    t.columns.forEach((c, i) => {
+      const fp = t.rows.find((r) => r.binarizer === "fp32")?.cells[i]?.mean;
+      const bins = t.rows.filter((r) => r.binarizer !== "fp32");
+      const now = bins.map((r) => r.cells[i]?.mean).filter((v): v is number => v !== undefined);
+      const old = bins.map((r) => p[r.binarizer]?.cells[c]).filter((v): v is number =>
+        v !== undefined
+      );
+      const range = (v: number[]) =>
+        v.length ? `${pct(Math.min(...v))} – ${pct(Math.max(...v))}` : "—";
+      rows.push([
+        `${track} ${c}`,
+        `${pct(p.fp32?.cells[c])} → ${pct(fp)}`,
+        `${range(old)} → ${range(now)}`,
+      ]);
+    });
+  }
+  return mdTable(
+    ["cell", "fp32 accuracy", "binarized accuracy, range over the binarizers"],
+    rows,
+    [false, false, false],
+  );
+}
+
+/** What a generated table is made from: this set's tables and the previous set's snapshot. */
+export interface TableInput {
+  previous?: SetSnapshot;
+}
+
 /** The generated tables, by marker name. */
-export const TABLES: Record<string, (tables: TrackTable[]) => string> = {
+export const TABLES: Record<string, (tables: TrackTable[], input: TableInput) => string> = {
+  previous: (ts, i) => previousTable(ts, needPrevious(i.previous)),
+  "previous-cells": (ts, i) => previousCells(ts, needPrevious(i.previous)),
   task: (ts) =>
     accuracyTable(tableOf(ts, "task"), {
       mnist: "MNIST (cnn)",
@@ -280,11 +353,11 @@ const INLINE = /<!-- n ([^\s>]+) -->([\s\S]*?)<!-- \/n -->/g;
 const BLOCK = /(<!-- findings:([a-z-]+):start[^>]*-->)\n(?:[\s\S]*?\n)?(<!-- findings:\2:end -->)/g;
 
 /** `doc` with every marker filled from `tables`; throws on an unknown key or table. */
-export function fill(doc: string, tables: TrackTable[]): string {
+export function fill(doc: string, tables: TrackTable[], input: TableInput = {}): string {
   const blocks = doc.replace(BLOCK, (_m, start: string, name: string, end: string) => {
     const make = TABLES[name];
     if (!make) throw new UserError(`findings: unknown table "${name}"`);
-    return `${start}\n\n${make(tables)}\n\n${end}`;
+    return `${start}\n\n${make(tables, input)}\n\n${end}`;
   });
   return blocks.replace(
     INLINE,
@@ -300,6 +373,25 @@ export async function bundleTables(bundles: string, trustedFile: string): Promis
   return summarizeTracks(accepted.map((a) => bundleToResult(a.bundle))).tables;
 }
 
+/** The default snapshot of the previous published set. */
+export const PREVIOUS_FILE = join(REPO_DIR, "docs", "previous-set.json");
+
+/** The snapshot at `path`; undefined when there is no such file. */
+export async function readPrevious(path: string): Promise<SetSnapshot | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new UserError(`cannot read ${path}`);
+  }
+  try {
+    return parseSnapshot(text, path);
+  } catch (e) {
+    throw new UserError((e as Error).message.split("\n")[0]);
+  }
+}
+
 /** The CLI; returns the exit status. */
 export function main(argv: string[]): Promise<number> {
   return runCli("findings", async () => {
@@ -308,11 +400,27 @@ export function main(argv: string[]): Promise<number> {
       bundles: { type: "string" },
       trusted: { type: "string" },
       file: { type: "string" },
+      previous: { type: "string" },
+      snapshot: { type: "string" },
+      label: { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
     if (values.help) {
       console.log(HELP);
+      return 0;
+    }
+    if (values.snapshot) {
+      if (!values.label) throw new UserError("--snapshot needs --label TEXT (which set this is)");
+      const tables = await bundleTables(
+        values.bundles ?? join(REPO_DIR, "bundles"),
+        values.trusted ?? DEFAULT_TRUSTED_FILE,
+      );
+      const snap = snapshotOf(tables, values.label);
+      await writeFileAtomic(values.snapshot, JSON.stringify(snap, null, 1) + "\n");
+      console.log(
+        `findings: wrote the snapshot of ${tables.length} track tables to ${values.snapshot}`,
+      );
       return 0;
     }
     const path = values.file ?? join(REPO_DIR, "docs", "findings.md");
@@ -323,7 +431,8 @@ export function main(argv: string[]): Promise<number> {
       values.bundles ?? join(REPO_DIR, "bundles"),
       values.trusted ?? DEFAULT_TRUSTED_FILE,
     );
-    const next = fill(doc, tables);
+    const previous = await readPrevious(values.previous ?? PREVIOUS_FILE);
+    const next = fill(doc, tables, { previous });
     if (values.check) {
       if (next === doc) return 0;
       console.error(`findings: ${path} is stale: run deno task findings`);
