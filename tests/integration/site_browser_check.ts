@@ -20,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { watchPage } from "./page_watch.ts";
 import { fixtureSite, listFiles } from "../../benches/fixtures/site.ts";
+import { main as screenshot, VIEWPORT } from "../../site/screenshot.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const ARTIFACTS = Deno.env.get("SITE_ARTIFACTS") ??
@@ -213,6 +214,16 @@ async function run(): Promise<void> {
         await page.goto(url("track-robust.html"));
         await chartsSettled(page);
         await page.screenshot({ path: join(ARTIFACTS, "site-track-robust.png"), fullPage: true });
+      });
+
+      await t.step("deno task screenshot: the README's picture of the overview", async () => {
+        const png = join(ARTIFACTS, "leaderboard.png");
+        assert.equal(await screenshot(["--site", s.out, "--out", png]), 0);
+        const head = (await Deno.readFile(png)).subarray(0, 24);
+        const dv = new DataView(head.buffer, head.byteOffset);
+        assert.deepEqual([...head.subarray(1, 4)], [0x50, 0x4e, 0x47], "not a PNG");
+        assert.deepEqual([dv.getUint32(16), dv.getUint32(20)], [VIEWPORT.width, VIEWPORT.height]);
+        assert.equal(await screenshot(["--site", join(s.out, "nope")]), 2);
       });
     } finally {
       await browser.close();
