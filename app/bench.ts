@@ -6,7 +6,8 @@
  * stderr, no stack trace).
  */
 import { type BackendName, BACKENDS, initBackend } from "../engine/tf.ts";
-import { RunFailure, UserError } from "../engine/errors.ts";
+import { RunFailure, TimeLimitReached, UserError } from "../engine/errors.ts";
+import { parseDuration, TimeLimit } from "../engine/grid/time_limit.ts";
 import { binarizerNames } from "../engine/binarizers/mod.ts";
 import { runGrid } from "../engine/grid/runner.ts";
 import { finishedRuns } from "../engine/store/results.ts";
@@ -52,11 +53,14 @@ Options:
                               run I); merge the shards' --out directories with deno task merge
   --workers N                 run pending runs in N local processes (default: the number of
                               cores, ${defaultWorkers()} here; 1 runs them in this process)
+  --time-limit DURATION       start only runs that end within DURATION (e.g. 2h30m, 90m, 5400)
+                              by their cost estimate, then stop between runs; the same command
+                              resumes with the rest (exit status 3 while runs are left)
   -h, --help                  show this help
 
 Every run is written as a result bundle (OUT/runs/<id>.json, weights beside it), signed with
 the key made by deno task keygen when there is one; check bundles with deno task verify.
-Exit status: 0 done, 1 some runs failed, 2 usage error.
+Exit status: 0 done, 1 some runs failed, 2 usage error, 3 stopped at --time-limit.
 `;
 }
 
@@ -82,6 +86,8 @@ export interface BenchArgs {
   dataDir?: string;
   shard?: Shard;
   workers: number;
+  /** --time-limit in seconds. */
+  timeLimit?: number;
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -103,6 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       "data-dir": { type: "string" },
       shard: { type: "string" },
       workers: { type: "string", default: String(defaultWorkers()) },
+      "time-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     { positionals: false },
@@ -149,6 +156,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     dataDir: v["data-dir"],
     shard: v.shard === undefined ? undefined : parseShard(v.shard),
     workers,
+    ...(v["time-limit"] === undefined ? {} : { timeLimit: parseDuration(v["time-limit"]) }),
   };
 }
 
@@ -201,7 +209,8 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
     (todo.length < specs.length ? ` (${specs.length - todo.length} already in ${args.out})` : "") +
     `; ${args.workers} worker${args.workers === 1 ? "" : "s"}; estimated ` +
     `${formatDuration(seconds)}` + (unpriced ? ` + ${unpriced} runs of unknown cost` : "") +
-    " (rates measured on a 2-core machine)";
+    " (rates measured on a 2-core machine)" +
+    (args.timeLimit === undefined ? "" : `; time limit ${formatDuration(args.timeLimit)}`);
 }
 
 /**
@@ -210,6 +219,13 @@ async function planLine(args: BenchArgs, specs: RunSpec[]): Promise<string> {
  */
 export function dependencyOf(spec: RunSpec): string | undefined {
   return parentId(spec) ?? getTrack(spec.track).reuses?.(spec)?.id;
+}
+
+function timeLimitReached(left: number, total: number, args: BenchArgs): TimeLimitReached {
+  return new TimeLimitReached(
+    `time limit: ${total - left}/${total} runs done in ${args.out}, ${left} left (none of them ` +
+      `would end within --time-limit by its estimate); run the same command again to resume`,
+  );
 }
 
 /** Runs the benchmark for parsed arguments; returns the rendered tables. */
@@ -236,6 +252,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
         `runs; merge the shards' output directories with deno task merge for the full tables`,
     );
   }
+  const timeLimit = args.timeLimit === undefined ? undefined : new TimeLimit(args.timeLimit);
   let results: RunResult[];
   if (args.workers > 1) {
     const failed = await runWithWorkers(specs, {
@@ -246,6 +263,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       dataDir: args.dataDir,
       alone: (s) => getTrack(s.track).alone === true,
       dependsOn: dependencyOf,
+      timeLimit,
     });
     if (failed.length > 0) {
       throw new RunFailure(
@@ -255,6 +273,7 @@ export async function bench(args: BenchArgs): Promise<string[]> {
     }
     const stored = await finishedRuns(args.out, specs);
     const missing = stored.todo[0];
+    if (missing && timeLimit) throw timeLimitReached(stored.todo.length, specs.length, args);
     if (missing) {
       throw new RunFailure(`run ${missing.id} has no valid bundle in ${args.out} after the run`);
     }
@@ -265,13 +284,20 @@ export async function bench(args: BenchArgs): Promise<string[]> {
       out: args.out,
       env: { dataDir: args.dataDir },
       signer: await loadSigningKey(),
+      timeLimit,
     });
+    if (results.length < specs.length) {
+      throw timeLimitReached(specs.length - results.length, specs.length, args);
+    }
   }
   const { tables, overview } = renderTables(results, args.tracks);
   return [...tables, overview];
 }
 
-/** Entry point: exit 0 on success, 1 when runs failed, 2 on a user error (one line each). */
+/**
+ * Entry point: exit 0 on success, 1 when runs failed, 2 on a user error, 3 when --time-limit
+ * stopped it with runs left (one line each).
+ */
 export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseBenchArgs(argv);
@@ -289,6 +315,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof RunFailure) {
       console.error(`bench: ${e.message}`);
       return 1;
+    }
+    if (e instanceof TimeLimitReached) {
+      console.error(`bench: ${e.message}`);
+      return 3;
     }
     throw e;
   }

@@ -19,3 +19,14 @@ export class RunFailure extends Error {
     this.name = "RunFailure";
   }
 }
+
+/**
+ * A grid run stopped at its time limit with runs left (`bench --time-limit`): the CLI says how
+ * many and exits 3; the finished runs are kept, and the same command resumes with the rest.
+ */
+export class TimeLimitReached extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeLimitReached";
+  }
+}

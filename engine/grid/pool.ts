@@ -13,6 +13,7 @@ import type { BackendName } from "../tf.ts";
 import { MARK, type WorkerMessage, type WorkerSettings } from "./worker.ts";
 import { UserError } from "../errors.ts";
 import { lines } from "../lines.ts";
+import type { TimeLimit } from "./time_limit.ts";
 
 /** The permissions of `deno task bench` (deno.json): what a worker, like bench, needs. */
 export const BENCH_PERMISSIONS = [
@@ -40,7 +41,9 @@ export interface FailedRun {
  * children, so a child reads its parent's weights instead of training it again. A run for which
  * `alone` holds (one that measures time, e.g. the inference track's latencies) waits until no
  * other run is in flight, and the other workers wait while it runs: timings are not taken beside
- * a busy neighbour.
+ * a busy neighbour. A run for which `fits` is false (it would not end within a time limit) is not
+ * handed out; once no run is in flight and none can be handed out, `take` returns undefined and
+ * the rest stays queued.
  */
 export class Dispatcher {
   #busy = 0;
@@ -52,6 +55,7 @@ export class Dispatcher {
     readonly queue: RunSpec[],
     readonly alone: (spec: RunSpec) => boolean = () => false,
     readonly parent: (spec: RunSpec) => string | undefined = parentId,
+    readonly fits: (spec: RunSpec) => boolean = () => true,
   ) {}
 
   /**
@@ -64,7 +68,7 @@ export class Dispatcher {
       const queued = new Set(this.queue.map((s) => s.id));
       const at = this.queue.findIndex((s) => {
         const p = this.parent(s);
-        return p === undefined || !(queued.has(p) || this.#running.has(p));
+        return (p === undefined || !(queued.has(p) || this.#running.has(p))) && this.fits(s);
       });
       const next = at < 0 ? undefined : this.queue[at];
       const solo = next !== undefined && this.alone(next);
@@ -75,6 +79,8 @@ export class Dispatcher {
         if (solo) this.#aloneBusy = true;
         return next;
       }
+      // Nothing in flight and nothing to hand out: what is left waits for a later run.
+      if (next === undefined && this.#busy === 0) return undefined;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
@@ -109,6 +115,8 @@ export interface WorkerPoolOptions {
    * {@link parentId}); the app adds the task runs that robustness and inference runs evaluate.
    */
   dependsOn?: (spec: RunSpec) => string | undefined;
+  /** Start only runs that end within this limit (by their cost estimate); the rest stay queued. */
+  timeLimit?: TimeLimit;
 }
 
 /** The line that best says why a process died: its "error:" line, else its last line. */
@@ -140,8 +148,14 @@ export async function runWithWorkers(
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
   };
   const enc = new TextEncoder();
-  const dispatcher = new Dispatcher(queue, opts.alone, opts.dependsOn);
   const costs = new CostModel();
+  const limit = opts.timeLimit;
+  const dispatcher = new Dispatcher(
+    queue,
+    opts.alone,
+    opts.dependsOn,
+    limit ? (s) => limit.fits(costs.estimate(s)) : undefined,
+  );
   const inFlight = new Set<RunSpec>();
   progress.estimator = () => [...queue, ...inFlight].reduce((a, s) => a + costs.estimate(s), 0) / n;
 
@@ -247,7 +261,12 @@ export async function runWithWorkers(
   }
 
   await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
-  // Runs never handed out because every worker died.
-  for (const s of queue) failed.push({ id: s.id, worker: -1, reason: "not run (no worker left)" });
+  // Runs never handed out because every worker died (those left by a time limit are not failures:
+  // the caller finds them unfinished in the output directory).
+  if (failed.length > 0 || !limit) {
+    for (const s of queue) {
+      failed.push({ id: s.id, worker: -1, reason: "not run (no worker left)" });
+    }
+  }
   return failed;
 }

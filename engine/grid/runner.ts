@@ -8,6 +8,7 @@ import { executeRun, type RunEnv, type RunResult, type RunSpec } from "../run.ts
 import { CostModel, formatDuration, gridProgress, workUnits } from "./progress.ts";
 import type { SigningKey } from "../bundle/keys.ts";
 import { finishedRuns, writeRun } from "../store/results.ts";
+import type { TimeLimit } from "./time_limit.ts";
 
 /** What happens during a grid, for callers that report progress their own way (workers). */
 export type GridEvent =
@@ -30,9 +31,17 @@ export interface GridRunOptions {
   /** Key that signs every bundle written; null or absent writes unsigned bundles. */
   signer?: SigningKey | null;
   onEvent?: (e: GridEvent) => void;
+  /**
+   * Start only runs that end within this limit (by their cost estimate); at the first that would
+   * not, stop: the runs left stay unfinished in `out` (their results are absent from the return).
+   */
+  timeLimit?: TimeLimit;
 }
 
-/** Runs every spec not already finished in `out`; returns all results in spec order. */
+/**
+ * Runs every spec not already finished in `out`; returns all results in spec order (only the
+ * finished ones when a time limit stopped it).
+ */
 export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<RunResult[]> {
   const { results, todo } = await finishedRuns(opts.out, specs);
   const progress = gridProgress(specs, todo, opts.out, opts.quiet);
@@ -46,6 +55,7 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
     at = i;
     const started = performance.now();
     const spec = specs[i];
+    if (opts.timeLimit && !opts.timeLimit.fits(costs.estimate(spec))) break;
     const label = `[run ${done + 1}/${specs.length}] ${spec.id}`;
     progress.log(`${label} ...`);
     opts.onEvent?.({ type: "start", id: spec.id });
@@ -94,5 +104,5 @@ export async function runGrid(specs: RunSpec[], opts: GridRunOptions): Promise<R
         ` (${seconds.toFixed(1)}s)`,
     );
   }
-  return results as RunResult[];
+  return results.filter((r): r is RunResult => r !== null);
 }

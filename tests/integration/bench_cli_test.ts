@@ -45,6 +45,8 @@ for (
     [["--shard", "x"], /--shard must be I\/N/],
     [["--workers", "0"], /--workers must be an integer from 1 to 64/],
     [["--init", "imagenet"], /unknown --init "imagenet" \(expected one of: fp32, scratch\)/],
+    [["--time-limit", "soon"], /--time-limit must be a duration such as 2h30m, 90m or 5400/],
+    [["--time-limit", "0m"], /--time-limit must be more than 0/],
   ] as const
 ) {
   Deno.test(`bench ${args.join(" ")}: one-line error, exit 2`, async () => {
@@ -151,4 +153,29 @@ Deno.test("a run killed half-way resumes, keeps finished runs and prints the sam
   assert.equal(after.size, n);
   await Deno.remove(full, { recursive: true });
   await Deno.remove(killed, { recursive: true });
+});
+
+Deno.test("bench --time-limit: starts no run that would not end in time, exit 3, writes nothing", async () => {
+  const n = taskTrack.grid({ profile: "smoke", binarizers: ["fp32", "bnn"] }).length;
+  for (const workers of ["1", "2"]) {
+    const out = await Deno.makeTempDir({ prefix: "bibench-limit-" });
+    try {
+      // Every smoke run is estimated at more than a second.
+      const r = await bench([
+        ...["--profile", "smoke", "--algo", "bnn", "--track", "task", "--out", out],
+        ...["--workers", workers, "--time-limit", "1s"],
+      ]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /; time limit 1s\n/);
+      const last = r.stderr.trim().split("\n").at(-1)!;
+      assert.match(
+        last,
+        new RegExp(`^bench: time limit: 0/${n} runs done in .*, ${n} left .*run the same command`),
+      );
+      const written = await Array.fromAsync(Deno.readDir(join(out, "runs"))).catch(() => []);
+      assert.equal(written.length, 0, `workers ${workers}: something was written`);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  }
 });
