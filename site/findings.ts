@@ -235,8 +235,6 @@ function accuracyTable(t: TrackTable, labels: Record<string, string>, fpHead: st
   );
 }
 
-const TRACK_ORDER = ["task", "arch", "robust", "train", "infer", "comp"];
-
 function needPrevious(prev: SetSnapshot | undefined): SetSnapshot {
   if (!prev) throw new UserError("findings: no snapshot of the previous set (--previous FILE)");
   return prev;
@@ -244,7 +242,8 @@ function needPrevious(prev: SetSnapshot | undefined): SetSnapshot {
 
 /** Each binarizer's OM per track, previous set -> now. */
 function previousTable(ts: TrackTable[], prev: SetSnapshot): string {
-  const tracks = TRACK_ORDER.filter((t) => ts.some((x) => x.track === t) && prev.tracks[t]);
+  // The tracks in the tables' order (the registry's) that the snapshot has too.
+  const tracks = ts.map((t) => t.track).filter((t) => prev.tracks[t]);
   const bins = tableOf(ts, tracks[0]).rows.map((r) => r.binarizer).filter((b) => b !== "fp32");
   return mdTable(
     ["binarizer", ...tracks.map((t) => tableOf(ts, t).omName)],
@@ -259,7 +258,7 @@ function previousTable(ts: TrackTable[], prev: SetSnapshot): string {
         );
       }),
     ]),
-    tracks.map(() => false).concat(false),
+    [false, ...tracks.map(() => false)],
   );
 }
 
