@@ -106,10 +106,10 @@ const SIZES: Record<Profile, Size> = {
       fashion: { train: 30000, val: 5000 },
     },
     tasks: {
-      fashion: { epochs: 4 },
+      fashion: { epochs: 6 },
       spam: { epochs: 5, batchSize: 32 },
-      pointcloud: { epochs: 6, batchSize: 32 },
-      kws: { epochs: 12, batchSize: 32 },
+      pointcloud: { epochs: 16, batchSize: 32 },
+      kws: { epochs: 24, batchSize: 32 },
     },
   },
 };
