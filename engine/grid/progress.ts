@@ -46,8 +46,9 @@ export const PRIOR_RATES: Readonly<Record<string, PriorRate>> = {
   "train/cnn": { run: 4.5, unit: 0.2 },
   "train/mlp": { run: 0.25, unit: 0.033 },
   "train/vgg-small": { run: 2.6, unit: 0.28 },
-  // At 16-32-64: ~39 images per core-second over the binarizers (`deno task bench:costs`).
-  "train/resnet20": { run: 8, unit: 1.64 },
+  // At 16-32-64: its fp32 parent's full-size run, 96 images per core-second with the other core
+  // busy (49,650 x 6), times bench:costs' binarized-to-fp32 ratios (fda ~3x): ~75 over the nine.
+  "train/resnet20": { run: 8, unit: 0.85 },
   "train/vit": { run: 1.1, unit: 0.1 },
   "train/transformer": { run: 9.5, unit: 0.22 },
   "train/pointnet": { run: 2.6, unit: 0.16 },

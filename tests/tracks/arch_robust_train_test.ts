@@ -70,9 +70,13 @@ Deno.test("arch grid: every architecture x binarizer x seed on Fashion-MNIST, un
     for (const m of ARCHITECTURES) {
       assert.equal(specs.filter((s) => s.model === m).length, BINS.length * seedsOf(m));
     }
-    // The cheap mlp gets 5 seeds in full, the others 3; quick and full stop on a plateau.
+    // The cheap mlp gets 5 seeds in full, the others 3; quick has the plateau rule, full trains
+    // every run its 8 epochs (the schedule annealed to zero).
     if (profile === "full") assert.deepEqual(ARCHITECTURES.map(seedsOf), [5, 3, 3, 3]);
-    if (profile !== "smoke") assert.ok(specs.every((s) => s.train?.plateau));
+    if (profile === "quick") assert.ok(specs.every((s) => s.train?.plateau));
+    if (profile === "full") {
+      assert.ok(specs.every((s) => !s.train?.plateau && s.train?.epochs === 8));
+    }
     assert.equal(archTrack.grid({ profile, binarizers: BINS, seeds: 2 }).length, 8 * BINS.length);
     assert.equal(new Set(specs.map((s) => s.id)).size, specs.length);
     assert.ok(specs.every((s) => s.dataset === "fashion-mnist" && s.kind === "train"));
