@@ -44,7 +44,7 @@ interface ArchSize extends TrainSize {
  * as the task track's full profile), checked by the last-quarter convergence mark, sized for
  * the fp32 targets (mlp >= 86%, vgg-small >= 90%, vit >= 85%, resnet20 >= 90%) within the
  * profile's 15 h (README, "Profiles"), more data before more epochs; 5,000 validation images (as
- * the task track's Fashion), so that the rule and the converged mark read a validation accuracy
+ * the task track's Fashion), so that the converged mark reads a validation accuracy
  * good to ~0.4 pp. The fp32 network of a column trains once per seed and every binarized run
  * fine-tunes from it (fp32 initialisation), so where fp32 needs more data than the binarized runs
  * can afford, the parent gets its own size (`parents`, engine/init.ts): vgg-small and resnet20 on
