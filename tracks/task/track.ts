@@ -38,8 +38,9 @@ interface Size {
 }
 
 /**
- * The plateau rule of the profiles that train to convergence: stop when validation accuracy has
- * not improved by 0.2 pp for 2 epochs, after at least 3 (docs/metrics.md, "Convergence").
+ * The plateau rule of the `quick` profile (task and arch tracks): stop when validation accuracy
+ * has not improved by 0.2 pp for 2 epochs, after at least 3 (docs/metrics.md, "Convergence");
+ * `full` trains fixed epochs, its schedule annealed to zero.
  */
 export const DEFAULT_PLATEAU: PlateauRule = { patience: 2, minDelta: 0.002, minEpochs: 3 };
 
