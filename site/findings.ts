@@ -54,9 +54,20 @@ type Row = TrackTable["rows"][number];
 /** Decimals of an OM per track (as the findings print them). */
 const OM_DECIMALS: Record<string, number> = { infer: 2, comp: 1 };
 
+/**
+ * The table of `track`; a one-line error when the bundles lack it or it has a hole (no binarized
+ * row, or a cell without runs): the text reads every cell, so it is written from a complete set.
+ */
 function tableOf(tables: TrackTable[], track: string): TrackTable {
   const t = tables.find((x) => x.track === track);
-  if (!t) throw new UserError(`findings: no "${track}" track in the bundles`);
+  if (!t) throw new UserError(`no "${track}" track in the bundles`);
+  const incomplete = (what: string) =>
+    new UserError(`the "${track}" table is incomplete (${what}): it needs a complete set`);
+  if (!t.rows.some((r) => r.binarizer !== "fp32")) throw incomplete("no binarized row");
+  for (const r of t.rows) {
+    const i = r.cells.findIndex((c) => c === null);
+    if (i >= 0) throw incomplete(`no runs for ${r.binarizer} on ${t.columns[i]}`);
+  }
   return t;
 }
 
@@ -76,7 +87,7 @@ function pick<T>(all: T[], name: (x: T) => string, spec: string, what: string, k
   for (const s of spec.split(",")) {
     const star = s.endsWith("*");
     const hits = all.filter((x) => star ? name(x).startsWith(s.slice(0, -1)) : name(x) === s);
-    if (hits.length === 0) throw new UserError(`findings: key ${key}: no ${what} "${s}"`);
+    if (hits.length === 0) throw new UserError(`key ${key}: no ${what} "${s}"`);
     out.push(...hits);
   }
   return out;
@@ -87,7 +98,7 @@ const KINDS = ["om", "omlo", "omhi", "acc", "ratio", "std", "gap", "x", "omlist"
 /** Number text by a format: `N` decimals, `pN` x100 then N decimals, `iN` 1/x, `eN` exponent form. */
 function fmtNum(v: number, f: string): string {
   const m = /^([pie]?)(\d+)$/.exec(f);
-  if (!m) throw new UserError(`findings: bad number format "${f}"`);
+  if (!m) throw new UserError(`bad number format "${f}"`);
   const d = Number(m[2]);
   if (m[1] === "e") return v.toExponential(d);
   return (m[1] === "p" ? 100 * v : m[1] === "i" ? 1 / v : v).toFixed(d);
@@ -120,7 +131,7 @@ export function valueOf(key: string, tables: TrackTable[]): string {
     }).join(", ");
   }
   if (!(KINDS as readonly string[]).includes(kind) || !track || !bins) {
-    throw new UserError(`findings: bad key "${key}"`);
+    throw new UserError(`bad key "${key}"`);
   }
   const t = tableOf(tables, track);
   const nonFp = t.rows.filter((r) => r.binarizer !== "fp32");
@@ -137,25 +148,25 @@ export function valueOf(key: string, tables: TrackTable[]): string {
   let values: number[];
   let decimals: number;
   if (kind === "om" || kind === "omlo" || kind === "omhi") {
-    if (rest.length) throw new UserError(`findings: key ${key}: an OM has no column`);
+    if (rest.length) throw new UserError(`key ${key}: an OM has no column`);
     values = rows.map((r) => {
       if (kind === "om") return r.om;
       const iv = r.uncertainty?.interval;
-      if (!iv) throw new UserError(`findings: key ${key}: ${r.binarizer} has no OM interval`);
+      if (!iv) throw new UserError(`key ${key}: ${r.binarizer} has no OM interval`);
       return iv[kind === "omlo" ? 0 : 1];
     });
     decimals = OM_DECIMALS[track] ?? 3;
   } else if (kind === "x") {
-    if (rest.length !== 1) throw new UserError(`findings: key ${key}: name one extra`);
+    if (rest.length !== 1) throw new UserError(`key ${key}: name one extra`);
     values = rows.map((r) => {
       const name = Object.keys(r.extra ?? {}).find((k) => colKey(k) === rest[0]);
       const v = name === undefined ? undefined : r.extra![name];
-      if (v === undefined) throw new UserError(`findings: key ${key}: no extra "${rest[0]}"`);
+      if (v === undefined) throw new UserError(`key ${key}: no extra "${rest[0]}"`);
       return v;
     });
     decimals = 3;
   } else {
-    if (rest.length !== 1) throw new UserError(`findings: key ${key}: name the column(s)`);
+    if (rest.length !== 1) throw new UserError(`key ${key}: name the column(s)`);
     const idx = pick(
       t.columns.map((c, i) => ({ c, i })),
       (x) => colKey(x.c),
@@ -168,7 +179,7 @@ export function valueOf(key: string, tables: TrackTable[]): string {
     for (const r of rows) {
       for (const i of idx) {
         const c = r.cells[i];
-        if (!c) throw new UserError(`findings: key ${key}: ${r.binarizer} has no cell ${i}`);
+        if (!c) throw new UserError(`key ${key}: ${r.binarizer} has no cell ${i}`);
         cells.push(c);
       }
     }
@@ -183,11 +194,11 @@ export function valueOf(key: string, tables: TrackTable[]): string {
     decimals = { acc: 2, ratio: track === "comp" ? 1 : 3, std: 2, gap: 0 }[kind as "acc"];
   }
   if (values.length > 1 && !agg) {
-    throw new UserError(`findings: key ${key}: several values, no min/max`);
+    throw new UserError(`key ${key}: several values, no min/max`);
   }
   const lo = Math.min(...values), hi = Math.max(...values);
   const v = agg === "min" ? lo : agg === "max" ? hi : agg === "spread" ? hi - lo : values[0];
-  if (!Number.isFinite(v)) throw new UserError(`findings: key ${key}: not a finite number`);
+  if (!Number.isFinite(v)) throw new UserError(`key ${key}: not a finite number`);
   return fmtNum(v, dec ?? String(decimals));
 }
 
@@ -236,7 +247,7 @@ function accuracyTable(t: TrackTable, labels: Record<string, string>, fpHead: st
 }
 
 function needPrevious(prev: SetSnapshot | undefined): SetSnapshot {
-  if (!prev) throw new UserError("findings: no snapshot of the previous set (--previous FILE)");
+  if (!prev) throw new UserError("no snapshot of the previous set (--previous FILE)");
   return prev;
 }
 
@@ -355,7 +366,7 @@ const BLOCK = /(<!-- findings:([a-z-]+):start[^>]*-->)\n(?:[\s\S]*?\n)?(<!-- fin
 export function fill(doc: string, tables: TrackTable[], input: TableInput = {}): string {
   const blocks = doc.replace(BLOCK, (_m, start: string, name: string, end: string) => {
     const make = TABLES[name];
-    if (!make) throw new UserError(`findings: unknown table "${name}"`);
+    if (!make) throw new UserError(`unknown table "${name}"`);
     return `${start}\n\n${make(tables, input)}\n\n${end}`;
   });
   return blocks.replace(

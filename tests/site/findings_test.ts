@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_TRUSTED_FILE } from "../../engine/bundle/keys.ts";
+import { UserError } from "../../engine/errors.ts";
 import { join } from "node:path";
 import {
   bundleTables,
@@ -93,7 +94,7 @@ Deno.test("findings keys: kinds, lists, aggregates and formats", () => {
       "acc:task:bnn:cifar",
     ]
   ) {
-    assert.throws(() => valueOf(bad, fake), /findings/, bad);
+    assert.throws(() => valueOf(bad, fake), UserError, bad);
   }
   const doc =
     "a <!-- n om:task:xnor -->0.1<!-- /n --> b\n<!-- findings:nope:start -->\n<!-- findings:nope:end -->";
@@ -159,4 +160,15 @@ Deno.test("findings: docs/previous-set.json is what its commit's bundles give", 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("findings: a set with a hole is refused in one line, not written from", () => {
+  const doc = "<!-- findings:task:start -->\n<!-- findings:task:end -->";
+  const onlyFp = [{ ...fake[0], rows: fake[0].rows.filter((r) => r.binarizer === "fp32") }];
+  assert.throws(() => fill(doc, onlyFp), /"task" table is incomplete \(no binarized row\)/);
+  const hole = [{
+    ...fake[0],
+    rows: fake[0].rows.map((r) => r.binarizer === "fp32" ? r : { ...r, cells: [r.cells[0], null] }),
+  }];
+  assert.throws(() => fill(doc, hole), /incomplete \(no runs for \w+ on cnn b64\)/);
 });
