@@ -21,16 +21,12 @@ rm -rf "$COPY" && cp -r "$SRC" "$COPY"
 # 2. The publication key: the session key that signed the runs (merge --sign re-signs them all with
 #    it). Its public half joins the old key in bundles/trusted-keys.json (the old key stays trusted:
 #    bundles signed with it, in git history, still verify).
-KEYDIR=${BIBENCH_KEY_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/bibench}
-python3 - "$KEYDIR/signing-key.pub.json" bundles/trusted-keys.json <<'EOF'
-import json, sys
-pub = json.load(open(sys.argv[1]))
-keys = json.load(open(sys.argv[2]))
-if not any(k["fingerprint"] == pub["fingerprint"] for k in keys):
-    keys.append({"owner": pub["owner"], "publicKey": pub["publicKey"], "fingerprint": pub["fingerprint"]})
-    open(sys.argv[2], "w").write(json.dumps(keys, indent=2) + "\n")
-print("publish: trusted keys:", ", ".join(k["fingerprint"] for k in keys))
-EOF
+$D eval 'import { addTrustedKey, loadSigningKey } from "./engine/bundle/keys.ts";
+const k = await loadSigningKey();
+if (!k) throw new Error("no signing key: deno task keygen");
+const e = { owner: k.owner, publicKey: k.publicKey, fingerprint: k.keyId };
+const added = await addTrustedKey("bundles/trusted-keys.json", e);
+console.log(`publish: ${e.fingerprint} ${added ? "added to" : "already in"} bundles/trusted-keys.json`);'
 
 # 3. Replace the published set: bundles only, re-signed with the publication key.
 git rm -r -q bundles/runs
