@@ -296,6 +296,33 @@ function previousCells(ts: TrackTable[], prev: SetSnapshot): string {
   );
 }
 
+/**
+ * Per task / architecture column: the cells (fp32 and every binarizer) all of whose seeds
+ * converged by the documented mark, and the runs that did not, with a total per track.
+ */
+function convergenceTable(ts: TrackTable[]): string {
+  const rows: string[][] = [];
+  for (const track of ["task", "arch"].filter((x) => ts.some((t) => t.track === x))) {
+    const t = tableOf(ts, track);
+    const count = (cells: Cell[]) => [
+      `${cells.filter((x) => !x.unconverged).length}/${cells.length}`,
+      `${cells.reduce((s, x) => s + (x.unconverged ?? 0), 0)}/${
+        cells.reduce((s, x) => s + x.n, 0)
+      }`,
+    ];
+    // tableOf refused tables with a missing cell.
+    t.columns.forEach((c, i) =>
+      rows.push([`${track} ${c}`, ...count(t.rows.map((r) => r.cells[i]!))])
+    );
+    rows.push([`${track}, all`, ...count(t.rows.flatMap((r) => r.cells.map((x) => x!)))]);
+  }
+  return mdTable(
+    ["cell", "cells converged (every seed)", "runs not converged"],
+    rows,
+    [false, true, true],
+  );
+}
+
 /** What a generated table is made from: this set's tables and the previous set's snapshot. */
 export interface TableInput {
   previous?: SetSnapshot;
@@ -305,6 +332,7 @@ export interface TableInput {
 export const TABLES: Record<string, (tables: TrackTable[], input: TableInput) => string> = {
   previous: (ts, i) => previousTable(ts, needPrevious(i.previous)),
   "previous-cells": (ts, i) => previousCells(ts, needPrevious(i.previous)),
+  convergence: convergenceTable,
   task: (ts) =>
     accuracyTable(tableOf(ts, "task"), {
       mnist: "MNIST (cnn)",

@@ -172,3 +172,16 @@ Deno.test("findings: a set with a hole is refused in one line, not written from"
   }];
   assert.throws(() => fill(doc, hole), /incomplete \(no runs for \w+ on cnn b64\)/);
 });
+
+Deno.test("findings: the convergence table counts converged cells and unconverged runs", () => {
+  const t = {
+    ...fake[0],
+    rows: fake[0].rows.map((r) =>
+      r.binarizer === "bnn" ? { ...r, cells: [{ ...r.cells[0]!, unconverged: 2 }, r.cells[1]] } : r
+    ),
+  };
+  const out = fill("<!-- findings:convergence:start -->\n<!-- findings:convergence:end -->", [t]);
+  assert.match(out, /\| task mnist +\| +2\/3 \| +2\/9 \|/);
+  assert.match(out, /\| task cnn b64 +\| +3\/3 \| +0\/3 \|/);
+  assert.match(out, /\| task, all +\| +5\/6 \| +2\/12 \|/);
+});
