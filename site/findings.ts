@@ -25,6 +25,7 @@ import { bundleToResult } from "../engine/bundle/make.ts";
 import { installPlugins } from "../app/plugins.ts";
 import { loadBundles } from "./lib/aggregate.ts";
 import { summarizeTracks } from "../tracks/summary.ts";
+import { convergedCells } from "../tracks/convergence_note.ts";
 import type { Cell, TrackTable } from "../tracks/track.ts";
 import { change, parseSnapshot, type SetSnapshot, snapshotOf } from "./previous_set.ts";
 
@@ -305,7 +306,7 @@ function convergenceTable(ts: TrackTable[]): string {
   for (const track of ["task", "arch"].filter((x) => ts.some((t) => t.track === x))) {
     const t = tableOf(ts, track);
     const count = (cells: Cell[]) => [
-      `${cells.filter((x) => !x.unconverged).length}/${cells.length}`,
+      convergedCells(cells),
       `${cells.reduce((s, x) => s + (x.unconverged ?? 0), 0)}/${
         cells.reduce((s, x) => s + x.n, 0)
       }`,

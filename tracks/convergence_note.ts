@@ -24,6 +24,12 @@ export function withConvergence(cell: Cell, runs: readonly RunResult[]): Cell {
   return k > 0 ? { ...cell, unconverged: k } : cell;
 }
 
+/** "k/n": of the cells present, those whose every seed converged (no {@link UNCONVERGED_MARK}). */
+export function convergedCells(cells: readonly (Cell | null)[]): string {
+  const all = cells.filter((c): c is Cell => c !== null);
+  return `${all.filter((c) => !c.unconverged).length}/${all.length}`;
+}
+
 /**
  * The note under a table of training cells: how many cells converged (every seed) and what the
  * mark means; [] when no cell holds a training run.
@@ -33,10 +39,10 @@ export function convergenceNotes(
   results: readonly RunResult[],
 ): string[] {
   if (!results.some((r) => runConverged(r) !== undefined)) return [];
-  const all = cells.filter((c): c is Cell => c !== null);
-  const ok = all.filter((c) => !c.unconverged).length;
   return [
-    `converged: ${ok}/${all.length} cells; ${UNCONVERGED_MARK} = a cell with k seed(s) whose ` +
+    `converged: ${
+      convergedCells(cells)
+    } cells; ${UNCONVERGED_MARK} = a cell with k seed(s) whose ` +
     `validation accuracy still gained >= ${100 * CONVERGED_GAIN} pp over the last quarter of ` +
     `its epochs (k/n: not converged).`,
   ];
