@@ -155,9 +155,9 @@ Deno.test("verify --reproduce: data this machine lacks is one line, not a retrai
       r.stdout,
       /FAIL .*reproduce: cannot reproduce here: the bundle's fashion-mnist data/,
     );
-  } else {console.log(
-      "official Fashion-MNIST files absent (BIBENCH_OFFICIAL_FASHION_DIR): mismatch path not run",
-    );}
+  } else {
+    console.log("no BIBENCH_OFFICIAL_FASHION_DIR: the mismatch path was not run");
+  }
 });
 
 Deno.test("verify --restore-weights writes only the bytes the bundle records, never over a file", async () => {

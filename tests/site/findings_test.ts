@@ -47,12 +47,11 @@ Deno.test("findings: docs/findings.md is what the published bundles give", async
   assert.equal(best("train"), "xnorpp", "the prose says xnorpp has the best OM_train");
   assert.equal(worst("train"), "recu", "the prose says recu has the worst OM_train");
   const arch = tables.find((t) => t.track === "arch")!;
-  for (const col of arch.columns) {
-    const i = arch.columns.indexOf(col);
+  arch.columns.forEach((col, i) => {
     const top = om("arch").reduce((a, b) => (b.cells[i]!.ratio > a.cells[i]!.ratio ? b : a));
     const said = col === "vgg-small" ? "xnorpp" : "fda";
     assert.equal(top.binarizer, said, `the prose says ${said} has the best ratio on ${col}`);
-  }
+  });
 });
 
 const fake = [{
